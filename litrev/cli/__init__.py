@@ -1,0 +1,46 @@
+"""The `litrev` command line: one click group, one sub-module per stage.
+
+Commands parse options, show progress and print; the work happens in the stage
+modules (`litrev.harvest`, `litrev.dedupe`, ...). No SQL here.
+"""
+
+import sys
+
+import click
+
+from ..errors import LitrevError
+from .common import GROUP_SETTINGS
+
+
+class LitrevGroup(click.Group):
+    """Turns a LitrevError (anything a user can cause) into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LitrevError as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted. Everything saved so far is kept; run again to resume.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=LitrevGroup, context_settings=GROUP_SETTINGS)
+@click.version_option(package_name="litrev")
+def cli():
+    """litrev: an evidence database for living literature reviews.
+
+    Harvest saved searches from OpenAlex and Crossref, deduplicate, screen
+    (PRISMA 2020), tag by country and study design, and publish with Datasette.
+
+    Example:
+
+        litrev harvest && litrev dedupe && litrev status
+    """
+
+
+# Each stage registers its commands here, one line each.
+from .status import status  # noqa: E402
+
+cli.add_command(status)

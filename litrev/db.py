@@ -1,0 +1,76 @@
+"""Open the evidence database: migrate it, then make sure its derived shape exists."""
+
+import datetime
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .errors import LitrevError
+from .migrations import migrations
+from .views import VIEWS
+
+DEFAULT_DB = "data/evidence.db"
+BUSY_TIMEOUT_MS = 30_000  # two screeners in two terminals wait for each other, never fail
+
+
+def default_db_path() -> str:
+    return os.environ.get("LITREV_DB") or DEFAULT_DB
+
+
+def open_db(path: str | Path | None = None, *, create: bool = True) -> Database:
+    """Open (or create) the database at `path`, upgrading an older schema in place.
+
+    WAL lets screeners read while a harvest writes; the busy timeout makes
+    concurrent writers queue instead of failing with "database is locked".
+    """
+    path = Path(path or default_db_path())
+    if not path.exists():
+        if not create:
+            raise LitrevError(f"No database at {path}. Run `litrev harvest` or give --db.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        db = Database(conn)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        if migrations.pending(db):
+            migrations.apply(db)
+        if not _shape_is_current(db):
+            ensure_shape(db)
+    except sqlite3.DatabaseError as e:
+        raise LitrevError(f"{path} is not a usable litrev database ({e}). Check the --db path.")
+    return db
+
+
+def ensure_shape(db: Database) -> None:
+    """Idempotently (re)create what is derived: full-text search, views, indexes.
+
+    Every command that writes ends with this, so a database touched by an
+    older litrev is always brought up to the current shape.
+    """
+    with db.atomic():
+        for name in list(reversed(list(VIEWS))):
+            db.execute(f"drop view if exists [{name}]")
+        for name, sql in VIEWS.items():
+            db.execute(_view_sql(name, sql))
+    if not db["works"].detect_fts():
+        db["works"].enable_fts(["title", "abstract"], create_triggers=True, tokenize="porter")
+
+
+def _shape_is_current(db: Database) -> bool:
+    existing = {r[0]: r[1] for r in db.execute("select name, sql from sqlite_master where type = 'view'")}
+    return db["works"].detect_fts() is not None and all(
+        existing.get(name) == _view_sql(name, sql) for name, sql in VIEWS.items()
+    )
+
+
+def _view_sql(name: str, sql: str) -> str:
+    return f"create view [{name}] as {sql}"
+
+
+def now() -> str:
+    """The current time as ISO 8601 UTC, the one timestamp format in the database."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,244 @@
+"""The schema: the only place tables are defined.
+
+Each migration is named and applied once (sqlite-utils records it in
+``_sqlite_migrations``), so opening an older database upgrades it in place.
+Never edit a migration that has shipped: add a new one below it.
+
+Conventions: tables are plural, foreign keys are ``<thing>_id``, timestamps are
+ISO 8601 UTC text, lists and dicts are JSON text. What people write (decisions,
+tags, verdicts) lives in its own tables and is never touched by a harvest.
+"""
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("litrev")
+
+
+# --- foundation: queries, runs, records, works (issue 2) -------------------
+
+
+@migrations()
+def m001_foundation(db: Database) -> None:
+    db["queries"].create(
+        {"id": str, "name": str, "description": str, "path": str, "created_at": str},
+        pk="id",
+    )
+    # Every distinct text of a query file is a version; runs point at the one that ran.
+    db["query_versions"].create(
+        {
+            "id": int,
+            "query_id": str,
+            "version": int,
+            "sha256": str,
+            "text": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("query_id", "queries", "id")],
+    )
+    db["query_versions"].create_index(["query_id", "sha256"], unique=True)
+    # One row for everything that brings records in: an API harvest, a file
+    # import, a citation search. `source_name` is the PRISMA identification label.
+    db["harvest_runs"].create(
+        {
+            "id": int,
+            "kind": str,  # harvest | import | citations
+            "source": str,  # openalex | crossref | import | citations
+            "source_name": str,  # e.g. "OpenAlex", "Crossref", "PubMed", "Citation searching"
+            "query_id": str,
+            "query_version_id": int,
+            "mode": str,  # update | full | since
+            "since": str,
+            "request": str,  # JSON: search text and filters as sent
+            "file": str,
+            "details": str,  # JSON
+            "started_at": str,
+            "finished_at": str,
+            "status": str,  # running | complete | failed | interrupted
+            "reported_total": int,
+            "fetched": int,
+            "new": int,
+            "updated": int,
+            "cursor": str,  # where to resume an interrupted run
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("query_id", "queries", "id"),
+            ("query_version_id", "query_versions", "id"),
+        ],
+    )
+    db["works"].create(
+        {
+            "id": int,
+            "title": str,
+            "abstract": str,
+            "authors": str,
+            "year": int,
+            "venue": str,
+            "volume": str,
+            "issue": str,
+            "pages": str,
+            "doi": str,
+            "pmid": str,
+            "openalex_id": str,
+            "type": str,
+            "language": str,
+            "countries": str,
+            "url": str,
+            "merged_into": int,  # set when this work was merged into another; never deleted
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("merged_into", "works", "id")],
+    )
+    db["records"].create(
+        {
+            "id": str,  # openalex:W123 | crossref:10.1000/x | <import source>:<original id>
+            "source": str,
+            "source_id": str,
+            "doi": str,
+            "pmid": str,
+            "pmcid": str,
+            "openalex_id": str,
+            "title": str,
+            "abstract": str,
+            "authors": str,  # JSON list of "Family, Given"
+            "year": int,
+            "publication_date": str,
+            "venue": str,
+            "volume": str,
+            "issue": str,
+            "pages": str,
+            "type": str,
+            "language": str,
+            "countries": str,  # JSON list of ISO 3166 alpha-2 affiliation countries
+            "keywords": str,  # JSON list
+            "identifiers": str,  # JSON dict of every identifier the source gave
+            "url": str,
+            "source_updated": str,  # the source's own last-updated stamp
+            "raw": str,  # the source record exactly as received (JSON)
+            "raw_sha256": str,
+            "first_seen": str,
+            "last_seen": str,
+            "work_id": int,
+        },
+        pk="id",
+        foreign_keys=[("work_id", "works", "id")],
+    )
+    db["records"].create_index(["doi"])
+    db["records"].create_index(["work_id"])
+    db["records"].create_index(["source"])
+    # Which run found which record, and at what rank: a record found by three
+    # queries has three rows. `context` holds extras (e.g. a citation seed).
+    db["provenance"].create(
+        {"record_id": str, "run_id": int, "rank": int, "context": str, "found_at": str},
+        pk=("record_id", "run_id"),
+        foreign_keys=[("record_id", "records", "id"), ("run_id", "harvest_runs", "id")],
+    )
+    db["provenance"].create_index(["run_id"])
+
+
+# --- dedupe (issue 3) -------------------------------------------------------
+
+
+@migrations()
+def m002_dedupe(db: Database) -> None:
+    # Machine judgements about pairs of records, kept for audit and --explain.
+    db["duplicate_pairs"].create(
+        {
+            "record_a": str,
+            "record_b": str,
+            "score": float,
+            "method": str,  # doi | pmid | openalex | fuzzy | ...
+            "outcome": str,  # merge | review | distinct | related
+            "details": str,  # JSON: per-field scores
+            "created_at": str,
+        },
+        pk=("record_a", "record_b"),
+    )
+    # What a person said about a pair; always wins over the machine.
+    db["dedupe_verdicts"].create(
+        {
+            "record_a": str,
+            "record_b": str,
+            "verdict": str,  # same | different
+            "reviewer": str,
+            "decided_at": str,
+        },
+        pk=("record_a", "record_b"),
+    )
+    # Preprint/published versions and errata: linked, not merged.
+    db["work_relations"].create(
+        {"work_id": int, "related_work_id": int, "relation": str, "created_at": str},
+        pk=("work_id", "related_work_id", "relation"),
+        foreign_keys=[("work_id", "works", "id"), ("related_work_id", "works", "id")],
+    )
+    # An audit log of merges and unmerges, so any merge can be undone.
+    db["work_merges"].create(
+        {
+            "id": int,
+            "action": str,  # merge | unmerge | move
+            "work_id": int,
+            "into_work_id": int,
+            "record_ids": str,  # JSON
+            "method": str,
+            "score": float,
+            "reviewer": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+
+
+# --- screening (issue 4) ----------------------------------------------------
+
+
+@migrations()
+def m003_screening(db: Database) -> None:
+    # Append-only: the current state is derived in views (litrev/views.py).
+    db["decisions"].create(
+        {
+            "id": int,
+            "work_id": int,
+            "stage": str,  # title-abstract | full-text
+            "reviewer": str,
+            "decision": str,  # include | exclude | maybe | undo
+            "reason": str,
+            "note": str,  # private: never published
+            "kind": str,  # vote | adjudication
+            "decided_at": str,
+        },
+        pk="id",
+        foreign_keys=[("work_id", "works", "id")],
+    )
+    db["decisions"].create_index(["work_id", "stage"])
+    db["decisions"].create_index(["reviewer", "stage"])
+
+
+# --- tags (issue 5) ---------------------------------------------------------
+
+
+@migrations()
+def m004_tags(db: Database) -> None:
+    # Suggestions (origin=auto) and people's tags (origin=manual) side by side;
+    # the effective tag is derived in a view: manual always wins.
+    db["tags"].create(
+        {
+            "id": int,
+            "work_id": int,
+            "key": str,  # country | nation | design | any custom key (setting, ...)
+            "value": str,
+            "origin": str,  # auto | manual
+            "status": str,  # suggested | accepted | rejected (for auto); set (for manual)
+            "confidence": float,
+            "evidence": str,
+            "reviewer": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("work_id", "works", "id")],
+    )
+    db["tags"].create_index(["work_id", "key"])

@@ -1,0 +1,105 @@
+"""Writing records and runs: shared by harvest, import and citation search.
+
+Records are upserted by their natural key, so saving the same page twice is a
+no-op; what people wrote (decisions, tags, verdicts) lives in other tables and
+is never touched here. A record's `work_id` (set by dedupe) and `first_seen`
+survive every re-save.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from .db import now
+from .normalise import Record
+
+JSON_FIELDS = ("authors", "countries", "keywords", "identifiers", "raw")
+
+
+@dataclass
+class SaveCounts:
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+
+    def add(self, other: "SaveCounts") -> None:
+        self.fetched += other.fetched
+        self.new += other.new
+        self.updated += other.updated
+
+
+def record_row(record: Record, seen_at: str) -> dict[str, Any]:
+    row = record.as_row()
+    for key in JSON_FIELDS:
+        row[key] = json.dumps(row[key], ensure_ascii=False, sort_keys=True)
+    row["raw_sha256"] = hashlib.sha256(row["raw"].encode()).hexdigest()
+    row["first_seen"] = row["last_seen"] = seen_at
+    return row
+
+
+def save_records(
+    db: Database, records: Iterable[Record], run_id: int, *, start_rank: int = 1,
+    context: dict[str, Any] | None = None,
+) -> SaveCounts:
+    """Upsert `records` and link each to `run_id` at its rank; return what changed.
+
+    Call inside a transaction (one per page) so a crash never leaves half a page.
+    A record counts as updated only when its raw JSON changed.
+    """
+    seen_at = now()
+    rows = [record_row(r, seen_at) for r in records]
+    counts = SaveCounts(fetched=len(rows))
+    if not rows:
+        return counts
+    known = _known_hashes(db, [row["id"] for row in rows])
+    new_rows = [row for row in rows if row["id"] not in known]
+    changed = [row for row in rows if row["id"] in known and known[row["id"]] != row["raw_sha256"]]
+    if new_rows:
+        db["records"].insert_all(new_rows, batch_size=500)
+    for row in changed:
+        keep = {"first_seen", "work_id", "id"}
+        db["records"].update(row["id"], {k: v for k, v in row.items() if k not in keep})
+    if known:
+        db.execute(
+            "update records set last_seen = ? where id in (select value from json_each(?))",
+            [seen_at, json.dumps(list(known))],
+        )
+    context_json = json.dumps(context, sort_keys=True) if context else None
+    db["provenance"].insert_all(
+        (
+            {"record_id": row["id"], "run_id": run_id, "rank": start_rank + i,
+             "context": context_json, "found_at": seen_at}
+            for i, row in enumerate(rows)
+        ),
+        ignore=True,
+        batch_size=500,
+    )
+    counts.new, counts.updated = len(new_rows), len(changed)
+    return counts
+
+
+def _known_hashes(db: Database, ids: list[str]) -> dict[str, str]:
+    sql = "select id, raw_sha256 from records where id in (select value from json_each(?))"
+    return dict(db.execute(sql, [json.dumps(ids)]).fetchall())
+
+
+def start_run(db: Database, **fields: Any) -> int:
+    """Log the start of a harvest, import or citation search; return its run id."""
+    row = {"started_at": now(), "status": "running", "fetched": 0, "new": 0, "updated": 0}
+    row.update({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
+                for k, v in fields.items()})
+    with db.atomic():
+        return db["harvest_runs"].insert(row).last_pk
+
+
+def finish_run(db: Database, run_id: int, status: str, counts: SaveCounts | None = None,
+               error: str | None = None) -> None:
+    update: dict[str, Any] = {"status": status, "finished_at": now(), "error": error}
+    if counts is not None:
+        update.update(fetched=counts.fetched, new=counts.new, updated=counts.updated)
+    with db.atomic():
+        db["harvest_runs"].update(run_id, update)

@@ -1,0 +1,29 @@
+"""Fixtures shared by every test module. Stage-specific fixtures live in their own files."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from litrev.db import open_db
+
+SHARED_DATA = Path(os.environ.get("LITREV_SHARED_DATA", Path(__file__).parents[2] / "shared" / "data"))
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A fresh, fully migrated evidence database on disk."""
+    return open_db(tmp_path / "evidence.db")
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(tmp_path / "evidence.db")
+
+
+@pytest.fixture
+def shared_data():
+    """The real recorded API responses and benchmark sets in ../shared/data (skip when absent)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present (only in the team's workspace)")
+    return SHARED_DATA
