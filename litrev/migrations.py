@@ -242,3 +242,57 @@ def m004_tags(db: Database) -> None:
         foreign_keys=[("work_id", "works", "id")],
     )
     db["tags"].create_index(["work_id", "key"])
+
+
+# --- screening: review settings (issue 4) -----------------------------------
+
+
+@migrations()
+def m005_screening_review_settings(db: Database) -> None:
+    # One row per screening stage, synced from review.toml by litrev.review.sync_settings,
+    # so the screening views know how many independent screeners each stage needs.
+    # An empty table means the defaults: both stages, one screener each.
+    db["review_settings"].create(
+        {
+            "stage": str,  # title-abstract | full-text
+            "position": int,  # 1 = first stage
+            "screeners": int,  # independent votes needed (1 or 2)
+            "reason_required": int,  # 1 when an exclusion needs a reason
+            "reasons": str,  # JSON list of exclusion reasons offered at this stage
+            "updated_at": str,
+        },
+        pk="stage",
+    )
+
+
+# --- citation searching (issue 9) -------------------------------------------
+
+
+@migrations()
+def m006_citations_snowball_seeds(db: Database) -> None:
+    # One row per seed work and direction once its citations were fully chased, so a
+    # re-run fetches only for new seeds (`litrev snowball --full` chases all again).
+    db["snowball_seeds"].create(
+        {
+            "work_id": int,
+            "direction": str,  # backward (works it cites) | forward (works citing it)
+            "openalex_id": str,  # the seed as OpenAlex knows it (W...)
+            "run_id": int,  # the harvest_runs row (kind=citations) that completed it
+            "found": int,  # works found for this seed in that run
+            "chased_at": str,
+        },
+        pk=("work_id", "direction"),
+        foreign_keys=[("work_id", "works", "id"), ("run_id", "harvest_runs", "id")],
+    )
+
+
+# --- harvest: resume bookkeeping (issue 2) ----------------------------------
+
+
+@migrations()
+def m006_harvest_resume(db: Database) -> None:
+    # `cursor` is where an unfinished run resumes; these say how fresh it is
+    # (Crossref cursors expire after ~5 minutes) and where in the result list
+    # the next page starts, so provenance ranks continue without a gap.
+    db["harvest_runs"].add_column("cursor_saved_at", str)
+    db["harvest_runs"].add_column("position", int)

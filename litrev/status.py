@@ -53,7 +53,32 @@ def _screening(db: Database) -> dict[str, Any]:
     rows = db.execute(
         "select stage, count(distinct work_id), count(*) from decisions group by stage order by stage"
     ).fetchall()
-    return {stage: {"works_with_decisions": works, "decisions": n} for stage, works, n in rows}
+    summary = {stage: {"works_with_decisions": works, "decisions": n} for stage, works, n in rows}
+    for stage, counts in _stage_outcomes(db).items():
+        summary.setdefault(stage, {"works_with_decisions": 0, "decisions": 0}).update(counts)
+    return summary
+
+
+def _stage_outcomes(db: Database) -> dict[str, dict[str, int]]:
+    """Per stage, canonical works included / excluded / maybe / conflict / pending (too few
+    votes yet) / unscreened (eligible, no decision), from the screening views."""
+    stages = [r[0] for r in db.execute("select stage from review_settings order by position")]
+    stages = stages or ["title-abstract", "full-text"]
+    eligible = db.execute("select count(*) from works where merged_into is null").fetchone()[0]
+    out: dict[str, dict[str, int]] = {}
+    for stage in stages:
+        counts = dict(db.execute(
+            """select outcome, count(*) from screening_outcomes o
+               join works on works.id = o.work_id and works.merged_into is null
+               where o.stage = ? group by outcome""", [stage]))
+        decided = sum(counts.values())
+        out[stage] = {
+            "included": counts.get("include", 0), "excluded": counts.get("exclude", 0),
+            "maybe": counts.get("maybe", 0), "conflict": counts.get("conflict", 0),
+            "pending": counts.get("pending", 0), "unscreened": max(eligible - decided, 0),
+        }
+        eligible = out[stage]["included"]  # the next stage screens what this one included
+    return out
 
 
 def _tags(db: Database) -> dict[str, Any]:
@@ -75,6 +100,10 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     table.add_row("runs", str(summary["runs"]["total"]))
     for stage, counts in summary["screening"].items():
         table.add_row(f"screened: {stage}", str(counts["works_with_decisions"]))
+        if "included" in counts:
+            table.add_row("  included / excluded / maybe", f"{counts['included']} / {counts['excluded']} / {counts['maybe']}")
+            table.add_row("  conflict / pending / unscreened",
+                          f"{counts['conflict']} / {counts['pending']} / {counts['unscreened']}")
     console.print(table)
     for run in summary["runs"]["latest"]:
         console.print(

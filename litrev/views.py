@@ -15,4 +15,167 @@ VIEWS: dict[str, str] = {
         from provenance join harvest_runs on harvest_runs.id = provenance.run_id
         group by harvest_runs.source_name
     """,
+    # --- screening (issue 4) --------------------------------------------------
+    # Decisions are append-only; everything below is derived. Decisions made on a
+    # work later merged into another count for the canonical work.
+    # A reviewer's current vote on a (canonical work, stage): their latest vote row;
+    # an `undo` as the latest row means no vote. Notes stay out (they are private).
+    "screening_votes": """
+        select work_id, stage, reviewer, decision, reason, decided_at, decision_id from (
+            select canonical_works.canonical_id as work_id, decisions.stage, decisions.reviewer,
+                   decisions.decision, decisions.reason, decisions.decided_at,
+                   decisions.id as decision_id,
+                   row_number() over (
+                       partition by canonical_works.canonical_id, decisions.stage, decisions.reviewer
+                       order by decisions.id desc) as latest
+            from decisions join canonical_works on canonical_works.work_id = decisions.work_id
+            where decisions.kind = 'vote'
+        )
+        where latest = 1 and decision != 'undo'
+    """,
+    # The latest adjudication per (canonical work, stage); it overrides the votes.
+    "screening_adjudications": """
+        select work_id, stage, reviewer, decision, reason, decided_at, decision_id from (
+            select canonical_works.canonical_id as work_id, decisions.stage, decisions.reviewer,
+                   decisions.decision, decisions.reason, decisions.decided_at,
+                   decisions.id as decision_id,
+                   row_number() over (
+                       partition by canonical_works.canonical_id, decisions.stage
+                       order by decisions.id desc) as latest
+            from decisions join canonical_works on canonical_works.work_id = decisions.work_id
+            where decisions.kind = 'adjudication'
+        )
+        where latest = 1 and decision != 'undo'
+    """,
+    # One row per canonical work and stage with any decision. Screeners needed per
+    # stage come from review_settings (1 when the stage has no row). Any disagreement
+    # between current votes is a conflict; fewer agreeing votes than needed is pending.
+    # When excluders agree but give different reasons, the earliest vote's reason counts.
+    "screening_outcomes": """
+        with touched as (
+            select distinct canonical_works.canonical_id as work_id, decisions.stage
+            from decisions join canonical_works on canonical_works.work_id = decisions.work_id
+        ),
+        tally as (
+            select work_id, stage, count(*) as votes, count(distinct decision) as kinds,
+                   min(decision) as decision
+            from screening_votes group by work_id, stage
+        ),
+        first_reason as (
+            select work_id, stage, reason, min(decision_id) as first_id
+            from screening_votes where decision = 'exclude' group by work_id, stage
+        )
+        select touched.work_id, touched.stage,
+            case
+                when adj.decision is not null then adj.decision
+                when tally.kinds > 1 then 'conflict'
+                when tally.votes >= coalesce(review_settings.screeners, 1) then tally.decision
+                else 'pending'
+            end as outcome,
+            case
+                when adj.decision is not null then adj.reason
+                when tally.kinds = 1 and tally.decision = 'exclude'
+                     and tally.votes >= coalesce(review_settings.screeners, 1)
+                    then first_reason.reason
+            end as reason
+        from touched
+        left join tally on tally.work_id = touched.work_id and tally.stage = touched.stage
+        left join first_reason
+            on first_reason.work_id = touched.work_id and first_reason.stage = touched.stage
+        left join screening_adjudications as adj
+            on adj.work_id = touched.work_id and adj.stage = touched.stage
+        left join review_settings on review_settings.stage = touched.stage
+    """,
+    # One row per canonical work. Full text only counts for works included at
+    # title-abstract; a review without a full-text stage in review_settings ends at
+    # title-abstract. stage_reached is the stage the work is at (or was decided at).
+    "work_status": """
+        with final as (
+            select not exists (select 1 from review_settings)
+                or exists (select 1 from review_settings where stage = 'full-text') as has_full_text
+        ),
+        outcomes as (
+            select works.id as work_id, ta.outcome as ta, ta.reason as ta_reason,
+                   ft.outcome as ft, ft.reason as ft_reason, final.has_full_text
+            from works
+            join final
+            left join screening_outcomes as ta
+                on ta.work_id = works.id and ta.stage = 'title-abstract'
+            left join screening_outcomes as ft
+                on ft.work_id = works.id and ft.stage = 'full-text'
+            where works.merged_into is null
+        )
+        select work_id,
+            case
+                when ta is null then 'unscreened'
+                when ta = 'pending' then 'in-progress'
+                when ta != 'include' then
+                    case ta when 'exclude' then 'excluded' else ta end
+                when not has_full_text then 'included'
+                when ft is null or ft = 'pending' then 'in-progress'
+                else case ft when 'include' then 'included' when 'exclude' then 'excluded'
+                     else ft end
+            end as status,
+            case
+                when ta = 'include' and has_full_text then 'full-text'
+                else 'title-abstract'
+            end as stage_reached,
+            case
+                when ta = 'exclude' then ta_reason
+                when ta = 'include' and has_full_text and ft = 'exclude' then ft_reason
+            end as exclusion_reason
+        from outcomes
+    """,
+    # --- tagging (issue 5) ---------------------------------------------------
+    # Effective tags per canonical work. For each (work, key) a person's tags
+    # (origin=manual, status=set) replace every suggestion (origin=auto); a
+    # manual country also hides the suggested UK nation. Rejected suggestions
+    # and replaced manual tags never show. Tags of merged works count for the
+    # work they were merged into, so nothing is lost by a merge or an unmerge.
+    "work_tags": """
+        with live as (
+            select canonical_works.canonical_id as work_id, tags.id, tags.key, tags.value,
+                   tags.origin, tags.status, tags.confidence, tags.evidence, tags.reviewer
+            from tags join canonical_works on canonical_works.work_id = tags.work_id
+            where (tags.origin = 'manual' and tags.status = 'set')
+               or (tags.origin = 'auto' and tags.status in ('suggested', 'accepted'))
+        ),
+        manual_keys as (
+            select distinct work_id, key from live where origin = 'manual'
+            union
+            select distinct work_id, 'nation' from live where origin = 'manual' and key = 'country'
+        )
+        select work_id, key, value, origin, max(confidence) as confidence, evidence, reviewer, status
+        from live
+        where origin = 'manual' or not exists (
+            select 1 from manual_keys
+            where manual_keys.work_id = live.work_id and manual_keys.key = live.key
+        )
+        group by work_id, key, value
+    """,
+    # The evidence gap map for Datasette: works per stage, country and design, counted
+    # as `litrev gaps` counts them (people's tags, accepted suggestions, suggestions
+    # with confidence >= 0.5). A multi-country study counts in each of its countries;
+    # country '' means no country tag, design 'untagged' no design tag.
+    "gap_map": """
+        with counted as (
+            select work_id, key, value from work_tags
+            where key in ('country', 'design')
+              and (origin = 'manual' or status = 'accepted' or confidence >= 0.5)
+        ),
+        staged as (
+            select id as work_id, 'all' as stage from works where merged_into is null
+            union all
+            select work_id, 'screened' from work_status where status != 'unscreened'
+            union all
+            select work_id, 'included' from work_status where status = 'included'
+        )
+        select staged.stage, coalesce(country.value, '') as country,
+               coalesce(design.value, 'untagged') as design,
+               count(distinct staged.work_id) as works
+        from staged
+        left join counted as country on country.work_id = staged.work_id and country.key = 'country'
+        left join counted as design on design.work_id = staged.work_id and design.key = 'design'
+        group by staged.stage, country.value, design.value
+    """,
 }

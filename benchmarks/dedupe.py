@@ -1,0 +1,288 @@
+"""Deduplication benchmark: litrev beside bib-dedupe on the labelled sets in ../shared/data/dedup.
+
+    python benchmarks/dedupe.py            # every set, both tools, plus the 100k synthetic run
+    python benchmarks/dedupe.py --quick    # the small sets only, no synthetic run
+
+Scoring is per record, as in the sets' published_results_bib_dedupe.md: for each
+gold duplicate group of k records, k - 1 are duplicates to remove (TP when the
+predicted grouping removed them, FN otherwise: FN = distinct predicted groups
+among its records - 1) and one is the unique publication; the unique publications
+(one per gold group, plus every record in no group) are TN, or FP when the record
+was merged with anything outside its gold group. So TP + FN = duplicates to
+remove and TN + FP = unique publications. Both tools are scored by this one
+function on their predicted groups.
+
+Each tool runs in its own fresh process, so wall time and peak memory (ru_maxrss)
+are its own. bib-dedupe runs with the interpreter in $BIB_DEDUPE_PYTHON (default
+/work/peer-venvs/bib-dedupe/bin/python, a venv with `pip install bib-dedupe`);
+it is skipped with a note when that interpreter is missing.
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = Path(os.environ.get("LITREV_SHARED_DATA", HERE.parents[1] / "shared" / "data")) / "dedup"
+SETS = ["special_cases", "stroke", "haematology", "respiratory", "digital_work"]
+QUICK_SETS = ["special_cases", "stroke", "haematology"]
+BIB_DEDUPE_PYTHON = os.environ.get("BIB_DEDUPE_PYTHON", "/work/peer-venvs/bib-dedupe/bin/python")
+
+BIB_DEDUPE_SCRIPT = r"""
+import json, resource, sys, time, warnings
+warnings.filterwarnings("ignore")
+import pandas as pd
+from bib_dedupe.bib_dedupe import block, cluster, match, prep
+df = pd.read_csv(sys.argv[1])
+start, cpu = time.perf_counter(), time.process_time()
+records = prep(df, verbosity_level=0, cpu=2)
+pairs = block(records, verbosity_level=0, cpu=2)
+matched = match(pairs, verbosity_level=0, cpu=2)
+groups = cluster(matched, verbosity_level=0)
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"groups": [sorted(map(str, g)) for g in groups], "seconds": seconds, "cpu": cpu,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+# --- scoring ---------------------------------------------------------------------------
+
+
+def read_gold(folder: Path) -> list[list[str]]:
+    with open(folder / "merged_record_ids.csv", newline="") as f:
+        return [row["merged_ids"].split(";") for row in csv.DictReader(f)]
+
+
+def read_ids(folder: Path) -> list[str]:
+    with open(folder / "records_pre_merged.csv", newline="") as f:
+        return [row["ID"] for row in csv.DictReader(f)]
+
+
+def score(ids: list[str], gold: list[list[str]], predicted: list[list[str]]) -> dict:
+    """Per-record TP/FP/FN/TN (see the module docstring) and the derived rates."""
+    gold_of = {i: i for i in ids}
+    for group in gold:
+        for member in group:
+            gold_of[member] = group[0]
+    predicted_of = {i: i for i in ids}
+    for group in predicted:
+        for member in group:
+            predicted_of[member] = group[0]
+    members: dict[str, set[str]] = {}
+    for i in ids:
+        members.setdefault(predicted_of[i], set()).add(i)
+    polluted = {i for i in ids if any(gold_of[o] != gold_of[i] for o in members[predicted_of[i]])}
+    tp = fp = fn = tn = 0
+    golds: dict[str, list[str]] = {}
+    for i in ids:
+        golds.setdefault(gold_of[i], []).append(i)
+    for records in golds.values():
+        clusters = len({predicted_of[r] for r in records})
+        tp += len(records) - clusters
+        fn += clusters - 1
+        if any(r in polluted for r in records):
+            fp += 1
+        else:
+            tn += 1
+    sens = tp / (tp + fn) if tp + fn else 1.0
+    spec = tn / (tn + fp) if tn + fp else 1.0
+    prec = tp / (tp + fp) if tp + fp else 1.0
+    f1 = 2 * prec * sens / (prec + sens) if prec + sens else 0.0
+    return {"TP": tp, "FP": fp, "FN": fn, "TN": tn, "sensitivity": sens, "specificity": spec,
+            "precision": prec, "f1": f1}
+
+
+# --- running the tools -------------------------------------------------------------------
+
+
+def run_litrev_child(csv_path: str) -> dict:
+    """In a fresh process: import the CSV into a new database, run dedupe, return the groups."""
+    sys.path.insert(0, str(HERE.parent))
+    from litrev.db import open_db
+    from litrev.dedupe import update_works
+    from litrev.store import finish_run, save_records, start_run
+
+    records = load_records(csv_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = open_db(Path(tmp) / "bench.db")
+        run = start_run(db, kind="import", source="bench", source_name="Benchmark")
+        with db.atomic():
+            counts = save_records(db, records, run)
+        finish_run(db, run, "complete", counts)
+        start, cpu = time.perf_counter(), time.process_time()
+        summary = update_works(db)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        groups: dict[int, list[str]] = {}
+        for record_id, work_id in db.execute("select source_id, work_id from records"):
+            groups.setdefault(work_id, []).append(record_id)
+        db.close()
+    return {"groups": [sorted(g) for g in groups.values() if len(g) > 1], "seconds": seconds,
+            "cpu": cpu,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "review_pending": summary.review_pending}
+
+
+def load_records(csv_path: str) -> list:
+    """Records from a benchmark CSV, through litrev's own CSV import when it is there."""
+    text = Path(csv_path).read_text(encoding="utf-8")
+    try:
+        from litrev.sources.files import parse_csv
+    except ImportError:
+        return _records_from_csv(text)
+    parsed = parse_csv(text, "bench")
+    if parsed.problems:
+        raise SystemExit(f"{csv_path}: {parsed.problems[:3]}")
+    return parsed.records
+
+
+def _records_from_csv(text: str) -> list:
+    import io
+
+    from litrev.normalise import Record, normalise_doi
+
+    out = []
+    def first(row: dict, *names: str) -> str | None:
+        for name in names:
+            value = (row.get(name) or "").strip()
+            if value and value.lower() not in ("unknown", "nan", "none"):
+                return value
+        return None
+
+    for row in csv.DictReader(io.StringIO(text)):
+        def get(*names: str, row: dict = row) -> str | None:
+            return first(row, *names)
+
+        out.append(Record(
+            id=f"bench:{row['ID']}", source="bench", source_id=row["ID"], raw=row,
+            title=get("title"), abstract=get("abstract"),
+            authors=[a.strip() for a in re.split(r"\s+and\s+|;", get("author") or "") if a.strip()],
+            year=int(get("year")[:4]) if (get("year") or "")[:4].isdigit() else None,
+            venue=get("journal", "booktitle"), volume=get("volume"), issue=get("number", "issue"),
+            pages=get("pages"), doi=normalise_doi(get("doi")), type=get("ENTRYTYPE")))
+    return out
+
+
+def run_child(tool: str, csv_path: Path) -> dict | None:
+    if tool == "bib-dedupe":
+        if not Path(BIB_DEDUPE_PYTHON).exists():
+            return None
+        command = [BIB_DEDUPE_PYTHON, "-c", BIB_DEDUPE_SCRIPT, str(csv_path)]
+    else:
+        command = [sys.executable, __file__, "--child", str(csv_path)]
+    wall = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"{tool} failed on {csv_path}:\n{done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall"] = time.perf_counter() - wall
+    return result
+
+
+# --- published figures ----------------------------------------------------------------------
+
+
+def published(name: str) -> list[dict]:
+    path = DATA / "published_results_bib_dedupe.md"
+    if not path.exists():
+        return []
+    text = path.read_text()
+    match = re.search(rf"## {re.escape(name)} \(n=\d+\)\n\n(.*?)(?:\n\n|\Z)", text, re.DOTALL)
+    if not match:
+        return []
+    lines = [line for line in match.group(1).splitlines() if line.startswith("|")]
+    header = [h.strip() for h in lines[0].strip("|").split("|")]
+    rows = []
+    for line in lines[2:]:
+        rows.append(dict(zip(header, (c.strip() for c in line.strip("|").split("|")))))
+    return rows
+
+
+# --- output ------------------------------------------------------------------------------------
+
+COLUMNS = ("tool", "TP", "FP", "FN", "TN", "sens", "spec", "prec", "F1", "seconds", "CPU s",
+           "peak MB")
+
+
+def row(tool: str, s: dict, seconds: float | None, peak: float | None, cpu: float | None = None) -> list[str]:
+    return [tool, str(s["TP"]), str(s["FP"]), str(s["FN"]), str(s["TN"]), f"{s['sensitivity']:.4f}",
+            f"{s['specificity']:.4f}", f"{s['precision']:.4f}", f"{s['f1']:.4f}",
+            "" if seconds is None else f"{seconds:.2f}", "" if cpu is None else f"{cpu:.2f}",
+            "" if peak is None else f"{peak:.0f}"]
+
+
+def print_table(title: str, rows: list[list[str]]) -> None:
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+def run_set(name: str, folder: Path, tools: list[str]) -> dict:
+    ids, gold = read_ids(folder), read_gold(folder)
+    rows, results = [], {}
+    for tool in tools:
+        result = run_child(tool, folder / "records_pre_merged.csv")
+        if result is None:
+            rows.append([tool, "not run"] + [""] * (len(COLUMNS) - 2))
+            continue
+        s = score(ids, gold, result["groups"])
+        results[tool] = {**s, "seconds": result["seconds"], "cpu": result.get("cpu"),
+                         "peak_mb": result["peak_mb"]}
+        rows.append(row(tool, s, result["seconds"], result["peak_mb"], result.get("cpu")))
+    for pub in published(name):
+        s = {k: int(pub[k]) for k in ("TP", "FP", "FN", "TN")}
+        s.update(sensitivity=float(pub["sensitivity"]), specificity=float(pub["specificity"]),
+                 precision=float(pub["precision"]), f1=float(pub["f1"]))
+        rows.append(row(f"{pub['package']} (published)", s, None, None))
+    print_table(f"{name} (n={len(ids)}, duplicates to remove {sum(len(g) - 1 for g in gold)})", rows)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sets only, no synthetic run")
+    parser.add_argument("--child", metavar="CSV", help=argparse.SUPPRESS)
+    parser.add_argument("--sets", nargs="*", help="only these sets")
+    parser.add_argument("--no-peer", action="store_true", help="litrev only")
+    parser.add_argument("--synthetic", type=int, default=100_000, help="synthetic set size (0: skip)")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_litrev_child(args.child)))
+        return
+    if not DATA.is_dir():
+        raise SystemExit(f"{DATA} not found: the labelled sets live in ../shared/data/dedup.")
+    tools = ["litrev"] + ([] if args.no_peer else ["bib-dedupe"])
+    sets = args.sets or (QUICK_SETS if args.quick else SETS)
+    summary = {}
+    for name in sets:
+        summary[name] = run_set(name, DATA / name, tools)
+    print("\nSpeed-up, bib-dedupe / litrev (wall, CPU): " + ", ".join(
+        f"{name} {r['bib-dedupe']['seconds'] / r['litrev']['seconds']:.1f}x, "
+        f"{r['bib-dedupe']['cpu'] / max(r['litrev']['cpu'], 0.001):.1f}x"
+        for name, r in summary.items() if "bib-dedupe" in r and "litrev" in r and r["litrev"]["seconds"]))
+    if not args.quick and args.synthetic:
+        run_synthetic(args.synthetic, tools)
+
+
+def run_synthetic(n: int, tools: list[str]) -> None:
+    from synthetic import write_set
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_set(DATA, folder, n)
+        run_set(f"synthetic {n:,}", folder, tools[:1])
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    main()

@@ -1,0 +1,175 @@
+"""`litrev dedupe`: link records to works, review uncertain pairs, explain and undo."""
+
+import getpass
+import json
+from collections.abc import Callable
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .. import dedupe as stage
+from .common import db_option, echo_json, get_db, json_option, quiet_option
+
+KEYS = {"s": "same", "d": "different", "k": "skip", "q": "quit"}
+SHOWN_FIELDS = ("title", "authors", "year", "venue", "volume", "issue", "pages", "doi", "source", "id")
+
+
+@click.command()
+@click.option("--full", is_flag=True, help="Recompute every pair instead of only new records.")
+@click.option("--review", is_flag=True, help="Judge uncertain pairs side by side (resumable).")
+@click.option("--explain", "explain_id", metavar="ID", help="Why a work or record was grouped.")
+@click.option("--unmerge", "unmerge_id", metavar="ID",
+              help="Split a record (id) or a merged-away work (number) off its group.")
+@click.option("--reviewer", default=getpass.getuser, show_default="your login",
+              help="Who gives review verdicts and unmerges.")
+@db_option
+@json_option
+@quiet_option
+def dedupe(full, review, explain_id, unmerge_id, reviewer, db_path, as_json, quiet):
+    """Link every record to one work; merge certain duplicates, queue uncertain ones.
+
+    Example:
+
+        litrev dedupe
+        litrev dedupe --review
+        litrev dedupe --explain openalex:W2741809807
+        litrev dedupe --unmerge crossref:10.1000/xyz
+    """
+    db = get_db(db_path)
+    console = Console(stderr=as_json)
+    if explain_id:
+        report = stage.explain(db, explain_id)
+        echo_json(report) if as_json else print_explain(report, console)
+        return
+    if unmerge_id:
+        summary = stage.unmerge(db, unmerge_id, reviewer)
+        _finish(summary, as_json, console, f"Split {unmerge_id} off its group.")
+        return
+    if review:
+        counts = run_review(db, reviewer, ask=_ask, console=console)
+        echo_json(counts) if as_json else console.print(
+            f"Reviewed: {counts['same']} same, {counts['different']} different, "
+            f"{counts['skipped']} skipped; {counts['left']} left in the queue.")
+        return
+    with console.status("Deduplicating...") if not (quiet or as_json) else _nothing():
+        summary = stage.update_works(db, full=full, reviewer=reviewer)
+    _finish(summary, as_json, console, None)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _finish(summary: stage.DedupeSummary, as_json: bool, console: Console, headline: str | None):
+    if as_json:
+        echo_json(summary.as_dict())
+    else:
+        if headline:
+            console.print(headline)
+        console.print(
+            f"{summary.records} records, {summary.new_records} new: {summary.new_works} new works, "
+            f"{summary.merged_works} works merged, {summary.revived_works} revived, "
+            f"{summary.review_pending} pairs to review (litrev dedupe --review), "
+            f"{summary.related} related links."
+        )
+    for conflict in summary.conflicts:
+        click.echo(
+            f"Warning: merged works {', '.join(map(str, conflict['works']))} carry conflicting "
+            f"{conflict['stage']} decisions ({', '.join(conflict['decisions'])}); see litrev screen.",
+            err=True,
+        )
+
+
+def _ask(prompt: str) -> str:
+    return click.prompt(prompt, default="k", show_default=False)
+
+
+def run_review(db, reviewer: str, ask: Callable[[str], str], console: Console) -> dict[str, int]:
+    """Show each uncertain pair and store the verdict; quit at any time and resume later."""
+    counts = {"same": 0, "different": 0, "skipped": 0, "left": 0}
+    skipped: set[tuple[str, str]] = set()
+    while True:
+        queue = [p for p in stage.review_queue(db) if (p["record_a"], p["record_b"]) not in skipped]
+        if not queue:
+            break
+        pair = queue[0]
+        console.print(pair_table(db, pair, len(queue)))
+        answer = ""
+        while answer not in KEYS:
+            answer = (ask("[s]ame / [d]ifferent / s[k]ip / [q]uit") or "k").strip().lower()[:1]
+        if KEYS[answer] == "quit":
+            break
+        if KEYS[answer] == "skip":
+            skipped.add((pair["record_a"], pair["record_b"]))
+            counts["skipped"] += 1
+            continue
+        summary = stage.record_verdict(db, pair["record_a"], pair["record_b"], KEYS[answer], reviewer)
+        counts[KEYS[answer]] += 1
+        for conflict in summary.conflicts:
+            console.print(f"[yellow]Warning: conflicting {conflict['stage']} decisions "
+                          f"on works {conflict['works']}[/yellow]")
+    counts["left"] = len(stage.review_queue(db))
+    return counts
+
+
+def pair_table(db, pair: dict, remaining: int) -> Table:
+    rows = {r["id"]: r for r in db.query(
+        "select * from records where id in (?, ?)", [pair["record_a"], pair["record_b"]])}
+    a, b = rows[pair["record_a"]], rows[pair["record_b"]]
+    details = json.loads(pair["details"] or "{}")
+    table = Table(title=f"Same work? score {pair['score']:.2f} ({pair['method']}), {remaining} in queue",
+                  show_lines=True, expand=True)
+    table.add_column("field", style="bold")
+    table.add_column("record A")
+    table.add_column("record B")
+    for name in SHOWN_FIELDS:
+        va, vb = _show(a.get(name)), _show(b.get(name))
+        style = "" if va == vb else "yellow"
+        table.add_row(name, va, vb, style=style)
+    if details:
+        table.caption = "field scores: " + ", ".join(f"{k} {v}" for k, v in sorted(details.items()))
+    return table
+
+
+def _show(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            return "; ".join(json.loads(value))
+        except (ValueError, TypeError):
+            return value
+    return str(value)
+
+
+def print_explain(report: dict, console: Console) -> None:
+    work = report["work"]
+    console.print(f"[bold]Work {work['id']}[/bold]: {work['title'] or '(no title)'} "
+                  f"({work['year'] or 'n.d.'}) doi:{work['doi'] or '-'}")
+    table = Table("record", "source", "year", "doi", "title")
+    for r in report["records"]:
+        table.add_row(r["id"], r["source"] or "", str(r["year"] or ""), r["doi"] or "", r["title"] or "")
+    console.print(table)
+    if report["pairs"]:
+        pairs = Table("record A", "record B", "outcome", "method", "score", "field scores",
+                      title="Why: scored pairs")
+        for p in report["pairs"]:
+            scores = ", ".join(f"{k} {v}" for k, v in sorted(p["details"].items()))
+            pairs.add_row(p["record_a"], p["record_b"], p["outcome"], p["method"], f"{p['score']:.2f}", scores)
+        console.print(pairs)
+    for v in report["verdicts"]:
+        console.print(f"verdict: {v['record_a']} / {v['record_b']}: {v['verdict']} "
+                      f"by {v['reviewer']} at {v['decided_at']}")
+    for m in report["merges"]:
+        console.print(f"history: {m['action']} work {m['work_id']} -> {m['into_work_id']} "
+                      f"({m['created_at']}) records {m['record_ids']}")
+    for rel in report["relations"]:
+        console.print(f"related: work {rel['work_id']} {rel['relation']} work {rel['related_work_id']}")
+    if not report["pairs"]:
+        console.print("Only one record and no close pairs: nothing was merged into this work.")
+

@@ -1,0 +1,157 @@
+import click
+from rich.console import Console
+from rich.progress import Progress
+
+from .. import gaps as gaps_stage
+from .. import tags as tags_stage
+from ..db import ensure_shape
+from ..errors import LitrevError
+from .common import GROUP_SETTINGS, db_option, echo_json, get_db, json_option, quiet_option
+
+reviewer_option = click.option(
+    "--reviewer", envvar="LITREV_REVIEWER", show_envvar=True, help="Who is tagging (your name or initials)."
+)
+
+
+@click.group(invoke_without_command=True, context_settings=GROUP_SETTINGS)
+@click.option("--auto", is_flag=True, help="Suggest country and design for every work without suggestions.")
+@db_option
+@quiet_option
+@json_option
+@click.pass_context
+def tag(ctx, auto, db_path, quiet, as_json):
+    """Tag works by country of study and study design: suggestions with evidence, people decide.
+
+    Example:
+
+    \b
+        litrev tag --auto
+        litrev tag set 42 country=GB nation=Scotland design=qualitative --reviewer ann
+        litrev tag review --reviewer ann
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not auto:
+        click.echo(ctx.get_help())
+        return
+    db = get_db(db_path)
+    total = db.execute("select count(*) from works where merged_into is null").fetchone()[0]
+    with Progress(console=Console(stderr=True), disable=quiet or as_json, transient=True) as progress:
+        task = progress.add_task("Suggesting tags", total=total)
+        counts = tags_stage.auto_tag(db, progress=lambda n: progress.advance(task, n))
+    ensure_shape(db)
+    if as_json:
+        echo_json(counts)
+    else:
+        click.echo(f"Suggested {counts['suggestions']} tags for {counts['works']} works "
+                   "(works with suggestions already were left alone).")
+
+
+@tag.command(name="set")
+@click.argument("work_id", type=int)
+@click.argument("assignments", nargs=-1, required=True)
+@reviewer_option
+@db_option
+def set_(work_id, assignments, reviewer, db_path):
+    """Set a person's tags on a work: they replace suggestions for those keys.
+
+    Keys: country (ISO code or name; repeat for several), nation, design, or
+    any custom key. `key=` (empty) clears your tags for a key.
+
+    Example:
+
+    \b
+        litrev tag set 42 country=GB nation=Scotland design=qualitative --reviewer ann
+        litrev tag set 42 country=GB country=IE setting=prison --reviewer ann
+    """
+    db = get_db(db_path)
+    pairs = tags_stage.parse_assignments(assignments)
+    n = tags_stage.set_tags(db, work_id, pairs, reviewer)
+    ensure_shape(db)
+    click.echo(f"Set {n} tags on work {tags_stage.resolve_work(db, work_id)}.")
+
+
+@tag.command(name="list")
+@click.argument("work_id", type=int)
+@db_option
+@json_option
+def list_(work_id, db_path, as_json):
+    """Show a work's effective tags (a person's tag wins over a suggestion).
+
+    Example:
+
+    \b
+        litrev tag list 42
+    """
+    rows = tags_stage.effective_tags(get_db(db_path), work_id)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No tags yet. Run `litrev tag --auto` or `litrev tag set`.")
+    for row in rows:
+        who = f"by {row['reviewer']}" if row["reviewer"] else f"confidence {row['confidence']:.2f}"
+        source = "person" if row["origin"] == "manual" else row["status"]
+        line = f"{row['key']}={row['value']}  ({source}, {who})"
+        click.echo(line + (f"\n    {row['evidence']}" if row["evidence"] else ""))
+
+
+@tag.command()
+@reviewer_option
+@click.option("--key", help="Only suggestions for this key (country, nation, design).")
+@click.option("--limit", type=int, help="Stop after this many works.")
+@db_option
+def review(reviewer, key, limit, db_path):
+    """Go through suggestions one by one: accept, change, reject or skip each.
+
+    Example:
+
+    \b
+        litrev tag review --reviewer ann --key design
+    """
+    db = get_db(db_path)
+    last_work = [None]
+
+    def decide(row):
+        if row["work_id"] != last_work[0]:
+            last_work[0] = row["work_id"]
+            click.echo(f"\n[{row['work_id']}] {row['title'] or '(no title)'} ({row['year'] or 'n.d.'})")
+        click.echo(f"  {row['key']} = {row['value']}  (confidence {row['confidence']:.2f})")
+        click.echo(f"    {row['evidence']}")
+        answer = click.prompt("  [a]ccept, [c]hange, [r]eject, [s]kip, [q]uit", default="a",
+                              type=click.Choice(["a", "c", "r", "s", "q"]), show_choices=False)
+        while answer == "c":
+            value = click.prompt(f"  new {row['key']}")
+            try:
+                tags_stage.normalise_tag(row["key"], value)
+                return "change", value
+            except LitrevError as e:
+                click.echo(f"  {e}")
+        return {"a": "accept", "r": "reject", "s": "skip", "q": "quit"}[answer], None
+
+    counts = tags_stage.review(db, reviewer, decide, key=key, limit=limit)
+    ensure_shape(db)
+    click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+@click.command()
+@click.option("--stage", type=click.Choice(gaps_stage.STAGES), default="included", show_default=True,
+              help="Which works to count: included, screened (any decision) or all.")
+@click.option("--by", "by", type=click.Choice(["design", "year"]), default="design", show_default=True,
+              help="Columns of the table: study design or publication year.")
+@db_option
+@json_option
+def gaps(stage, by, db_path, as_json):
+    """The evidence gap map: works per country of study x design (or year), UK share.
+
+    Example:
+
+    \b
+        litrev gaps
+        litrev gaps --stage all --by year --json
+    """
+    summary = gaps_stage.gap_table(get_db(db_path), stage=stage, by=by)
+    if as_json:
+        echo_json(summary)
+    else:
+        gaps_stage.print_gaps(summary)

@@ -1,0 +1,465 @@
+"""Deduplication storage: link every record to one work, keep the evidence, undo on demand.
+
+Matching is pure (`litrev.matching`); this module reads records, stores the
+scored pairs in `duplicate_pairs`, applies people's verdicts (`dedupe_verdicts`,
+which always win), and turns the resulting groups into `works`:
+
+- A new record joins the work of its group, or gets a new work.
+- When two existing works end up in one group, the newer one is merged into the
+  older (canonical) one: `works.merged_into` is set, its records move, and the
+  move is logged in `work_merges`. Nothing is deleted; decisions and tags keep
+  their work ids and are resolved through the `canonical_works` view.
+- A split (a person said "different", or `unmerge`) revives the merged-away work
+  the records came from, so its decisions come back with it.
+
+Matching is incremental (only pairs touching new records are scored); grouping
+always replays every stored pair, so an incremental run and `--full` agree.
+"""
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from .db import now
+from .errors import LitrevError, UnknownIdError
+from .matching import Pair, Prepared, cluster, prepare, score_candidates
+from .normalise import normalise_doi
+
+SOURCE_PRIORITY = {"crossref": 0, "openalex": 1, "pubmed": 2}  # then imports, alphabetically
+WORK_FIELDS = ("title", "abstract", "authors", "year", "venue", "volume", "issue", "pages",
+               "doi", "pmid", "openalex_id", "type", "language", "countries", "url")
+HUMAN_SCORE = 10.0  # a person's "same" outranks every machine score when grouping
+
+
+@dataclass
+class DedupeSummary:
+    records: int = 0
+    new_records: int = 0
+    pairs: dict[str, int] = field(default_factory=dict)
+    new_works: int = 0
+    merged_works: int = 0
+    revived_works: int = 0
+    moved_records: int = 0
+    related: int = 0
+    review_pending: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def update_works(db: Database, *, full: bool = False, progress: Progress | None = None,
+                 reviewer: str = "litrev") -> DedupeSummary:
+    """Link every record without a work to one (incremental), or recompute all pairs (`full`).
+
+    Harvest, import and snowball call this at the end of a run.
+    """
+    summary = DedupeSummary()
+    prepared = load_prepared(db)
+    summary.records = len(prepared)
+    new_ids = {r[0] for r in db.execute("select id from records where work_id is null")}
+    summary.new_records = len(new_ids)
+    if full or new_ids:
+        pairs = score_candidates(prepared, None if full else new_ids)
+        summary.pairs = dict(Counter(p.outcome for p in pairs))
+        with db.atomic():
+            save_pairs(db, pairs, replace_all=full)
+    with db.atomic():
+        assign_works(db, summary, prepared_ids=[p.id for p in prepared],
+                     doi_bases={p.id: p.doi_base for p in prepared if p.doi_base},
+                     refresh_all=full, reviewer=reviewer)
+        save_relations(db, replace_all=full)
+    summary.related = db.execute("select count(*) from work_relations").fetchone()[0]
+    summary.review_pending = len(review_queue(db))
+    return summary
+
+
+# --- reading ------------------------------------------------------------------
+
+
+def load_prepared(db: Database) -> list[Prepared]:
+    rows = db.execute(
+        "select id, doi, pmid, openalex_id, title, authors, year, venue, volume, issue, pages, type "
+        "from records order by id"
+    )
+    keys = ("id", "doi", "pmid", "openalex_id", "title", "authors", "year", "venue", "volume",
+            "issue", "pages", "type")
+    out = []
+    for row in rows:
+        record = dict(zip(keys, row))
+        record["authors"] = _json_list(record["authors"])
+        out.append(prepare(record))
+    return out
+
+
+def _json_list(value: str | None) -> list:
+    if not value:
+        return []
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return [value]
+    return parsed if isinstance(parsed, list) else [str(parsed)]
+
+
+# --- pairs ---------------------------------------------------------------------
+
+
+def save_pairs(db: Database, pairs: list[Pair], *, replace_all: bool = False) -> None:
+    if replace_all:
+        db.execute("delete from duplicate_pairs")
+    stamp = now()
+    db["duplicate_pairs"].upsert_all(
+        ({"record_a": p.a, "record_b": p.b, "score": p.score, "method": p.method,
+          "outcome": p.outcome, "details": json.dumps(p.details, sort_keys=True), "created_at": stamp}
+         for p in pairs),
+        pk=("record_a", "record_b"), batch_size=1000,
+    )
+
+
+def _verdicts(db: Database) -> tuple[list[tuple[str, str, float]], list[tuple[str, str]]]:
+    same, different = [], []
+    for a, b, verdict in db.execute("select record_a, record_b, verdict from dedupe_verdicts"):
+        (same.append((a, b, HUMAN_SCORE)) if verdict == "same" else different.append((a, b)))
+    return same, different
+
+
+# --- grouping records into works -------------------------------------------------
+
+
+def assign_works(db: Database, summary: DedupeSummary, *, prepared_ids: list[str] | None = None,
+                 doi_bases: dict[str, str] | None = None, refresh_all: bool = False,
+                 reviewer: str = "litrev") -> None:
+    """Replay every merge pair and verdict into groups; make `works` match them with minimal moves."""
+    if prepared_ids is None:
+        prepared_ids = [r[0] for r in db.execute("select id from records order by id")]
+    if doi_bases is None:
+        doi_bases = {p.id: p.doi_base for p in load_prepared(db) if p.doi_base}
+    machine = [(a, b, s) for a, b, s in db.execute(
+        "select record_a, record_b, score from duplicate_pairs where outcome = 'merge'")]
+    same, different = _verdicts(db)
+    groups = cluster(prepared_ids, machine + same, different, doi_bases)
+    current = dict(db.execute(
+        "select records.id, coalesce(works.merged_into, works.id) from records "
+        "left join works on works.id = records.work_id"))
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for record_id, root in groups.items():
+        by_group[root].append(record_id)
+
+    # Each existing canonical work belongs to the group holding most of its records.
+    counts: dict[int, Counter] = defaultdict(Counter)
+    for record_id, work_id in current.items():
+        if work_id is not None:
+            counts[work_id][groups[record_id]] += 1
+    owner = {w: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for w, c in counts.items()}
+    owned: dict[str, list[int]] = defaultdict(list)
+    for work_id, root in owner.items():
+        owned[root].append(work_id)
+    homes = _home_works(db)
+    stamp = now()
+    touched: set[int] = set()
+    next_id = (db.execute("select coalesce(max(id), 0) from works").fetchone()[0] or 0) + 1
+    new_works: list[int] = []
+    moves: list[tuple[int, str]] = []
+    logs: list[dict[str, Any]] = []
+    for root in sorted(by_group):
+        members = sorted(by_group[root])
+        works = sorted(owned.get(root, []))
+        if works:
+            target = works[0]
+        else:
+            target = _revive(db, members, homes, summary)
+            if target is None:
+                target, next_id = next_id, next_id + 1
+                new_works.append(target)
+        for other in works[1:]:
+            _merge_work(db, other, target, current, reviewer, stamp, summary)
+        moving = defaultdict(list)
+        for record_id in members:
+            if current.get(record_id) != target:
+                moving[current.get(record_id)].append(record_id)
+        for from_work, record_ids in sorted(moving.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+            moves.extend((target, r) for r in record_ids)
+            if from_work is not None:
+                summary.moved_records += len(record_ids)
+                logs.append({"action": "move", "work_id": from_work, "into_work_id": target,
+                             "record_ids": json.dumps(record_ids), "method": "dedupe",
+                             "reviewer": reviewer, "created_at": stamp})
+            for record_id in record_ids:
+                current[record_id] = target
+        if moving or works[1:] or not works:
+            touched.add(target)
+    summary.new_works += len(new_works)
+    # Records point at works that are inserted just below, with their metadata in one
+    # statement (one full-text index write per work); foreign keys are checked at commit.
+    db.execute("PRAGMA defer_foreign_keys = ON")
+    db.conn.executemany("update records set work_id = ? where id = ?", moves)
+    if logs:
+        db["work_merges"].insert_all(logs)
+    if refresh_all:
+        touched = {r[0] for r in db.execute("select id from works where merged_into is null")}
+    refresh_works(db, touched - set(new_works), new=set(new_works))
+
+
+def _home_works(db: Database) -> dict[str, int]:
+    """Each record's first work: where it lived before any merge moved it."""
+    homes: dict[str, int] = {}
+    for work_id, record_ids in db.execute(
+        "select work_id, record_ids from work_merges where action in ('merge', 'move') order by id"
+    ):
+        for record_id in json.loads(record_ids or "[]"):
+            homes.setdefault(record_id, work_id)
+    return homes
+
+
+def _revive(db: Database, members: list[str], homes: dict[str, int], summary: DedupeSummary) -> int | None:
+    """A split-off group gets back the merged-away work its records came from, if any."""
+    candidates = sorted({homes[m] for m in members if m in homes and homes[m] is not None})
+    for work_id in candidates:
+        row = db.execute("select merged_into from works where id = ?", [work_id]).fetchone()
+        if row and row[0] is not None:
+            db.execute("update works set merged_into = null, updated_at = ? where id = ?", [now(), work_id])
+            db["work_merges"].insert({"action": "unmerge", "work_id": work_id, "into_work_id": row[0],
+                                      "record_ids": json.dumps(members), "created_at": now()})
+            summary.revived_works += 1
+            return work_id
+    return None
+
+
+def _merge_work(db: Database, work_id: int, into: int, current: dict[str, int | None], reviewer: str,
+                stamp: str, summary: DedupeSummary) -> None:
+    record_ids = sorted(r for r, w in current.items() if w == work_id)
+    db.execute("update works set merged_into = ?, updated_at = ? where id = ? or merged_into = ?",
+               [into, stamp, work_id, work_id])
+    db.execute("update records set work_id = ? where work_id = ?", [into, work_id])
+    db["work_merges"].insert({"action": "merge", "work_id": work_id, "into_work_id": into,
+                              "record_ids": json.dumps(record_ids), "method": "dedupe",
+                              "reviewer": reviewer, "created_at": stamp})
+    for record_id in record_ids:
+        current[record_id] = into
+    summary.merged_works += 1
+    conflicts = decision_conflicts(db, [into, work_id])
+    summary.conflicts.extend(conflicts)
+
+
+def decision_conflicts(db: Database, work_ids: list[int]) -> list[dict[str, Any]]:
+    """Stages where the merged works carry different current screening votes."""
+    if not db["decisions"].exists():
+        return []
+    rows = db.execute(
+        """select stage, reviewer, work_id, decision from decisions
+           where work_id in (select value from json_each(?)) and decision != 'undo'
+           order by id""", [json.dumps(work_ids)]).fetchall()
+    latest: dict[tuple, str] = {}
+    for stage, reviewer, work_id, decision in rows:
+        latest[(stage, reviewer, work_id)] = decision
+    by_stage: dict[str, set[str]] = defaultdict(set)
+    for (stage, _reviewer, _work), decision in latest.items():
+        by_stage[stage].add(decision)
+    return [{"works": sorted(work_ids), "stage": stage, "decisions": sorted(d)}
+            for stage, d in sorted(by_stage.items()) if len(d) > 1]
+
+
+# --- best metadata ---------------------------------------------------------------
+
+
+def refresh_works(db: Database, work_ids: set[int], new: set[int] = frozenset()) -> None:
+    """Set each work's metadata from its records by one deterministic rule; insert `new` works.
+
+    Records are ranked Crossref, OpenAlex, PubMed, then imports; within a rank
+    the most complete record first, then by id. Each field takes the first
+    non-empty value in that order, except the abstract (the longest) and the
+    authors (the longest list: imports often truncate with "et al.").
+    """
+    wanted = set(work_ids) | set(new)
+    if not wanted:
+        return
+    cols = ", ".join(WORK_FIELDS)
+    records: dict[int, list[dict]] = defaultdict(list)
+    if len(wanted) > 20_000:
+        rows = db.query(f"select id as record_id, source, work_id, {cols} from records")
+    else:
+        rows = db.query(f"select id as record_id, source, work_id, {cols} from records "
+                        "where work_id in (select value from json_each(?))", [json.dumps(sorted(wanted))])
+    for row in rows:
+        if row["work_id"] in wanted:
+            records[row["work_id"]].append(row)
+    stamp = now()
+    columns = list(WORK_FIELDS)
+    updates, inserts = [], []
+    for work_id in sorted(wanted):
+        best = best_metadata(records.get(work_id, []))
+        values = [best[c] for c in columns]
+        if work_id in new:
+            inserts.append([work_id, *values, stamp, stamp])
+        elif work_id in records:
+            updates.append([*values, stamp, work_id])
+    if inserts:
+        db.conn.executemany(
+            f"insert into works (id, {cols}, created_at, updated_at) "
+            f"values ({', '.join('?' * (len(columns) + 3))})", inserts)
+    if updates:
+        db.conn.executemany(
+            f"update works set {', '.join(f'[{c}] = ?' for c in columns)}, updated_at = ? where id = ?",
+            updates)
+
+
+def best_metadata(rows: list[dict]) -> dict[str, Any]:
+    def rank(row: dict) -> tuple:
+        filled = sum(1 for f in WORK_FIELDS if row.get(f) not in (None, "", "[]"))
+        return (SOURCE_PRIORITY.get(row["source"], 9), row["source"] or "", -filled, row["record_id"])
+
+    ordered = sorted(rows, key=rank)
+    best: dict[str, Any] = {}
+    for name in WORK_FIELDS:
+        values = [r[name] for r in ordered if r.get(name) not in (None, "", "[]")]
+        if name == "abstract":
+            best[name] = max(values, key=len) if values else None
+        elif name == "authors":
+            best[name] = max(values, key=lambda v: len(_json_list(v))) if values else None
+        elif name == "doi":
+            best[name] = next((normalise_doi(v) for v in values if normalise_doi(v)), None)
+        else:
+            best[name] = values[0] if values else None
+    return best
+
+
+# --- relations ---------------------------------------------------------------------
+
+
+def save_relations(db: Database, *, replace_all: bool = False) -> None:
+    """Errata, retractions, comments and preprints: link their works, never merge them."""
+    if replace_all:
+        db.execute("delete from work_relations")
+    rows = db.execute(
+        """select ca.canonical_id, cb.canonical_id, p.details, p.record_a, p.record_b
+           from duplicate_pairs p
+           join records ra on ra.id = p.record_a join records rb on rb.id = p.record_b
+           join canonical_works ca on ca.work_id = ra.work_id
+           join canonical_works cb on cb.work_id = rb.work_id
+           where p.outcome = 'related'""").fetchall()
+    stamp = now()
+    out = []
+    for wa, wb, details, _a, _b in rows:
+        if wa != wb:
+            relation = json.loads(details or "{}").get("relation", "related")
+            out.append({"work_id": wa, "related_work_id": wb, "relation": relation, "created_at": stamp})
+    if out:
+        db["work_relations"].insert_all(out, ignore=True)
+
+
+# --- review queue, verdicts, unmerge -------------------------------------------------
+
+
+def review_queue(db: Database) -> list[dict[str, Any]]:
+    """Uncertain pairs nobody has judged, whose records are still in different works."""
+    return [dict(r) for r in db.query(
+        """select p.record_a, p.record_b, p.score, p.method, p.details
+           from duplicate_pairs p
+           join records ra on ra.id = p.record_a join records rb on rb.id = p.record_b
+           join canonical_works ca on ca.work_id = ra.work_id
+           join canonical_works cb on cb.work_id = rb.work_id
+           left join dedupe_verdicts v on v.record_a = p.record_a and v.record_b = p.record_b
+           where p.outcome = 'review' and v.verdict is null and ca.canonical_id != cb.canonical_id
+           order by p.score desc, p.record_a, p.record_b""")]
+
+
+def record_verdict(db: Database, a: str, b: str, verdict: str, reviewer: str) -> DedupeSummary:
+    """Store a person's verdict on a pair and regroup at once; it wins on every later run."""
+    if verdict not in ("same", "different"):
+        raise LitrevError(f"Unknown verdict {verdict!r}. Use same or different.")
+    a, b = sorted((a, b))
+    for record_id in (a, b):
+        _require_record(db, record_id)
+    summary = DedupeSummary()
+    with db.atomic():
+        db["dedupe_verdicts"].upsert({"record_a": a, "record_b": b, "verdict": verdict,
+                                      "reviewer": reviewer, "decided_at": now()},
+                                     pk=("record_a", "record_b"))
+        assign_works(db, summary, reviewer=reviewer)
+        save_relations(db)
+    return summary
+
+
+def unmerge(db: Database, target: str, reviewer: str) -> DedupeSummary:
+    """Undo a merge: split a record (id) or a merged-away work (number) from its group.
+
+    Stored as "different" verdicts, so no later run merges them again.
+    """
+    if target.isdigit():
+        work = db.execute("select merged_into from works where id = ?", [int(target)]).fetchone()
+        if work is None:
+            raise UnknownIdError(f"No work {target}. Check the id with `litrev dedupe --explain`.")
+        if work[0] is None:
+            raise LitrevError(f"Work {target} was not merged into another. Give a record id to split one record off.")
+        homes = _home_works(db)
+        mine = sorted(r for r, w in homes.items() if w == int(target))
+        group = [r[0] for r in db.execute("select id from records where work_id = ?", [work[0]])]
+        others = sorted(set(group) - set(mine))
+    else:
+        _require_record(db, target)
+        work_id = db.execute("select work_id from records where id = ?", [target]).fetchone()[0]
+        mine = [target]
+        others = sorted(r[0] for r in db.execute(
+            "select id from records where work_id = ? and id != ?", [work_id, target]))
+    if not mine or not others:
+        raise LitrevError(f"{target} is not grouped with anything. Nothing to undo.")
+    summary = DedupeSummary()
+    stamp = now()
+    with db.atomic():
+        db["dedupe_verdicts"].upsert_all(
+            ({"record_a": min(x, y), "record_b": max(x, y), "verdict": "different",
+              "reviewer": reviewer, "decided_at": stamp} for x in mine for y in others),
+            pk=("record_a", "record_b"))
+        assign_works(db, summary, reviewer=reviewer)
+        save_relations(db)
+    return summary
+
+
+def _require_record(db: Database, record_id: str) -> None:
+    if not db.execute("select 1 from records where id = ?", [record_id]).fetchone():
+        raise UnknownIdError(f"No record {record_id}. Check the id with `litrev dedupe --explain`.")
+
+
+# --- explain ----------------------------------------------------------------------------
+
+
+def explain(db: Database, target: str) -> dict[str, Any]:
+    """Why records were grouped: the work, its records, the pairs, verdicts and merge history."""
+    if target.isdigit():
+        row = db.execute("select coalesce(merged_into, id) from works where id = ?", [int(target)]).fetchone()
+        if row is None:
+            raise UnknownIdError(f"No work {target}. Give a work id or a record id (e.g. openalex:W123).")
+        work_id = row[0]
+    else:
+        _require_record(db, target)
+        work_id = db.execute(
+            "select coalesce(w.merged_into, w.id) from records r left join works w on w.id = r.work_id "
+            "where r.id = ?", [target]).fetchone()[0]
+        if work_id is None:
+            raise LitrevError(f"{target} is not linked to a work yet. Run `litrev dedupe` first.")
+    work = next(db.query("select * from works where id = ?", [work_id]))
+    records = [dict(r) for r in db.query(
+        "select id, source, doi, year, title, venue from records where work_id = ? order by id", [work_id])]
+    ids = json.dumps([r["id"] for r in records])
+    pairs = [dict(r, details=json.loads(r["details"] or "{}")) for r in db.query(
+        """select record_a, record_b, score, method, outcome, details from duplicate_pairs
+            where record_a in (select value from json_each(:ids))
+               or record_b in (select value from json_each(:ids))
+            order by score desc, record_a, record_b""", {"ids": ids})]
+    verdicts = [dict(r) for r in db.query(
+        """select * from dedupe_verdicts where record_a in (select value from json_each(:ids))
+           or record_b in (select value from json_each(:ids)) order by decided_at""", {"ids": ids})]
+    merged = [dict(r) for r in db.query(
+        "select * from work_merges where work_id = :w or into_work_id = :w order by id", {"w": work_id})]
+    relations = [dict(r) for r in db.query(
+        "select * from work_relations where work_id = :w or related_work_id = :w", {"w": work_id})]
+    return {"work": work, "records": records, "pairs": pairs, "verdicts": verdicts,
+            "merges": merged, "relations": relations}

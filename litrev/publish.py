@@ -1,0 +1,597 @@
+"""`litrev publish`: the public database that Datasette serves.
+
+The public file is built from the working database, never shared with it:
+canonical works with their bibliographic data, screening outcome, country and
+design tags and sources; the PRISMA counts; the search history; the gap map.
+Raw API JSON, screeners' notes, individual votes and (unless review.toml says
+`publish_reviewer_names = true`) reviewer names are never copied, so nothing
+private can leak through a table, a view or arbitrary SQL.
+
+The build is deterministic: every table is filled in a fixed order, nothing
+records the time of the build, and the file is VACUUMed, so the same working
+database gives a byte-identical public file (easy to diff, cache and host).
+It is written to a temporary file beside the target, then renamed over it, so
+a server reading the old file never sees half a new one.
+"""
+
+import functools
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pycountry
+from sqlite_utils import Database
+
+from .errors import LitrevError
+from .views import VIEWS
+
+DEFAULT_PUBLIC_DB = "data/public.db"
+UK = "GB"
+NOT_TAGGED = ""  # the country / design of a work without one, shown as "Not tagged"
+NOT_TAGGED_LABEL = "Not tagged"
+# Auto suggestions below this confidence are shown to reviewers but not counted
+# (the tagging stage's own threshold: litrev.tags.SUGGESTED).
+DEFAULT_MIN_CONFIDENCE = 0.5
+SCOPES = ("included", "all")  # gap-map populations: included studies, every canonical work
+
+WORK_COLUMNS = {
+    "id": int, "title": str, "year": int, "authors": str, "venue": str, "volume": str,
+    "issue": str, "pages": str, "type": str, "language": str,
+    "status": str, "stage_reached": str, "exclusion_reason": str,
+    "countries": str, "uk_nations": str, "designs": str, "sources": str,
+    "doi": str, "doi_url": str, "pmid": str, "pubmed_url": str, "openalex_id": str,
+    "openalex_url": str, "url": str, "abstract": str, "first_found": str,
+}
+
+
+@dataclass
+class PublishSummary:
+    path: str
+    works: int = 0
+    included: int = 0
+    searches: int = 0
+    tables: dict[str, int] = field(default_factory=dict)
+    reviewer_names: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "works": self.works, "included": self.included,
+            "searches": self.searches, "tables": self.tables,
+            "reviewer_names": self.reviewer_names,
+        }
+
+
+def publish(db: Database, out: str | Path = DEFAULT_PUBLIC_DB, *,
+            reviewer_names: bool = False) -> PublishSummary:
+    """Build the public database at `out` from the working database `db` (atomically)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and out.is_dir():
+        raise LitrevError(f"{out} is a directory. Give a file path with -o, e.g. data/public.db.")
+    if _same_file(db, out):
+        raise LitrevError(f"{out} is the working database. Give another path with -o.")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        summary = build(db, tmp, reviewer_names=reviewer_names)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    summary.path = str(out)
+    return summary
+
+
+def build(db: Database, path: Path, *, reviewer_names: bool = False) -> PublishSummary:
+    pub = Database(str(path))
+    # A scratch file until it is renamed into place: no journal, no fsync per batch.
+    pub.execute("pragma journal_mode = off")
+    pub.execute("pragma synchronous = off")
+    try:
+        works = load_works(db, reviewer_names=reviewer_names)
+        tags = load_tags(db, reviewer_names=reviewer_names)
+        sources = load_sources(db)
+        _write_works(pub, works, tags, sources, reviewer_names)
+        _write_tags(pub, tags, reviewer_names)
+        _write(pub, "work_sources", sources, WORK_SOURCES, pk=None,
+               foreign_keys=[("work_id", "works", "id")])
+        searches = load_searches(db)
+        _write(pub, "searches", searches, SEARCHES, pk="id")
+        _write(pub, "prisma_counts", prisma_rows(db), PRISMA, pk="position")
+        cells, years = gap_map(works, tags)
+        _write(pub, "gap_map", cells, GAP_MAP, pk=None)
+        _write(pub, "gap_by_year", years, GAP_BY_YEAR, pk=None)
+        designs = [{"design": d, "label": design_label(d), "position": i + 1}
+                   for i, d in enumerate(design_order(t["value"] for t in tags["design"]))]
+        _write(pub, "designs", designs, {"design": str, "label": str, "position": int}, pk="design")
+        _finish(pub)
+        summary = PublishSummary(
+            path=str(path), works=len(works),
+            included=sum(1 for w in works if w["status"] == "included"),
+            searches=len(searches), reviewer_names=reviewer_names,
+            tables={t: pub[t].count for t in sorted(pub.table_names()) if not t.startswith(("works_fts", "sqlite_"))},
+        )
+    finally:
+        pub.conn.close()
+    return summary
+
+
+# --- reading the working database --------------------------------------------
+
+
+def load_works(db: Database, *, reviewer_names: bool = False) -> list[dict[str, Any]]:
+    """Canonical works with their screening status, in id order."""
+    status = _work_status(db)
+    sql = """
+        select id, title, authors, year, venue, volume, issue, pages, type, language, doi, pmid,
+               openalex_id, url, abstract
+        from works where merged_into is null order by id
+    """
+    screeners = _screeners(db) if reviewer_names else {}
+    rows = []
+    for row in db.query(sql):
+        state, stage, reason = status.get(row["id"], (None, None, None))
+        row["status"] = state or "unscreened"
+        row["stage_reached"] = stage or "title-abstract"
+        row["exclusion_reason"] = reason
+        row["authors"] = _authors(row["authors"])
+        if reviewer_names:
+            row["screened_by"] = _joined(screeners.get(row["id"], []))
+        rows.append(row)
+    return rows
+
+
+def _work_status(db: Database) -> dict[int, tuple[str, str, str | None]]:
+    """work id -> (status, stage reached, exclusion reason), from the `work_status` view.
+
+    The view joins `screening_outcomes` (itself a view) twice per work with no usable
+    index: quadratic, 20 s at 10,000 works. So its own SQL is run here on
+    `screening_outcomes` materialised once into an indexed temporary table.
+    """
+    if not _exists(db, "work_status"):
+        return {}
+    columns = "work_id, status, stage_reached, exclusion_reason"
+    view_sql = VIEWS.get("work_status", "")
+    if "screening_outcomes" not in view_sql or not _exists(db, "screening_outcomes"):
+        return {r[0]: r[1:] for r in db.execute(f"select {columns} from work_status")}
+    db.execute("drop table if exists temp.publish_outcomes")
+    # Typed columns: `canonical_id` comes from coalesce() and has no affinity, which
+    # stops SQLite from using an index on it against the INTEGER works.id.
+    db.execute("create temp table publish_outcomes "
+               "(work_id integer, stage text, outcome text, reason text)")
+    db.execute("insert into temp.publish_outcomes (work_id, stage, outcome, reason) "
+               "select work_id, stage, outcome, reason from screening_outcomes")
+    db.execute("create index temp.publish_outcomes_work on publish_outcomes (work_id, stage)")
+    try:
+        sql = view_sql.replace("screening_outcomes", "temp.publish_outcomes")
+        return {r[0]: r[1:] for r in db.execute(f"select {columns} from ({sql})")}
+    finally:
+        db.execute("drop table if exists temp.publish_outcomes")
+
+
+def load_tags(db: Database, *, reviewer_names: bool = False,
+              min_confidence: float | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Effective country, nation and design tags, by key, in (work, value) order.
+
+    Counted like the tagging stage counts them: a person's tag, an accepted
+    suggestion, or a suggestion at or above the tagger's confidence threshold.
+    """
+    out: dict[str, list[dict[str, Any]]] = {"country": [], "nation": [], "design": []}
+    if not _exists(db, "work_tags"):
+        return out
+    if min_confidence is None:
+        min_confidence = _tags_setting("SUGGESTED", DEFAULT_MIN_CONFIDENCE)
+    columns = {row[1] for row in db.execute("pragma table_info(work_tags)").fetchall()}
+    accepted = "or status = 'accepted'" if "status" in columns else ""
+    sql = f"""
+        select work_id, key, value, origin, max(confidence) as confidence,
+               group_concat(distinct reviewer) as reviewers
+        from work_tags
+        where key in ('country', 'nation', 'design') and value is not null and value != ''
+          and (origin = 'manual' {accepted} or coalesce(confidence, 0) >= ?)
+        group by work_id, key, value
+        order by work_id, key, value
+    """
+    for row in db.query(sql, [min_confidence]):
+        tag = {"work_id": row["work_id"], "value": row["value"],
+               "origin": "person" if row["origin"] == "manual" else "suggested"}
+        if reviewer_names:
+            tag["tagged_by"] = _joined(sorted(set((row["reviewers"] or "").split(",")) - {""}))
+        out[row["key"]].append(tag)
+    return out
+
+
+def load_sources(db: Database) -> list[dict[str, Any]]:
+    """Which source (PRISMA label) and saved query found each canonical work."""
+    sql = """
+        select canonical_works.canonical_id as work_id, harvest_runs.source_name as source,
+               coalesce(harvest_runs.query_id, '') as query_id, queries.name as query_name,
+               min(provenance.found_at) as first_found, min(provenance.rank) as best_rank,
+               count(distinct records.id) as records
+        from records
+        join canonical_works on canonical_works.work_id = records.work_id
+        join provenance on provenance.record_id = records.id
+        join harvest_runs on harvest_runs.id = provenance.run_id
+        left join queries on queries.id = harvest_runs.query_id
+        group by canonical_works.canonical_id, harvest_runs.source_name, harvest_runs.query_id
+        order by canonical_works.canonical_id, harvest_runs.source_name, harvest_runs.query_id
+    """
+    return list(db.query(sql))
+
+
+def load_searches(db: Database) -> list[dict[str, Any]]:
+    """Every harvest, import and citation search as run (no request JSON, errors or file paths)."""
+    sql = """
+        select harvest_runs.id, harvest_runs.kind, harvest_runs.source_name as source,
+               harvest_runs.query_id, queries.name as query_name,
+               query_versions.version as query_version, query_versions.text as query_text,
+               harvest_runs.mode, harvest_runs.since, harvest_runs.started_at,
+               harvest_runs.finished_at, harvest_runs.status, harvest_runs.reported_total,
+               harvest_runs.fetched, harvest_runs.new, harvest_runs.updated
+        from harvest_runs
+        left join queries on queries.id = harvest_runs.query_id
+        left join query_versions on query_versions.id = harvest_runs.query_version_id
+        order by harvest_runs.id
+    """
+    return list(db.query(sql))
+
+
+def prisma_rows(db: Database) -> list[dict[str, Any]]:
+    """The PRISMA 2020 counts as rows: (position, arm, box, item, label, count).
+
+    The numbers come from the screening stage's `litrev.prisma.prisma_counts`
+    (the same ones the flow diagram shows); without it, a minimal set from the views.
+    """
+    try:
+        from .prisma import prisma_counts
+        data = prisma_counts(db)
+    except ImportError:
+        data = _minimal_prisma(db)
+    rows = []
+    for path, value in _flatten(data):
+        arm = path[0] if path[0] in ARMS else ""
+        rest = path[1:] if arm else path
+        box, item = rest[0], " / ".join(rest[1:])
+        label = ": ".join(p for p in (ARMS.get(arm, ""), _humanise(box), item) if p)
+        rows.append({"position": len(rows) + 1, "arm": arm, "box": box, "item": item,
+                     "label": label, "count": value})
+    return rows
+
+
+ARMS = {"databases": "Databases and registers", "other": "Other methods"}
+
+
+def _minimal_prisma(db: Database) -> dict[str, Any]:
+    identified = dict(db.execute(
+        "select source_name, records from records_by_source order by source_name"
+    ).fetchall()) if _exists(db, "records_by_source") else {}
+    works = db.execute("select count(*) from works where merged_into is null").fetchone()[0]
+    records = db.execute("select count(*) from records").fetchone()[0]
+    status = {}
+    if _exists(db, "work_status"):
+        status = dict(db.execute("select status, count(*) from work_status group by status").fetchall())
+    return {
+        "identified": identified,
+        "records_after_duplicates_removed": works,
+        "duplicates_removed": max(records - works, 0),
+        "status": {k: status[k] for k in sorted(status)},
+    }
+
+
+# --- the gap map --------------------------------------------------------------
+
+
+def gap_map(works: list[dict[str, Any]], tags: dict[str, list[dict[str, Any]]]
+            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Country x design counts per scope, and studies (and UK studies) per year.
+
+    A study done in two countries counts once in each country's row; one with two
+    designs once in each design's column; row and column totals count it once.
+    Works with no country or design are counted as "Not tagged", so the map
+    shows how much is still unknown rather than hiding it.
+    """
+    countries = _by_work(tags["country"])
+    designs = _by_work(tags["design"])
+    order = design_order([t["value"] for t in tags["design"]])
+    cells: list[dict[str, Any]] = []
+    years: list[dict[str, Any]] = []
+    for scope in SCOPES:
+        chosen = [w for w in works if scope == "all" or w["status"] == scope]
+        cell: dict[tuple[str, str], set[int]] = defaultdict(set)
+        row_total: dict[str, set[int]] = defaultdict(set)
+        col_total: dict[str, set[int]] = defaultdict(set)
+        by_year: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+        for work in chosen:
+            wid = work["id"]
+            cs = countries.get(wid) or [NOT_TAGGED]
+            ds = designs.get(wid) or [NOT_TAGGED]
+            for c in cs:
+                row_total[c].add(wid)
+                for d in ds:
+                    cell[(c, d)].add(wid)
+            for d in ds:
+                col_total[d].add(wid)
+            by_year[work["year"]][0] += 1
+            by_year[work["year"]][1] += UK in cs
+        total = len(chosen)
+        for c, d in sorted(cell, key=lambda k: _cell_key(k, row_total, order)):
+            cells.append({
+                "scope": scope, "country_code": c, "country": country_name(c),
+                "design": d, "design_label": design_label(d), "works": len(cell[(c, d)]),
+                "country_works": len(row_total[c]), "design_works": len(col_total[d]),
+                "scope_works": total,
+            })
+        for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
+            n, uk = by_year[year]
+            years.append({"scope": scope, "year": year, "works": n, "uk_works": uk})
+    return cells, years
+
+
+def _cell_key(key: tuple[str, str], row_total: dict[str, set[int]], order: list[str]):
+    country, design = key
+    return (
+        country == NOT_TAGGED, country != UK, -len(row_total[country]), country_name(country),
+        order.index(design) if design in order else len(order),
+    )
+
+
+def design_order(values: Iterable[str]) -> list[str]:
+    """The tagging stage's taxonomy order, then any other design, then "Not tagged"."""
+    taxonomy = list(_taxonomy()) or list(DESIGN_LABELS)
+    extra = sorted(set(values) - set(taxonomy) - {NOT_TAGGED})
+    return taxonomy + extra + [NOT_TAGGED]
+
+
+@functools.cache
+def _taxonomy() -> dict[str, str]:
+    """Design value -> label, from litrev.tags when it defines one."""
+    for name in ("DESIGN_LABELS", "DESIGNS", "DESIGN_TAXONOMY"):
+        value = _tags_setting(name, None)
+        if isinstance(value, dict):
+            return {str(k): _as_label(k, v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return {v: _humanise(v) for v in value}
+    return {}
+
+
+def _as_label(key: Any, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    for attr in ("label", "name", "title"):
+        if isinstance(value, dict) and isinstance(value.get(attr), str):
+            return value[attr]
+        if isinstance(getattr(value, attr, None), str):
+            return getattr(value, attr)
+    return _humanise(str(key))
+
+
+# Labels for the documented design taxonomy (README "Study design taxonomy"), used
+# unless litrev.tags defines its own.
+DESIGN_LABELS = {
+    "rct": "Randomised controlled trial",
+    "non-randomised": "Non-randomised / quasi-experimental",
+    "cohort": "Cohort",
+    "case-control": "Case-control",
+    "cross-sectional": "Cross-sectional / survey",
+    "qualitative": "Qualitative",
+    "mixed-methods": "Mixed methods",
+    "systematic-review": "Systematic / scoping review, meta-analysis",
+    "economic-evaluation": "Economic evaluation",
+    "case-study": "Case study / service evaluation",
+    "protocol": "Protocol",
+    "commentary": "Commentary / editorial",
+    "other": "Other",
+}
+
+
+def design_label(value: str) -> str:
+    if value == NOT_TAGGED:
+        return NOT_TAGGED_LABEL
+    labels = _taxonomy()
+    if value in labels and labels[value] != _humanise(value):
+        return labels[value]
+    return DESIGN_LABELS.get(value) or labels.get(value) or _humanise(value)
+
+
+def country_name(code: str) -> str:
+    """An ISO 3166 alpha-2 code as the short name people use ("Iran", not "Iran, Islamic Republic of")."""
+    if code == NOT_TAGGED:
+        return NOT_TAGGED_LABEL
+    country = pycountry.countries.get(alpha_2=code.upper())
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
+
+
+# --- writing the public database ----------------------------------------------
+
+WORK_SOURCES = {"work_id": int, "source": str, "query_id": str, "query_name": str,
+                "first_found": str, "best_rank": int, "records": int}
+SEARCHES = {"id": int, "kind": str, "source": str, "query_id": str, "query_name": str,
+            "query_version": int, "query_text": str, "mode": str, "since": str,
+            "started_at": str, "finished_at": str, "status": str, "reported_total": int,
+            "fetched": int, "new": int, "updated": int}
+PRISMA = {"position": int, "arm": str, "box": str, "item": str, "label": str, "count": int}
+GAP_MAP = {"scope": str, "country_code": str, "country": str, "design": str, "design_label": str,
+           "works": int, "country_works": int, "design_works": int, "scope_works": int}
+GAP_BY_YEAR = {"scope": str, "year": int, "works": int, "uk_works": int}
+
+
+def _write_works(pub: Database, works: list[dict[str, Any]], tags: dict[str, list[dict[str, Any]]],
+                 sources: list[dict[str, Any]], reviewer_names: bool) -> None:
+    countries = _by_work(tags["country"])
+    nations = _by_work(tags["nation"])
+    designs = _by_work(tags["design"])
+    order = design_order([t["value"] for t in tags["design"]])
+    found: dict[int, set[str]] = defaultdict(set)
+    first: dict[int, str] = {}
+    for s in sources:
+        found[s["work_id"]].add(s["source"])
+        if s["first_found"] and (s["work_id"] not in first or s["first_found"] < first[s["work_id"]]):
+            first[s["work_id"]] = s["first_found"]
+    columns = dict(WORK_COLUMNS)
+    if reviewer_names:
+        columns["screened_by"] = str
+    pub["works"].create(columns, pk="id")
+
+    def rows():
+        for w in works:
+            wid = w["id"]
+            cs = sorted(countries.get(wid, []), key=country_name)
+            ds = sorted(designs.get(wid, []), key=lambda d: order.index(d) if d in order else len(order))
+            row = {k: w.get(k) for k in columns}
+            row.update(
+                countries=_joined(country_name(c) for c in cs),
+                uk_nations=_joined(sorted(nations.get(wid, []))),
+                designs=_joined(design_label(d) for d in ds),
+                sources=_joined(sorted(found.get(wid, []))),
+                first_found=first.get(wid),
+                doi_url=f"https://doi.org/{w['doi']}" if w["doi"] else None,
+                pubmed_url=f"https://pubmed.ncbi.nlm.nih.gov/{w['pmid']}/" if w["pmid"] else None,
+                openalex_url=f"https://openalex.org/{w['openalex_id']}" if w["openalex_id"] else None,
+            )
+            yield row
+
+    pub["works"].insert_all(rows(), batch_size=1000)
+
+
+def _write_tags(pub: Database, tags: dict[str, list[dict[str, Any]]], reviewer_names: bool) -> None:
+    extra = {"tagged_by": str} if reviewer_names else {}
+    nations = {wid: "; ".join(sorted(values)) for wid, values in _by_work(tags["nation"]).items()}
+    country_rows = [
+        {"work_id": t["work_id"], "country_code": t["value"], "country": country_name(t["value"]),
+         "uk_nations": nations.get(t["work_id"]) if t["value"] == UK else None,
+         "origin": t["origin"], **({"tagged_by": t["tagged_by"]} if reviewer_names else {})}
+        for t in tags["country"]
+    ]
+    _write(pub, "work_countries", country_rows,
+           {"work_id": int, "country_code": str, "country": str, "uk_nations": str, "origin": str,
+            **extra}, pk=("work_id", "country_code"), foreign_keys=[("work_id", "works", "id")])
+    design_rows = [
+        {"work_id": t["work_id"], "design": t["value"], "design_label": design_label(t["value"]),
+         "origin": t["origin"], **({"tagged_by": t["tagged_by"]} if reviewer_names else {})}
+        for t in tags["design"]
+    ]
+    _write(pub, "work_designs", design_rows,
+           {"work_id": int, "design": str, "design_label": str, "origin": str, **extra},
+           pk=("work_id", "design"), foreign_keys=[("work_id", "works", "id")])
+
+
+def _write(pub: Database, table: str, rows: Iterable[dict[str, Any]], columns: dict[str, type],
+           *, pk: Any, foreign_keys: list | None = None) -> None:
+    kwargs: dict[str, Any] = {"foreign_keys": foreign_keys} if foreign_keys else {}
+    if pk is not None:
+        kwargs["pk"] = pk
+    pub[table].create(columns, **kwargs)
+    pub[table].insert_all(({k: r.get(k) for k in columns} for r in rows), batch_size=1000)
+
+
+def _finish(pub: Database) -> None:
+    """Indexes for the facets and joins Datasette runs, full-text search, then VACUUM.
+
+    The works facets (status, countries, designs, year) get one covering index per
+    leading column: a filter on any one of them then counts the other facets from
+    the index alone, never reading the rows (with their abstracts). Single-column
+    indexes on them would lure SQLite into scanning rows for `col is not null`.
+    """
+    facets = ["status", "countries", "designs", "year"]
+    for first in facets:
+        pub["works"].create_index([first] + [c for c in facets if c != first],
+                                  index_name=f"idx_works_{first}_facets")
+    for table, cols in (
+        ("works", ["stage_reached"]), ("works", ["exclusion_reason"]), ("work_countries", ["country_code"]),
+        ("work_designs", ["design"]), ("work_sources", ["work_id"]), ("work_sources", ["source"]),
+        ("gap_map", ["scope"]), ("gap_by_year", ["scope"]),
+    ):
+        pub[table].create_index(cols)
+    pub["works"].enable_fts(["title", "abstract"], tokenize="porter")
+    pub["works_fts"].optimize()
+    pub.execute("analyze")
+    pub.conn.commit()
+    pub.execute("vacuum")
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def reviewer_names_setting(settings_path: str | Path | None = None) -> bool:
+    """`[review] publish_reviewer_names` from review.toml (false without the file)."""
+    from .review import load_settings
+    return bool(load_settings(settings_path).publish_reviewer_names)
+
+
+def _screeners(db: Database) -> dict[int, list[str]]:
+    sql = """
+        select canonical_works.canonical_id as work_id, decisions.reviewer
+        from decisions join canonical_works on canonical_works.work_id = decisions.work_id
+        where decisions.reviewer is not null
+        group by canonical_works.canonical_id, decisions.reviewer
+        order by canonical_works.canonical_id, decisions.reviewer
+    """
+    out: dict[int, list[str]] = defaultdict(list)
+    for work_id, reviewer in db.execute(sql).fetchall():
+        out[work_id].append(reviewer)
+    return out
+
+
+def _by_work(tags: list[dict[str, Any]]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = defaultdict(list)
+    for t in tags:
+        out[t["work_id"]].append(t["value"])
+    return out
+
+
+def _authors(value: str | None) -> str | None:
+    """Authors as "Family, Given; Family, Given" (the working DB keeps a JSON list)."""
+    if not value:
+        return None
+    try:
+        names = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(names, list):
+        return "; ".join(str(n) for n in names if n) or None
+    return value
+
+
+def _joined(values: Iterable[str]) -> str | None:
+    """Several values as one "A; B" text. Plain text, not JSON arrays: Datasette's array
+    facets compare whole rows (abstracts included) and take seconds at 100,000 works,
+    while a plain column facets from an index in milliseconds."""
+    return "; ".join(values) or None
+
+
+def _flatten(data: Any, path: tuple[str, ...] = ()) -> Iterable[tuple[tuple[str, ...], int]]:
+    """Every number in a nested dict, with its key path (flags, text and lists are skipped)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _flatten(value, (*path, str(key)))
+    elif isinstance(data, (int, float)) and not isinstance(data, bool) and path:
+        yield path, int(data)
+
+
+def _humanise(value: str) -> str:
+    text = str(value).replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _tags_setting(name: str, default: Any) -> Any:
+    try:
+        from . import tags
+    except ImportError:
+        return default
+    return getattr(tags, name, default)
+
+
+def _exists(db: Database, name: str) -> bool:
+    return db.execute(
+        "select 1 from sqlite_master where name = ? and type in ('table', 'view')", [name]
+    ).fetchone() is not None
+
+
+def _same_file(db: Database, out: Path) -> bool:
+    row = db.execute("pragma database_list").fetchone()
+    return bool(row and row[2]) and out.exists() and Path(row[2]).resolve() == out.resolve()

@@ -1,0 +1,270 @@
+"""Review settings: `review.toml` at the project root (or `--settings PATH`).
+
+The file says which screening stages the review has, how many independent
+screeners each needs, the exclusion reasons offered, keywords to highlight and
+who the reviewers are. `sync_settings` copies the per-stage part into the
+`review_settings` table so the screening views (litrev/views.py) use it.
+"""
+
+import contextlib
+import json
+import os
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from .errors import LitrevError
+
+DEFAULT_PATH = "review.toml"
+STAGES = ("title-abstract", "full-text")
+NOT_RETRIEVED = "Report not retrieved"
+# Fits the PRISMA 2020 "Reports excluded: reason" box (PICO + design + report problems).
+DEFAULT_REASONS = [
+    "Wrong population",
+    "Wrong intervention",
+    "Wrong comparator",
+    "Wrong outcomes",
+    "Wrong study design",
+    "Wrong publication type",
+    "Wrong setting",
+    "Duplicate report",
+    NOT_RETRIEVED,
+]
+KNOWN_KEYS = {
+    "review": {"name", "reviewers", "publish_reviewer_names"},
+    "stages": set(STAGES),
+    "stage": {"screeners", "reason_required"},
+    "exclusion": {"reasons"},
+    "keywords": {"include", "exclude"},
+    "screen": {"prioritise", "blind_priority", "pilot_seed"},
+}
+
+
+class SettingsError(LitrevError):
+    """review.toml is missing (when given), unreadable or has a bad value."""
+
+
+@dataclass
+class StageSettings:
+    name: str
+    screeners: int = 1
+    reason_required: bool = False
+
+
+@dataclass
+class ReviewSettings:
+    name: str = "litrev review"
+    stages: dict[str, StageSettings] = field(
+        default_factory=lambda: {s: StageSettings(s, 1, s == "full-text") for s in STAGES}
+    )
+    reasons: list[str] = field(default_factory=lambda: list(DEFAULT_REASONS))
+    include_keywords: list[str] = field(default_factory=list)
+    exclude_keywords: list[str] = field(default_factory=list)
+    reviewers: list[str] = field(default_factory=list)
+    publish_reviewer_names: bool = False
+    prioritise: bool = True
+    blind_priority: bool = True
+    pilot_seed: int = 2020
+    path: str | None = None
+
+    def stage(self, name: str) -> StageSettings:
+        if name not in self.stages:
+            where = self.path or "the default settings"
+            raise SettingsError(
+                f"Unknown stage {name!r} (stages in {where}: {', '.join(self.stages)}). "
+                "Use --stage with one of those."
+            )
+        return self.stages[name]
+
+    def reasons_for(self, stage: str) -> list[str]:
+        """Reasons offered at `stage`; "Report not retrieved" only makes sense at full text."""
+        if stage == "full-text":
+            return self.reasons
+        return [r for r in self.reasons if r != NOT_RETRIEVED]
+
+    def check_reviewer(self, reviewer: str | None) -> str:
+        reviewer = (reviewer or "").strip()
+        if not reviewer:
+            raise SettingsError("No reviewer name given. Pass --reviewer NAME.")
+        if self.reviewers and reviewer not in self.reviewers:
+            raise SettingsError(
+                f"Reviewer {reviewer!r} is not listed in {self.path or 'review.toml'} "
+                f"({', '.join(self.reviewers)}). Check the spelling or add the name to [review] reviewers."
+            )
+        return reviewer
+
+    def screen_dict(self) -> dict[str, Any]:
+        """The [screen] settings as a dict (what the prioritisation stage reads)."""
+        return {
+            "prioritise": self.prioritise,
+            "blind_priority": self.blind_priority,
+            "pilot_seed": self.pilot_seed,
+            "include_keywords": list(self.include_keywords),
+            "exclude_keywords": list(self.exclude_keywords),
+        }
+
+
+_active: ReviewSettings | None = None
+
+
+def settings_path(path: str | Path | None = None) -> Path:
+    return Path(path or os.environ.get("LITREV_SETTINGS") or DEFAULT_PATH)
+
+
+def load_settings(path: str | Path | None = None) -> ReviewSettings:
+    """Read review settings; without a file at the default path, the defaults apply."""
+    global _active
+    explicit = path is not None or bool(os.environ.get("LITREV_SETTINGS"))
+    p = settings_path(path)
+    if not p.exists():
+        if explicit:
+            raise SettingsError(f"No review settings file at {p}. Check --settings or $LITREV_SETTINGS.")
+        _active = ReviewSettings()
+        return _active
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SettingsError(f"{p} is not valid TOML ({e}). Fix the file.")
+    _active = parse_settings(data, str(p))
+    return _active
+
+
+def screen_settings(db: Database | None = None) -> dict[str, Any]:
+    """The [screen] settings of the settings loaded last (or of the default file)."""
+    return (_active or load_settings()).screen_dict()
+
+
+def parse_settings(data: dict[str, Any], path: str = "review.toml") -> ReviewSettings:
+    _check_keys(data, path)
+    review = data.get("review", {})
+    settings = ReviewSettings(path=path)
+    settings.name = _typed(review, "name", str, settings.name, path, "review")
+    settings.reviewers = _str_list(review, "reviewers", [], path, "review")
+    if len(set(settings.reviewers)) != len(settings.reviewers):
+        raise SettingsError(f"{path}: [review] reviewers lists a name twice. Remove the repeat.")
+    settings.publish_reviewer_names = _typed(review, "publish_reviewer_names", bool, False, path, "review")
+    if "stages" in data:
+        settings.stages = {}
+        for name in STAGES:  # always in screening order, whatever the file order
+            if name in data["stages"]:
+                settings.stages[name] = _stage(name, data["stages"][name], path)
+        if "title-abstract" not in settings.stages:
+            raise SettingsError(f"{path}: [stages] needs a title-abstract stage. Add [stages.title-abstract].")
+    reasons = _str_list(data.get("exclusion", {}), "reasons", DEFAULT_REASONS, path, "exclusion")
+    if not reasons:
+        raise SettingsError(f"{path}: [exclusion] reasons is empty. List at least one reason.")
+    if NOT_RETRIEVED not in reasons:
+        reasons.append(NOT_RETRIEVED)  # PRISMA counts "reports not retrieved" from this reason
+    settings.reasons = reasons
+    keywords = data.get("keywords", {})
+    settings.include_keywords = _str_list(keywords, "include", [], path, "keywords")
+    settings.exclude_keywords = _str_list(keywords, "exclude", [], path, "keywords")
+    screen = data.get("screen", {})
+    settings.prioritise = _typed(screen, "prioritise", bool, True, path, "screen")
+    settings.blind_priority = _typed(screen, "blind_priority", bool, True, path, "screen")
+    settings.pilot_seed = _typed(screen, "pilot_seed", int, 2020, path, "screen")
+    return settings
+
+
+def _stage(name: str, table: Any, path: str) -> StageSettings:
+    section = f"stages.{name}"
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: [{section}] must be a table. Write [{section}] screeners = 1.")
+    unknown = set(table) - KNOWN_KEYS["stage"]
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown key {min(unknown)!r} in [{section}]. "
+            f"Known keys: {', '.join(sorted(KNOWN_KEYS['stage']))}."
+        )
+    screeners = _typed(table, "screeners", int, 1, path, section)
+    if screeners not in (1, 2):
+        raise SettingsError(f"{path}: [{section}] screeners = {screeners}; use 1 or 2.")
+    required = _typed(table, "reason_required", bool, name == "full-text", path, section)
+    if name == "full-text" and not required:
+        raise SettingsError(
+            f"{path}: [{section}] reason_required = false; PRISMA 2020 reports full-text "
+            "exclusions per reason. Remove the line."
+        )
+    return StageSettings(name, screeners, required)
+
+
+def _check_keys(data: dict[str, Any], path: str) -> None:
+    for section, value in data.items():
+        if section not in KNOWN_KEYS or section == "stage":
+            raise SettingsError(
+                f"{path}: unknown section [{section}]. "
+                "Known: review, stages, exclusion, keywords, screen."
+            )
+        if not isinstance(value, dict):
+            raise SettingsError(f"{path}: {section} must be a table ([{section}]). Fix the file.")
+        unknown = set(value) - KNOWN_KEYS[section]
+        if unknown:
+            raise SettingsError(
+                f"{path}: unknown key {min(unknown)!r} in [{section}]. "
+                f"Known keys: {', '.join(sorted(KNOWN_KEYS[section]))}."
+            )
+
+
+def _typed(table: dict, key: str, kind: type, default: Any, path: str, section: str) -> Any:
+    value = table.get(key, default)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SettingsError(f"{path}: [{section}] {key} must be a {kind.__name__}, not {value!r}. Fix the value.")
+    return value
+
+
+def _str_list(table: dict, key: str, default: list[str], path: str, section: str) -> list[str]:
+    value = table.get(key, default)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise SettingsError(f"{path}: [{section}] {key} must be a list of non-empty strings. Fix the value.")
+    return [v.strip() for v in value]
+
+
+def sync_settings(db: Database, settings: ReviewSettings) -> None:
+    """Make `review_settings` match `settings` (writes only when something changed)."""
+    from .db import now
+
+    wanted = {
+        s.name: {
+            "stage": s.name,
+            "position": i + 1,
+            "screeners": s.screeners,
+            "reason_required": int(s.reason_required),
+            "reasons": json.dumps(settings.reasons_for(s.name), ensure_ascii=False),
+        }
+        for i, s in enumerate(settings.stages.values())
+    }
+    current = {
+        row["stage"]: {k: row[k] for k in ("stage", "position", "screeners", "reason_required", "reasons")}
+        for row in db.query("select * from review_settings")
+    }
+    if current == wanted:
+        return
+    with write_transaction(db):
+        db.execute("delete from review_settings")
+        db["review_settings"].insert_all([{**row, "updated_at": now()} for row in wanted.values()])
+
+
+@contextlib.contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    With WAL, a deferred transaction that reads before it writes (sqlite-utils
+    inspects the table before an insert) fails at once with "database is locked"
+    when another process committed in between: the busy timeout cannot help a
+    stale snapshot. Taking the lock first makes the second screener wait instead.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()

@@ -1,0 +1,239 @@
+"""OpenAlex `/works` through pyalex: the only module that imports pyalex.
+
+What the current API asks of a client (developers.openalex.org, read 2026-11):
+
+- An API key is required since 2026-02-13 (free at openalex.org/settings/api):
+  `api_key=` on every call (pyalex 0.21 also sends it as `Authorization: Bearer`).
+  Usage is metered against a daily budget in US dollars that resets at midnight
+  UTC: with a free key $1/day; singletons are free, a list/filter call costs
+  $0.0001 and a search call $0.001 (`search=` or a `*.search` filter), per page
+  of results. The `/rate-limit` endpoint and `X-RateLimit-*` headers report it.
+  When the budget is spent the API answers 429 ("Insufficient budget") with a
+  Retry-After until the reset: litrev stops cleanly and the next run resumes.
+- Cursor paging (`cursor=*`, then `meta.next_cursor`) reaches every result; page
+  paging stops at 10,000. The run ends when `next_cursor` is null and `results`
+  is empty. Cursors encode the sort position (base64 of sort key and work id),
+  so a stored cursor stays valid for a later resume.
+- Page size: the recorded 2025-26 responses show `per_page=200` answered with
+  200 works; the current docs list 1-100 as the range. litrev asks for
+  `PER_PAGE` (200) and reads `meta.per_page` back for its cost estimate.
+- Search updates: `from_updated_date` (and `from_created_date`) exist but are
+  plan-gated: a free key gets "Plan upgrade required" (seen as HTTP 429/403).
+  litrev tries `from_updated_date` and, if refused, re-fetches the whole query
+  (a few search calls for a review-sized query) and upserts: nothing is missed.
+- Boolean search: `search` accepts AND, OR, NOT (upper case), parentheses and
+  "quoted phrases"; words without an operator are ANDed; stemming and stop-word
+  removal apply (`search.exact` turns them off). The request URL is limited to ~4 KB.
+
+pyalex 0.21 quirks handled here: `BaseOpenAlex.url` hard-codes
+`https://api.openalex.org` (its `config.openalex_url` is ignored for lists), so
+`Works` rebuilds the URL on the configured base; `_get_requests_session()`
+mounts retries for `https://` only and sets no timeout, so we pass our own
+session (timeout, no adapter retries: `Retrier` does retries for every scheme);
+`paginate(n_max=10000)` silently stops at 10,000, so we walk the cursor ourselves
+(we must store each page's cursor with the page anyway).
+"""
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pyalex
+import requests
+
+from .. import __version__
+from ..config import Settings, SourceQuery
+from . import (
+    Failure,
+    Page,
+    Retrier,
+    UpdateFilterUnavailable,
+    api_message,
+    describe_body,
+    redact,
+    retry_after_seconds,
+)
+
+NAME = "OpenAlex"
+PER_PAGE = 200
+UPDATE_FILTER = "from_updated_date"
+PRICE_USD = {"list": 0.0001, "search": 0.001}  # per call, developers.openalex.org pricing
+FREE_DAILY_BUDGET_USD = 1.0  # with a free API key
+
+
+class Works(pyalex.Works):
+    """`pyalex.Works` whose list URLs use our base URL instead of the hard-coded one.
+
+    (pyalex takes the URL path from the class name, so this class is called `Works`.)
+    """
+
+    def __init__(self, params=None, *, base_url: str = "https://api.openalex.org"):
+        super().__init__(params)
+        self.base_url = base_url.rstrip("/")
+
+    @property
+    def url(self) -> str:
+        built = urlsplit(super().url)
+        base = urlsplit(self.base_url)
+        path = base.path.rstrip("/") + "/" + built.path.lstrip("/")
+        return urlunsplit((base.scheme, base.netloc, path, built.query, ""))
+
+
+class _Session(requests.Session):
+    """A session with a default timeout that remembers the last response (for errors)."""
+
+    def __init__(self, timeout: float):
+        super().__init__()
+        self.timeout = timeout
+        self.last_response: requests.Response | None = None
+
+    def request(self, method, url, **kwargs):
+        self.last_response = None
+        kwargs.setdefault("timeout", self.timeout)
+        response = super().request(method, url, **kwargs)
+        self.last_response = response
+        return response
+
+
+def user_agent(settings: Settings) -> str:
+    contact = f"; mailto:{settings.email}" if settings.email else ""
+    return f"litrev/{__version__} (+https://github.com/litrev/litrev{contact}) pyalex/{pyalex.__version__}"
+
+
+def _configure(settings: Settings) -> None:
+    # pyalex's auth reads its module-level config on every request.
+    pyalex.config.email = settings.email
+    pyalex.config.api_key = settings.openalex_api_key
+    pyalex.config.user_agent = user_agent(settings)
+    pyalex.config.openalex_url = settings.openalex_url
+    pyalex.config.max_retries = 0  # our Retrier retries (pyalex's only covers https)
+
+
+def describe(query: SourceQuery, since: str | None = None) -> dict[str, Any]:
+    """The request as litrev sends it (without identity or paging), for the run log."""
+    out: dict[str, Any] = {}
+    if query.search:
+        out["search"] = query.search
+    filters = _filters(query, since)
+    if filters:
+        out["filter"] = filters
+    return out
+
+
+def _filters(query: SourceQuery, since: str | None) -> dict[str, Any]:
+    # A TOML list means "any of": OpenAlex's OR is `|` inside one filter value.
+    filters = {name: "|".join(_str(v) for v in value) if isinstance(value, list) else value
+               for name, value in query.filters.items()}
+    if since:
+        filters[UPDATE_FILTER] = since
+    return filters
+
+
+def _str(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _works(query: SourceQuery, settings: Settings, since: str | None) -> Works:
+    works = Works(base_url=settings.openalex_url)
+    if query.search:
+        works = works.search(query.search)
+    filters = _filters(query, since)
+    if filters:
+        works = works.filter(**filters)
+    # The documented way to identify: api_key= (and mailto= for the contact).
+    if settings.openalex_api_key:
+        works._add_params("api_key", settings.openalex_api_key)
+    if settings.email:
+        works._add_params("mailto", settings.email)
+    return works
+
+
+def fetch_pages(query: SourceQuery, settings: Settings, *, since: str | None = None,
+                cursor: str = "*", per_page: int = PER_PAGE, retrier: Retrier) -> Iterator[Page]:
+    """Yield every page from `cursor` to the end (`next_cursor` null or an empty page)."""
+    _configure(settings)
+    works = _works(query, settings, since)
+    session = _Session(settings.timeout_seconds)
+    works._add_params("per-page", per_page)
+    while cursor:
+        works._add_params("cursor", cursor)
+        url = works.url
+        response = retrier.call(
+            NAME, lambda url=url: works._get_from_url(url, session),
+            lambda e: _classify(e, session, since),
+        )
+        results = [dict(work) for work in response]
+        meta = response.meta or {}
+        next_cursor = meta.get("next_cursor") if results else None
+        yield Page(results=results, cursor=cursor, next_cursor=next_cursor, total=meta.get("count"))
+        cursor = next_cursor
+
+
+def count(query: SourceQuery, settings: Settings, *, since: str | None = None,
+          retrier: Retrier) -> int:
+    """How many works the query matches (one list call with per-page=1)."""
+    _configure(settings)
+    works = _works(query, settings, since)
+    works._add_params("per-page", 1)
+    session = _Session(settings.timeout_seconds)
+    url = works.url
+    response = retrier.call(NAME, lambda url=url: works._get_from_url(url, session),
+                            lambda e: _classify(e, session, since))
+    return int((response.meta or {}).get("count") or 0)
+
+
+def estimate(query: SourceQuery, total: int, per_page: int = PER_PAGE) -> dict[str, Any]:
+    """Calls and budget a full fetch of `total` works takes (the empty last page included)."""
+    tier = "search" if query.search or any(n.endswith(".search") or ".search." in n
+                                           for n in query.filters) else "list"
+    calls = math.ceil(total / per_page) + 1
+    return {"requests": calls, "tier": tier, "usd": round(calls * PRICE_USD[tier], 4),
+            "budget_usd": FREE_DAILY_BUDGET_USD}
+
+
+def _classify(error: BaseException, session: _Session, since: str | None) -> Failure:
+    if isinstance(error, requests.Timeout):
+        return Failure("timed out", retryable=True)
+    if isinstance(error, requests.ConnectionError):
+        return Failure(f"cannot connect ({type(error).__name__})", retryable=True)
+    response = session.last_response
+    if response is None:
+        return Failure(redact(f"request failed: {error}"), retryable=False)
+    status = response.status_code
+    text = response.text
+    message = redact(api_message(text))
+    lowered = text.lower()
+    if status == 429 and ("budget" in lowered or "credit" in lowered):
+        # Checked first: a spent budget's message may also suggest upgrading.
+        return Failure(f"the daily budget is used up (HTTP 429: {message})", True,
+                       retry_after_seconds(response.headers.get("Retry-After")))
+    if status >= 400 and ("plan upgrade" in lowered or "upgrade your plan" in lowered
+                          or "premium" in lowered):
+        if since:
+            raise UpdateFilterUnavailable(
+                f"{NAME}: the {UPDATE_FILTER} filter needs a paid plan ({message})")
+        return Failure(f"HTTP {status}: {message}. This needs a paid OpenAlex plan", False)
+    if status == 429:
+        return Failure(f"rate limited (HTTP 429: {message})", True,
+                       retry_after_seconds(response.headers.get("Retry-After")))
+    if status == 403 and "key" not in lowered:  # the docs: 403 = too many requests per second
+        return Failure(f"HTTP 403: {message}", True,
+                       retry_after_seconds(response.headers.get("Retry-After")))
+    if status >= 500:
+        return Failure(f"server error HTTP {status}", True,
+                       retry_after_seconds(response.headers.get("Retry-After")))
+    if status in (401, 403):
+        return Failure(f"HTTP {status}: {message}. Set OPENALEX_API_KEY to a valid key "
+                       "(free at openalex.org/settings/api)", False)
+    if status >= 400:
+        return Failure(f"HTTP {status}: {message}. Check the query file's [openalex] section",
+                       False)
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return Failure(describe_body(status, response.headers.get("Content-Type"), text), True)
+    if not isinstance(body, dict) or "results" not in body:
+        return Failure(f"answered JSON without `results` (HTTP {status}); wrong base URL?", False)
+    return Failure(redact(f"unexpected response: {error}"), False)

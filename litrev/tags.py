@@ -1,0 +1,274 @@
+"""Tags: country of study and study design, suggested with evidence; people decide.
+
+The suggesters are pure (`litrev.suggest`). Here: `auto_tag()` stores
+suggestions (origin=auto, status=suggested) for works that have none,
+`set_tags()` stores a person's tags (origin=manual, status=set; an earlier
+manual tag for the same key becomes status=replaced), and `review()` walks the
+open suggestions (accepted / rejected / changed). The effective tags are the
+`work_tags` view: a person's tags for a key always replace the suggestions.
+"""
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pycountry
+from sqlite_utils import Database
+
+from .db import now
+from .errors import LitrevError, UnknownIdError
+from .suggest import (
+    DESIGNS,
+    GAZETTEER,
+    SUGGESTED,
+    Suggestion,
+    _fold,
+    suggest_countries,
+    suggest_design,
+)
+
+__all__ = [
+    "DESIGNS",
+    "SUGGESTED",
+    "Suggestion",
+    "auto_tag",
+    "effective_tags",
+    "normalise_tag",
+    "parse_assignments",
+    "pending_reviews",
+    "review",
+    "save_suggestions",
+    "set_tags",
+    "suggest_countries",
+    "suggest_design",
+]
+
+
+# --- storage: suggestions, people's tags, review ---------------------------------
+
+NATIONS = {"England", "Scotland", "Wales", "Northern Ireland"}
+
+
+def suggest_for_work(work: dict[str, Any], raws: Iterable[dict[str, Any]] = ()) -> list[Suggestion]:
+    """Every suggestion for one `works` row, with MeSH types from its records' raw JSON."""
+    countries = _json_list(work.get("countries"))
+    mesh: list[str] = []
+    for raw in raws:
+        mesh.extend(_mesh_types(raw))
+    return suggest_countries(work.get("title"), work.get("abstract"), countries) + suggest_design(
+        work.get("title"), work.get("abstract"), work.get("type"), mesh
+    )
+
+
+def _json_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return value
+    try:
+        parsed = json.loads(value or "[]")
+    except (TypeError, ValueError):
+        return []
+    return parsed if isinstance(parsed, list) else []
+
+
+def _mesh_types(raw: dict[str, Any]) -> list[str]:
+    """OpenAlex `mesh[].descriptor_name`; PubMed publication types under the names importers use."""
+    found = [m.get("descriptor_name", "") for m in raw.get("mesh") or [] if isinstance(m, dict)]
+    for key in ("publication_types", "publication_type", "PT", "pt"):
+        value = raw.get(key)
+        found.extend([value] if isinstance(value, str) else value or [])
+    return [str(v) for v in found if v]
+
+
+def save_suggestions(db: Database, work_id: int, suggestions: Iterable[Suggestion]) -> int:
+    """Store suggestions as origin=auto, status=suggested; returns how many."""
+    rows = [
+        {"work_id": work_id, "key": s.key, "value": s.value, "origin": "auto", "status": "suggested",
+         "confidence": s.confidence, "evidence": s.evidence, "reviewer": None, "created_at": now()}
+        for s in suggestions
+    ]
+    db["tags"].insert_all(rows)
+    return len(rows)
+
+
+def auto_tag(db: Database, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Suggest tags for every canonical work that has no suggestions yet.
+
+    Works already suggested for are left alone, and people's tags are never
+    touched, so re-running is safe and cheap.
+    """
+    todo = [row for row in db.query(
+        """select * from works where merged_into is null
+           and id not in (select distinct work_id from tags where origin = 'auto') order by id""")]
+    counts = {"works": 0, "suggestions": 0}
+    with db.atomic():
+        for work in todo:
+            raws = [_loads(r["raw"]) for r in db.query("select raw from records where work_id = ?", [work["id"]])]
+            counts["suggestions"] += save_suggestions(db, work["id"], suggest_for_work(work, raws))
+            counts["works"] += 1
+            if progress:
+                progress(1)
+    return counts
+
+
+def _loads(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def parse_assignments(pairs: Iterable[str]) -> list[tuple[str, str]]:
+    """`country=GB design=rct setting=prison` -> [(key, value)], values checked and normalised.
+
+    An empty value (`country=`) clears a person's tags for that key, so the
+    suggestions show again.
+    """
+    out: list[tuple[str, str]] = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not sep or not key:
+            raise LitrevError(f"Cannot read tag {pair!r}. Write key=value, e.g. country=GB design=rct.")
+        out.extend(normalise_tag(key, value))
+    return out
+
+
+def normalise_tag(key: str, value: str) -> list[tuple[str, str]]:
+    if not value:
+        return [(key, "")]
+    if key == "country":
+        return _country_tag(value)
+    if key == "nation":
+        nation = next((n for n in NATIONS if n.lower() == value.lower()), None)
+        if not nation:
+            raise LitrevError(f"Unknown UK nation {value!r}. Use one of: {', '.join(sorted(NATIONS))}.")
+        return [("nation", nation)]
+    if key == "design":
+        if value.lower() not in DESIGNS:
+            raise LitrevError(f"Unknown design {value!r}. Use one of: {', '.join(DESIGNS)}.")
+        return [("design", value.lower())]
+    return [(key, value)]
+
+
+def _country_tag(value: str) -> list[tuple[str, str]]:
+    """GB, gbr, United Kingdom, UK -> GB; Scotland -> GB + nation=Scotland."""
+    folded = _fold(value)
+    hit = GAZETTEER.get(folded) or GAZETTEER.get(folded.title()) or GAZETTEER.get(folded.upper())
+    if hit and hit[2] in ("country", "nation"):
+        return [("country", hit[0])] + ([("nation", hit[1])] if hit[1] else [])
+    try:
+        return [("country", pycountry.countries.lookup(value).alpha_2)]
+    except LookupError:
+        raise LitrevError(f"Unknown country {value!r}. Use an ISO 3166 code (GB, US, NL) or an English name.")
+
+
+def resolve_work(db: Database, work_id: int) -> int:
+    """The canonical id of `work_id` (a merged work's tags belong to the work it was merged into)."""
+    row = db.execute("select canonical_id from canonical_works where work_id = ?", [work_id]).fetchone()
+    if row is None:
+        raise UnknownIdError(f"No work with id {work_id}. Find ids with `litrev tag list` or Datasette.")
+    return row[0]
+
+
+def set_tags(db: Database, work_id: int, assignments: Iterable[tuple[str, str]], reviewer: str) -> int:
+    """A person's tags: for each key given, they replace that person's (or anyone's)
+    earlier manual tags for the key; suggestions stay stored but are hidden by the view."""
+    if not reviewer:
+        raise LitrevError("Tags need a reviewer name. Give --reviewer NAME or set $LITREV_REVIEWER.")
+    work_id = resolve_work(db, work_id)
+    assignments = list(assignments)
+    members = [r[0] for r in db.execute("select work_id from canonical_works where canonical_id = ?", [work_id])]
+    marks = ",".join("?" * len(members))
+    with db.atomic():
+        for key in dict.fromkeys(k for k, _ in assignments):
+            db.execute(
+                f"update tags set status = 'replaced' where origin = 'manual' and status = 'set' "
+                f"and key = ? and work_id in ({marks})", [key, *members])
+        rows = [
+            {"work_id": work_id, "key": key, "value": value, "origin": "manual", "status": "set",
+             "confidence": 1.0, "evidence": None, "reviewer": reviewer, "created_at": now()}
+            for key, value in dict.fromkeys(assignments) if value
+        ]
+        db["tags"].insert_all(rows)
+    return len(rows)
+
+
+def effective_tags(db: Database, work_id: int) -> list[dict[str, Any]]:
+    work_id = resolve_work(db, work_id)
+    return list(db.query("select * from work_tags where work_id = ? order by key, confidence desc, value",
+                         [work_id]))
+
+
+def pending_reviews(db: Database, key: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Suggestions still waiting for a person, for keys nobody has set by hand; one row each."""
+    sql = """
+        select tags.id, tags.work_id, tags.key, tags.value, tags.confidence, tags.evidence,
+               works.title, works.year
+        from tags join canonical_works on canonical_works.work_id = tags.work_id
+        join works on works.id = canonical_works.canonical_id
+        where tags.origin = 'auto' and tags.status = 'suggested'
+          and exists (select 1 from work_tags where work_tags.work_id = canonical_works.canonical_id
+                      and work_tags.key = tags.key and work_tags.origin = 'auto')
+    """
+    params: list[Any] = []
+    if key:
+        sql += " and tags.key = ?"
+        params.append(key)
+    sql += " order by canonical_works.canonical_id, tags.key, tags.confidence desc"
+    rows = list(db.query(sql, params))
+    if limit is not None:
+        keep = list(dict.fromkeys(r["work_id"] for r in rows))[:limit]
+        rows = [r for r in rows if r["work_id"] in keep]
+    return rows
+
+
+Decide = Callable[[dict[str, Any]], tuple[str, str | None]]
+
+
+def review(db: Database, reviewer: str, decide: Decide, key: str | None = None,
+           limit: int | None = None) -> dict[str, int]:
+    """Walk pending suggestions; `decide(suggestion)` returns one of ("accept", None),
+    ("reject", None), ("change", "new value"), ("skip", None), ("quit", None).
+
+    A change rejects the suggestion and adds a person's tag for that key; the
+    suggestions already accepted for the key are then kept as people's tags too,
+    so the key's effective values are exactly what the reviewer confirmed.
+    """
+    if not reviewer:
+        raise LitrevError("Reviewing needs a reviewer name. Give --reviewer NAME or set $LITREV_REVIEWER.")
+    counts = {"accepted": 0, "rejected": 0, "changed": 0, "skipped": 0}
+    for row in pending_reviews(db, key, limit):
+        action, value = decide(row)
+        if action == "quit":
+            break
+        with db.atomic():
+            if action == "accept":
+                _mark(db, row["id"], "accepted", reviewer)
+                counts["accepted"] += 1
+            elif action == "reject":
+                _mark(db, row["id"], "rejected", reviewer)
+                counts["rejected"] += 1
+            elif action == "change":
+                assignments = normalise_tag(row["key"], value or "")
+                _mark(db, row["id"], "rejected", reviewer)
+                _change(db, row, assignments, reviewer)
+                counts["changed"] += 1
+            else:
+                counts["skipped"] += 1
+    return counts
+
+
+def _mark(db: Database, tag_id: int, status: str, reviewer: str) -> None:
+    db.execute("update tags set status = ?, reviewer = ? where id = ?", [status, reviewer, tag_id])
+
+
+def _change(db: Database, row: dict[str, Any], assignments: list[tuple[str, str]], reviewer: str) -> None:
+    keep = [(row["key"], r["value"]) for r in db.query(
+        "select value from work_tags where work_id = ? and key = ? and origin = 'manual'",
+        [row["work_id"], row["key"]])]
+    keep += [(row["key"], r["value"]) for r in db.query(
+        """select tags.value from tags join canonical_works on canonical_works.work_id = tags.work_id
+           where canonical_works.canonical_id = ? and tags.key = ? and tags.origin = 'auto'
+             and tags.status = 'accepted'""", [row["work_id"], row["key"]])]
+    set_tags(db, row["work_id"], keep + [a for a in assignments if a[1]], reviewer)

@@ -1,0 +1,384 @@
+"""End to end: the real pyalex and habanero clients over real HTTP to the replay server."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from harvest_support import crossref_item, openalex_work
+from replay import (
+    ReplayServer,
+    Reply,
+    add_crossref_pages,
+    add_openalex_pages,
+    crossref_page,
+    openalex_page,
+)
+
+from litrev import harvest as harvest_stage
+from litrev.cli import cli
+from litrev.config import Settings, load_query
+from litrev.errors import SourceError
+
+QUERY = """name = "Peer mentors"
+description = "test"
+
+[openalex]
+search = '"peer mentor" AND addiction'
+filter = { from_publication_date = "2000-01-01", type = ["article", "review"] }
+
+[crossref]
+query_bibliographic = "peer mentor addiction"
+filter = { from-pub-date = "2000-01-01", type = "journal-article" }
+"""
+
+
+@pytest.fixture
+def replay():
+    with ReplayServer() as server:
+        yield server
+
+
+@pytest.fixture
+def query(tmp_path):
+    path = tmp_path / "queries" / "peer.toml"
+    path.parent.mkdir()
+    path.write_text(QUERY)
+    return load_query(path)
+
+
+def settings(server, **changes):
+    values = {"openalex_url": server.url, "crossref_url": server.url + "/crossref",
+              "email": "me@example.org", "openalex_api_key": "SECRET",
+              "retry_base_seconds": 0.5, "max_retries": 2, "max_wait_seconds": 30,
+              "timeout_seconds": 5}
+    values.update(changes)
+    return Settings(**values)
+
+
+class Sleeps(list):
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+def run(db, server, query, sources=("openalex",), **kwargs):
+    sleeps = kwargs.pop("sleep", Sleeps())
+    return harvest_stage.harvest(db, [query], settings(server, **kwargs.pop("settings", {})),
+                                 sources=sources, dedupe=False, sleep=sleeps, **kwargs)
+
+
+def works_requests(server, prefix="/works"):
+    return [r for r in server.requests if r.path == prefix]
+
+
+def test_openalex_multi_page_run(db, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(450)])
+    [result] = run(db, replay, query)
+    assert (result.status, result.mode, result.reported_total) == ("complete", "full", 450)
+    assert (result.counts.fetched, result.counts.new, result.counts.updated) == (450, 450, 0)
+    assert db["records"].count == 450
+    cursors = [r.params["cursor"] for r in replay.requests]
+    assert cursors == ["*", "c1", "c2", "c3"]  # three full pages, then the empty last page
+    first = replay.requests[0]
+    assert first.params["per-page"] == "200"
+    assert first.params["search"] == '"peer mentor" AND addiction'
+    assert first.params["filter"] == "from_publication_date:2000-01-01,type:article|review"
+    assert first.params["api_key"] == "SECRET" and first.params["mailto"] == "me@example.org"
+    assert first.headers["User-Agent"].startswith("litrev/")
+    assert first.headers["Authorization"] == "Bearer SECRET"
+    run_row = db["harvest_runs"].get(result.run_id)
+    assert run_row["status"] == "complete" and run_row["cursor"] is None
+    assert run_row["source_name"] == "OpenAlex" and run_row["query_id"] == "peer"
+    assert json.loads(run_row["request"])["filter"]["type"] == "article|review"
+    assert "SECRET" not in json.dumps(run_row)
+    ranks = [r[0] for r in db.execute("select rank from provenance order by rank")]
+    assert ranks == list(range(1, 451))
+    record = db["records"].get("openalex:W4000000007")
+    assert record["abstract"].startswith("peer recovery coaches support people")
+    assert json.loads(record["raw"])["id"] == "https://openalex.org/W4000000007"
+
+
+def test_crossref_multi_page_run(db, replay, query):
+    add_crossref_pages(replay, [crossref_item(i) for i in range(25)], rows=10,
+                       path="/crossref/works")
+    [result] = run(db, replay, query, sources=("crossref",))
+    assert (result.status, result.counts.new, result.reported_total) == ("complete", 25, 25)
+    assert [r.params["cursor"] for r in replay.requests] == ["*", "x1", "x2", "x3"]
+    first = replay.requests[0]
+    assert first.params["rows"] == "1000"
+    assert first.params["query.bibliographic"] == "peer mentor addiction"
+    assert first.params["filter"] == "from-pub-date:2000-01-01,type:journal-article"
+    assert "mailto:me@example.org" in first.headers["User-Agent"]
+    assert "litrev/" in first.headers["User-Agent"]
+    abstract = db["records"].get("crossref:10.1016/j.drugalcdep.3")["abstract"]
+    assert "lived experience workers" in abstract and "<jats" not in abstract
+
+
+def test_query_versions_and_runs_point_at_them(db, replay, query, tmp_path):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(3)])
+    [first] = run(db, replay, query, full=True)
+    [again] = run(db, replay, query, full=True)
+    assert db["query_versions"].count == 1
+    query.path.write_text(QUERY + "# edited\n")
+    [edited] = run(db, replay, load_query(query.path), full=True)
+    versions = list(db.query("select id, version from query_versions order by version"))
+    assert [v["version"] for v in versions] == [1, 2]
+    run_versions = [db["harvest_runs"].get(r.run_id)["query_version_id"]
+                    for r in (first, again, edited)]
+    assert run_versions == [versions[0]["id"], versions[0]["id"], versions[1]["id"]]
+
+
+def test_update_fetches_only_changes_since_last_complete_run(db, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(5)],
+                       filter=lambda f: "from_updated_date" not in f)
+    run(db, replay, query)
+    last = db["harvest_runs"].get(1)["started_at"][:10]
+    replay.clear()
+    changed = openalex_work(1, cited_by_count=99)
+    add_openalex_pages(replay, [changed, openalex_work(5), openalex_work(6)],
+                       filter=lambda f: f.endswith(f"from_updated_date:{last}"))
+    [result] = run(db, replay, query)
+    assert (result.mode, result.since) == ("update", last)
+    assert replay.requests[0].params["filter"] == (
+        f"from_publication_date:2000-01-01,type:article|review,from_updated_date:{last}")
+    assert (result.counts.fetched, result.counts.new, result.counts.updated) == (3, 2, 1)
+    assert db["records"].count == 7
+    # nothing new: the same filter answers an empty list, and nothing changes
+    replay.clear()
+    add_openalex_pages(replay, [], filter=lambda f: "from_updated_date" in f)
+    before = list(db.query("select id, raw_sha256, last_seen from records order by id"))
+    [quiet] = run(db, replay, query)
+    assert (quiet.status, quiet.counts.fetched, quiet.counts.new) == ("complete", 0, 0)
+    assert list(db.query("select id, raw_sha256, last_seen from records order by id")) == before
+
+
+def test_update_falls_back_to_full_when_filter_needs_a_paid_plan(db, replay, query):
+    works = [openalex_work(i) for i in range(4)]
+    add_openalex_pages(replay, works, filter=lambda f: "from_updated_date" not in f)
+    run(db, replay, query)
+    replay.add("/works", Reply(status=429, json={"error": "Plan upgrade required",
+                                                 "message": "from_updated_date needs a plan"}),
+               filter=lambda f: "from_updated_date" in f)
+    notes = []
+
+    class Notes(harvest_stage.NullProgress):
+        def note(self, text):
+            notes.append(text)
+
+    [result] = run(db, replay, query, progress=Notes())
+    assert (result.status, result.mode, result.counts.new) == ("complete", "full", 0)
+    assert any("paid plan" in n for n in notes)
+    assert db["records"].count == 4
+
+
+def test_429_waits_as_retry_after_says(db, replay, query):
+    replay.add("/works", Reply(status=429, json={"error": "Rate limit exceeded"},
+                               headers={"Retry-After": "7"}), times=1)
+    add_openalex_pages(replay, [openalex_work(i) for i in range(3)])
+    sleeps = Sleeps()
+    [result] = run(db, replay, query, sleep=sleeps)
+    assert result.status == "complete" and sleeps == [7.0]
+
+
+def test_retry_after_beyond_the_bound_stops_with_one_line(db, replay, query):
+    replay.add("/works", Reply(status=429, json={"error": "Insufficient budget"},
+                               headers={"Retry-After": "18000"}))
+    with pytest.raises(SourceError) as e:
+        run(db, replay, query)
+    message = str(e.value)
+    assert "daily budget" in message and "5 h 0 min" in message and "\n" not in message
+    assert db["harvest_runs"].get(1)["status"] == "failed"
+
+
+def test_503_retries_with_exponential_backoff(db, replay, query):
+    replay.add("/works", Reply(status=503, body="<html>busy</html>", content_type="text/html"),
+               times=2)
+    add_openalex_pages(replay, [openalex_work(i) for i in range(3)])
+    sleeps = Sleeps()
+    [result] = run(db, replay, query, sleep=sleeps)
+    assert result.status == "complete" and sleeps == [0.5, 1.0]
+
+
+def test_slow_reply_times_out_and_is_retried(db, replay, query):
+    replay.add("/works", Reply(json=openalex_page([], count=0, per_page=200, next_cursor=None),
+                               delay=1.0), times=1)
+    add_openalex_pages(replay, [openalex_work(i) for i in range(2)])
+    [result] = run(db, replay, query, settings={"timeout_seconds": 0.2})
+    assert result.status == "complete" and result.counts.new == 2
+
+
+@pytest.mark.parametrize("reply,expected", [
+    (Reply(body='{"meta": {"count": 3}, "results": [{"id": '), "not valid JSON"),
+    (Reply(body="<!DOCTYPE html><html><body>Login</body></html>", content_type="text/html"),
+     "HTML page"),
+])
+def test_broken_bodies_are_one_clear_line(db, replay, query, reply, expected):
+    replay.add("/works", reply)
+    with pytest.raises(SourceError) as e:
+        run(db, replay, query)
+    assert expected in str(e.value) and "\n" not in str(e.value)
+    assert "SECRET" not in str(e.value)
+
+
+def test_crossref_broken_json_and_429(db, replay, query):
+    replay.add("/crossref/works", Reply(status=429, body="Too many requests",
+                                        content_type="text/plain",
+                                        headers={"Retry-After": "3"}), times=1)
+    replay.add("/crossref/works", Reply(body='{"status": "ok", "message": {"items": ['))
+    sleeps = Sleeps()
+    with pytest.raises(SourceError, match="Crossref: .*not the JSON expected"):
+        run(db, replay, query, sources=("crossref",), sleep=sleeps)
+    assert sleeps[0] == 3.0
+
+
+def test_interrupted_run_resumes_without_duplicates_or_gaps(db, replay, query):
+    works = [openalex_work(i) for i in range(450)]
+    replay.add("/works", Reply(status=503), cursor="c2")  # page 3 keeps failing
+    add_openalex_pages(replay, works)
+    with pytest.raises(SourceError, match="gave up after 3 tries"):
+        run(db, replay, query)
+    failed = db["harvest_runs"].get(1)
+    assert (failed["status"], failed["cursor"], failed["position"]) == ("failed", "c2", 400)
+    assert db["records"].count == 400
+    replay.routes.pop(0)  # the API is back
+    replay.requests.clear()
+    [result] = run(db, replay, query)
+    assert result.resumed and result.run_id == 1 and result.status == "complete"
+    assert [r.params["cursor"] for r in replay.requests] == ["c2", "c3"]
+    assert db["records"].count == 450 and db["harvest_runs"].count == 1
+    ranks = [r[0] for r in db.execute("select rank from provenance order by rank")]
+    assert ranks == list(range(1, 451))
+    assert db["harvest_runs"].get(1)["fetched"] == 450
+
+
+def test_ctrl_c_marks_run_interrupted_and_next_run_resumes(db, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(450)])
+
+    class CtrlC(harvest_stage.NullProgress):
+        def advance(self, n):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(db, replay, query, progress=CtrlC())
+    assert db["harvest_runs"].get(1)["status"] == "interrupted"
+    assert db["records"].count == 200  # the page was committed before Ctrl-C
+    [result] = run(db, replay, query)
+    assert result.resumed and db["records"].count == 450
+    assert db.execute("select count(*) from provenance").fetchone()[0] == 450
+
+
+def test_max_stops_and_says_so_and_next_run_continues(db, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(450)])
+    [stopped] = run(db, replay, query, max_records=250)
+    assert stopped.status == "stopped" and "--max 250" in stopped.message
+    assert db["records"].count == 250
+    [rest] = run(db, replay, query)
+    assert rest.resumed and rest.status == "complete" and db["records"].count == 450
+    ranks = [r[0] for r in db.execute("select rank from provenance order by rank")]
+    assert ranks == list(range(1, 451))
+
+
+def test_dry_run_reports_count_and_cost_and_writes_nothing(tmp_path, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(450)])
+    add_crossref_pages(replay, [crossref_item(i) for i in range(25)], rows=10,
+                       path="/crossref/works")
+    replay.add("/crossref/works", Reply(json=crossref_page([], total=25, rows=0,
+                                                           next_cursor=None)), rows="0")
+    estimates = harvest_stage.dry_run(None, [query], settings(replay))
+    by_source = {e.source: e for e in estimates}
+    assert by_source["openalex"].reported_total == 450
+    assert by_source["openalex"].requests == 4 and by_source["openalex"].tier == "search"
+    assert by_source["openalex"].usd == pytest.approx(0.004)
+    assert by_source["crossref"].reported_total == 25 and by_source["crossref"].usd == 0
+    assert replay.requests[0].params["per-page"] == "1"
+
+
+def test_cli_harvest_dry_run_and_run(tmp_path, replay, query, monkeypatch):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(3)])
+    add_crossref_pages(replay, [crossref_item(i) for i in range(2)], path="/crossref/works")
+    replay.add("/crossref/works", Reply(json=crossref_page([], total=2, rows=0,
+                                                           next_cursor=None)), rows="0")
+    monkeypatch.setenv("LITREV_OPENALEX_URL", replay.url)
+    monkeypatch.setenv("LITREV_CROSSREF_URL", replay.url + "/crossref")
+    monkeypatch.setenv("OPENALEX_API_KEY", "SECRET")
+    monkeypatch.setenv("LITREV_RETRY_BASE_SECONDS", "0")
+    db_path = tmp_path / "e.db"
+    args = ["harvest", "--queries-dir", str(query.path.parent), "--db", str(db_path)]
+    dry = CliRunner().invoke(cli, [*args, "--dry-run", "--email", "me@example.org"])
+    assert dry.exit_code == 0, dry.output
+    assert "peer · OpenAlex (full): 3 records reported" in dry.output
+    assert "$0.0020" in dry.output and not db_path.exists()
+    result = CliRunner().invoke(cli, [*args, "--quiet", "--no-dedupe"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    result = CliRunner().invoke(cli, [*args, "peer", "--source", "crossref", "--full",
+                                      "--no-dedupe"])
+    assert "peer · Crossref (full): 2 fetched of 2 reported, 0 new" in result.output
+
+
+def test_cli_broken_query_file_exits_2_and_writes_nothing(tmp_path):
+    qdir = tmp_path / "queries"
+    qdir.mkdir()
+    (qdir / "bad.toml").write_text("name = 'x'\n[openalex]\nsearch = 'a'\nsort = 'year'\n")
+    db_path = tmp_path / "e.db"
+    result = CliRunner().invoke(cli, ["harvest", "--queries-dir", str(qdir), "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert "bad.toml:4: unknown key 'sort' in [openalex]" in result.output
+    assert not db_path.exists()
+
+
+def test_cli_max_tells_the_user(tmp_path, replay, query, monkeypatch):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(10)])
+    monkeypatch.setenv("LITREV_OPENALEX_URL", replay.url)
+    result = CliRunner().invoke(cli, ["harvest", "--queries-dir", str(query.path.parent),
+                                      "--db", str(tmp_path / "e.db"), "--source", "openalex",
+                                      "--max", "4", "--no-dedupe", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "stopped at --max 4 of 10 reported" in result.output
+
+
+def test_real_recorded_openalex_and_crossref_chains(db, replay, query, shared_data):
+    oa = shared_data / "openalex" / "extracted_json"
+    page1 = json.loads((oa / "pro_snowball__02.json").read_text())
+    last = json.loads((oa / "pro_snowball__04.json").read_text())
+    replay.add("/works", Reply(json=page1), cursor="*")
+    replay.add("/works", Reply(json=last), cursor=page1["meta"]["next_cursor"])
+    cr = shared_data / "crossref" / "extracted_json_habanero"
+    chain = [json.loads((cr / f"test_cursor_max__0{i}.json").read_text()) for i in range(3)]
+    # Crossref's cursor is a server-side scroll id: it stays the same from page to
+    # page (as recorded), so each page is served once, in order.
+    scroll = chain[0]["message"]["next-cursor"]
+    assert chain[1]["message"]["next-cursor"] == scroll
+    replay.add("/crossref/works", Reply(json=chain[0]), cursor="*")
+    replay.add("/crossref/works", Reply(json=chain[1]), cursor=scroll, times=1)
+    end = dict(chain[2], message=dict(chain[2]["message"], items=[]))
+    replay.add("/crossref/works", Reply(json=end), cursor=scroll, times=1)
+    results = run(db, replay, query, sources=("openalex", "crossref"))
+    assert [r.status for r in results] == ["complete", "complete"]
+    assert results[0].counts.new == len(page1["results"]) == 2
+    assert results[1].reported_total == 454
+    assert db.execute("select count(*) from records where source = 'crossref'").fetchone()[0] \
+        == len({i["DOI"].lower() for c in chain[:2] for i in c["message"]["items"]})
+
+
+def test_new_records_are_linked_to_works_unless_no_dedupe(db, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(3)])
+    harvest_stage.harvest(db, [query], settings(replay), sources=("openalex",), dedupe=True)
+    assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
+    assert db["works"].count == 3
+
+
+def test_cli_reports_a_failed_source_in_one_line_and_exits_1(tmp_path, replay, query,
+                                                              monkeypatch):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(2)])
+    replay.add("/crossref/works", Reply(status=400, json={
+        "status": "failed", "message-type": "validation-failure",
+        "message": [{"type": "filter-not-available", "value": "frm-pub-date",
+                     "message": "Filter frm-pub-date specified but there is no such filter"}]}))
+    monkeypatch.setenv("LITREV_OPENALEX_URL", replay.url)
+    monkeypatch.setenv("LITREV_CROSSREF_URL", replay.url + "/crossref")
+    result = CliRunner().invoke(cli, ["harvest", "--queries-dir", str(query.path.parent),
+                                      "--db", str(tmp_path / "e.db"), "--no-dedupe"])
+    assert result.exit_code == 1
+    assert "peer · OpenAlex (full): 2 fetched of 2 reported, 2 new" in result.output
+    assert "Error: 1 of 2 harvests failed: Crossref: HTTP 400" in result.output
+    assert "no such filter" in result.output

@@ -1,0 +1,310 @@
+"""Importing RIS, BibTeX, CSV and PubMed files: parsers, encodings, all-or-nothing, provenance."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from litrev.cli import cli
+from litrev.errors import InputFileError
+from litrev.importing import import_file, parse_file, read_text
+from litrev.sources.files import parse, person, slugify, sniff_format, split_authors
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+DEDUP_SETS = ("stroke", "haematology", "respiratory", "digital_work", "special_cases")
+
+
+def records_of(name, fmt=None, source=None):
+    parsed = parse_file(FIXTURES / name, fmt, source).parsed
+    assert parsed.problems == []
+    return {r.source_id: r for r in parsed.records}
+
+
+# --- parsers ------------------------------------------------------------------
+
+
+def test_ris_scopus_export_maps_every_field():
+    records = records_of("scopus.ris")
+    assert list(records) == ["2-s2.0-85068560154", "2-s2.0-84991693574", "2-s2.0-84900000001"]
+    r = records["2-s2.0-84991693574"]
+    assert r.id == "scopus:2-s2.0-84991693574" and r.source == "scopus"
+    assert r.title == "Benefits of peer support groups in the treatment of addiction"
+    assert r.authors == ["Tracy, K.", "Wallace, S.P."]
+    assert (r.year, r.venue, r.volume, r.pages) == (2016, "Substance Abuse and Rehabilitation", "7",
+                                                    "143-154")
+    assert r.doi == "10.2147/sar.s81535" and r.type == "article" and r.language == "English"
+    assert r.abstract.startswith("Peer support can be defined")
+    assert r.identifiers["scopus_eid"] == "2-s2.0-84991693574"
+    assert r.raw["type_of_reference"] == "JOUR"
+    chapter = records["2-s2.0-84900000001"]
+    assert chapter.type == "book-chapter" and chapter.venue == "Handbook of Recovery Services"
+    assert records["2-s2.0-85068560154"].keywords[:2] == ["peer recovery support services",
+                                                         "recovery coaching"]
+
+
+def test_latin1_crlf_ris_is_decoded():
+    assert read_text(FIXTURES / "embase_latin1.ris")[1] == "cp1252"
+    records = records_of("embase_latin1.ris")
+    r = records["2013456789"]
+    assert r.id == "embase:2013456789"
+    assert r.authors == ["Müller, Jürgen", "García-López, José", "Østergaard, Søren"]
+    assert r.title == "Peer mentors in alcohol services: a randomised trial in Bogotá and München"
+    assert "Peer-Mentoren – Menschen" in r.abstract and "1.200 €" in r.abstract
+    assert (r.year, r.issue, r.pages, r.doi) == (2021, "3", "121-130", "10.1024/0939-5911/a000712")
+    assert records["2014000111"].year == 2020  # "2020///"
+    assert records["2014000111"].title.startswith("Pair-aidance et réduction")
+
+
+def test_utf8_bom_and_utf16_are_read(tmp_path):
+    path = tmp_path / "x.ris"
+    path.write_bytes("TY  - JOUR\nTI  - Café\nER  - \n".encode("utf-16"))
+    assert read_text(path) == ("TY  - JOUR\nTI  - Café\nER  - \n", "utf-16")
+    path.write_bytes(b"\xef\xbb\xbfTY  - JOUR\nTI  - Caf\xc3\xa9\nER  - \n")
+    assert read_text(path)[1] == "utf-8"
+    assert parse_file(path).parsed.records[0].title == "Café"
+
+
+def test_pubmed_nbib():
+    records = records_of("pubmed.nbib")
+    r = records["31316428"]
+    assert r.id == "pubmed:31316428" and r.pmid == "31316428" and r.pmcid == "PMC6611389"
+    assert r.title == ("Lived Experience in New Models of Care for Substance Use Disorder: A "
+                       "Systematic Review of Peer Recovery Support Services and Recovery Coaching.")
+    assert r.authors == ["Eddie, David", "Hoffman, Lauren", "Kelly, John F"]
+    assert (r.year, r.venue, r.volume, r.pages) == (2019, "Frontiers in psychology", "10", "1052")
+    assert r.doi == "10.3389/fpsyg.2019.01052" and r.type == "review" and r.language == "eng"
+    assert r.abstract.endswith("substance use and recovery outcomes.")
+    assert r.raw["AD"] == [("Recovery Research Institute, Center for Addiction Medicine, "
+                            "Massachusetts General Hospital and Harvard Medical School, Boston, "
+                            "MA, United States.")]
+    assert r.keywords == ["peer recovery support services", "recovery coaching"]
+    assert records["27799837"].pages == "143-154"
+    assert records["27799837"].doi == "10.2147/sar.s81535"
+
+
+def test_bibtex_with_latex_and_braces():
+    records = records_of("zotero.bib")
+    r = records["muller2021peer"]
+    assert r.id == "import:muller2021peer"
+    assert r.title == "Peer Mentors in Alcohol Services: A Trial in München"
+    assert r.authors == ["Müller, Jürgen", "García-López, José"]
+    assert (r.year, r.pages, r.type) == (2021, "12-19", "proceedings-article")
+    assert r.venue == "Proceedings of the European Conference on Addictive Behaviours"
+    eddie = records["eddie2019lived"]
+    assert eddie.doi == "10.3389/fpsyg.2019.01052" and eddie.authors[-1] == "Kelly, John F."
+    assert eddie.abstract.startswith("Peer recovery support services (PRSS)")
+    assert records["white2009peer"].authors == ["White, William L."]
+    assert records["white2009peer"].type == "book"
+
+
+def test_scopus_csv_with_bom_and_aliases():
+    records = records_of("scopus.csv", source="Scopus")
+    r = records["2-s2.0-84991693574"]  # the EID column is the original id
+    assert r.id == "scopus:2-s2.0-84991693574"
+    assert r.authors == ["Tracy, K.", "Wallace, S.P."]
+    assert (r.year, r.venue, r.volume, r.pages, r.doi) == (
+        2016, "Substance Abuse and Rehabilitation", "7", "143-154", "10.2147/sar.s81535")
+    first = records["2-s2.0-85068560154"]
+    assert '"with promise"' in first.abstract and first.type == "review"
+    assert first.keywords == ["peer recovery support services", "recovery coaching"]
+
+
+def test_web_of_science_tab_delimited_export():
+    found = parse_file(FIXTURES / "wos.txt")
+    assert (found.format, found.source, found.source_name) == ("csv", "web-of-science",
+                                                               "Web of Science")
+    records = {r.source_id: r for r in found.parsed.records}
+    r = records["WOS:000384776400001"]  # UT, not the Keywords Plus column called ID
+    assert r.authors == ["Tracy, Kathlene", "Wallace, Samuel P."]  # AF before AU
+    assert (r.year, r.volume, r.pages, r.doi, r.pmid, r.type) == (
+        2016, "7", "143-154", "10.2147/sar.s81535", "27799837", "review")
+    assert records["WOS:000700000000002"].authors == ["Müller, Jürgen"]
+
+
+def test_csv_semicolons_tabs_and_given_family_names():
+    text = "record_id;pubmedID;title;authors;year\n7;10051933;A title;E J Reimer; G S Dunn;1999\n"
+    parsed = parse(text, "csv", "x")
+    # semicolon-delimited: "E J Reimer; G S Dunn" spans two cells, so the row is malformed
+    assert parsed.problems and parsed.problems[0].line == 2
+    text = "record_id\tpubmedID\ttitle\tauthors\tyear\n7\t10051933\tA title\tE J Reimer; G S Dunn\t1999\n"
+    r = parse(text, "csv", "x").records[0]
+    assert (r.id, r.pmid, r.authors, r.year) == ("x:7", "10051933", ["Reimer, E J", "Dunn, G S"], 1999)
+
+
+def test_author_forms():
+    assert split_authors("Zuber, J and Le Quintrec, M") == ["Zuber, J", "Le Quintrec, M"]
+    assert split_authors("Reimer EJ; Dunn GS") == ["Reimer, EJ", "Dunn, GS"]
+    assert person("Heather A. Piwowar") == "Piwowar, Heather A."
+    assert person("Smith J.-P.") == "Smith, J.-P."
+    assert person("WHO") == "WHO"
+
+
+def test_sniffing_and_slugs():
+    assert sniff_format("\ufeffTY  - JOUR\n") == "ris"
+    assert sniff_format("PMID- 1\nTI  - x\n") == "nbib"
+    assert sniff_format("% c\n@Article{k,\n title={x}}") == "bibtex"
+    assert sniff_format('"ID","title"\n') == "csv"
+    assert sniff_format("", "refs.nbib") == "nbib"
+    assert sniff_format("just words", "notes.txt") is None
+    assert slugify("Web of Science") == "web-of-science" and slugify("PubMed") == "pubmed"
+
+
+def test_records_without_ids_get_stable_content_ids():
+    text = "TY  - JOUR\nTI  - Same\nER  - \n\nTY  - JOUR\nTI  - Same\nER  - \n"
+    first = [r.id for r in parse(text, "ris", "x").records]
+    assert len(set(first)) == 2 and first == [r.id for r in parse(text, "ris", "x").records]
+    assert first[0].startswith("x:sha1-")
+
+
+def test_empty_record_is_kept_with_a_warning():
+    parsed = parse("ID,title,year,number\nid_1,,,20/04/2012\n", "csv", "x")
+    assert [r.id for r in parsed.records] == ["x:id_1"] and parsed.problems == []
+    assert "has no title" in str(parsed.warnings[0])
+
+
+# --- malformed files --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,lines,good", [
+    ("broken.ris", [10, 15, 20], 2),
+    ("broken.bib", [7], 2),
+    ("broken.csv", [3, 4, 5], 2),
+    ("broken.nbib", [9], 2),
+])
+def test_malformed_files_name_the_line_and_import_nothing(db, name, lines, good):
+    parsed = parse_file(FIXTURES / name).parsed
+    assert [p.line for p in parsed.problems] == lines
+    assert len(parsed.records) == good
+    with pytest.raises(InputFileError, match=rf"{name} line {lines[0]}: .*nothing was imported.*"
+                                             r"--skip-bad"):
+        import_file(db, FIXTURES / name, dedupe=False)
+    assert db["records"].count == 0 and db["harvest_runs"].count == 0
+
+
+def test_skip_bad_imports_the_good_records_and_lists_the_bad(db):
+    result = import_file(db, FIXTURES / "broken.csv", skip_bad=True, dedupe=False)
+    assert sorted(r["id"] for r in db["records"].rows) == ["import:r1", "import:r4"]
+    assert [p.line for p in result.skipped] == [3, 4, 5]
+    details = json.loads(db["harvest_runs"].get(result.run_id)["details"])
+    assert details["records"] == 2 and len(details["skipped"]) == 3
+
+
+def test_csv_without_a_title_column_is_refused(db, tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("name,colour\nA,red\n")
+    with pytest.raises(InputFileError, match="line 1: no title, DOI or PMID column"):
+        import_file(db, path)
+
+
+def test_unknown_format_is_refused(db, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("just words\n")
+    with pytest.raises(InputFileError, match="Give --format"):
+        import_file(db, path)
+
+
+# --- storage and provenance ---------------------------------------------------------
+
+
+def test_import_records_a_run_and_provenance(db):
+    result = import_file(db, FIXTURES / "pubmed.nbib", query="peer mentors 2026-03", dedupe=False)
+    run = db["harvest_runs"].get(result.run_id)
+    assert (run["kind"], run["source"], run["source_name"], run["status"]) == (
+        "import", "import", "PubMed", "complete")
+    assert run["file"].endswith("pubmed.nbib") and (run["fetched"], run["new"]) == (2, 2)
+    assert json.loads(run["details"]) == {"format": "nbib", "records": 2,
+                                          "query": "peer mentors 2026-03", "encoding": "utf-8",
+                                          "id_prefix": "pubmed", "skipped": []}
+    assert {r["record_id"] for r in db["provenance"].rows_where("run_id = ?", [result.run_id])} == {
+        "pubmed:31316428", "pubmed:27799837"}
+    row = db["records"].get("pubmed:31316428")
+    assert json.loads(row["authors"])[0] == "Eddie, David" and json.loads(row["raw"])["PMID"] == [
+        "31316428"]
+    # Re-importing the same file changes nothing but logs a second run.
+    again = import_file(db, FIXTURES / "pubmed.nbib", dedupe=False)
+    assert (again.counts.new, again.counts.updated) == (0, 0) and db["records"].count == 2
+    labels = dict(db.execute("select source_name, records from records_by_source"))
+    assert labels == {"PubMed": 2}
+
+
+def test_source_label_and_database_detection(db):
+    import_file(db, FIXTURES / "scopus.ris", dedupe=False)
+    import_file(db, FIXTURES / "zotero.bib", source="Web of Science", dedupe=False)
+    import_file(db, FIXTURES / "embase_latin1.ris", dedupe=False)
+    runs = [(json.loads(r["details"])["id_prefix"], r["source_name"]) for r in db["harvest_runs"].rows]
+    assert runs == [("scopus", "Scopus"), ("web-of-science", "Web of Science"),
+                    ("embase", "Embase")]
+    record = db["records"].get("web-of-science:eddie2019lived")
+    assert (record["source"], record["source_id"]) == ("web-of-science", "eddie2019lived")
+
+
+def test_query_label_links_an_existing_saved_query(db):
+    db["queries"].insert({"id": "peer-mentors", "name": "Peer mentors"})
+    result = import_file(db, FIXTURES / "scopus.ris", query="peer-mentors", dedupe=False)
+    assert db["harvest_runs"].get(result.run_id)["query_id"] == "peer-mentors"
+
+
+def test_import_then_dedupe_links_works(db):
+    pytest.importorskip("litrev.dedupe")
+    import_file(db, FIXTURES / "scopus.ris")
+    import_file(db, FIXTURES / "pubmed.nbib")
+    assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
+    # The same two papers from Scopus and PubMed end up as one work each.
+    same = db.execute("select count(distinct work_id) from records where doi = ?",
+                      ["10.2147/sar.s81535"]).fetchone()[0]
+    assert same == 1
+
+
+# --- the shared labelled sets -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", DEDUP_SETS)
+def test_shared_dedup_sets_import_with_their_ids(shared_data, name):
+    path = shared_data / "dedup" / name / "records_pre_merged.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    found = parse_file(path, source=name)
+    parsed = found.parsed
+    assert found.format == "csv" and parsed.problems == []
+    assert [r.id for r in parsed.records] == [f"{name.replace('_', '-')}:{row['ID']}" for row in rows]
+    by_id = {r.source_id: r for r in parsed.records}
+    for row in rows[:50]:
+        record = by_id[row["ID"]]
+        assert record.title == (" ".join(row["title"].split()) or None)
+        assert record.year == (int(row["year"]) if row["year"] else None)
+    with_authors = next(row for row in rows if " and " in row["author"])
+    assert len(by_id[with_authors["ID"]].authors) == with_authors["author"].count(" and ") + 1
+
+
+def test_shared_screening_set_imports(shared_data, db):
+    path = shared_data / "screening" / "Cohen_2006_UrinaryIncontinence.csv"
+    result = import_file(db, path, source="PubMed", dedupe=False)
+    assert result.counts.new == 327 and result.skipped == []
+    row = db["records"].get("pubmed:1")
+    assert row["pmid"] and row["title"] and json.loads(row["authors"])
+
+
+# --- command line -------------------------------------------------------------
+
+
+def test_cli_import_and_errors(db_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["import", str(FIXTURES / "scopus.ris"), "--db", db_path,
+                                 "--no-dedupe"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 records from scopus.ris" in result.output and "'Scopus'" in result.output
+    result = runner.invoke(cli, ["import", str(FIXTURES / "broken.nbib"), "--db", db_path])
+    assert result.exit_code == 1
+    assert "Error: broken.nbib line 9: not a MEDLINE line" in result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(cli, ["import", str(FIXTURES / "broken.nbib"), "--db", db_path,
+                                 "--skip-bad", "--no-dedupe", "--json"], catch_exceptions=False)
+    data = json.loads(result.output)
+    assert data["records"] == 2 and data["skipped"][0].startswith("line 9:")
+    result = runner.invoke(cli, ["import", "missing.ris", "--db", db_path])
+    assert result.exit_code == 1 and "Cannot read missing.ris" in result.output
+    result = runner.invoke(cli, ["import", str(FIXTURES / "zotero.bib"), "--format", "ris",
+                                 "--db", db_path])
+    assert result.exit_code == 1 and "holds no records" in result.output

@@ -1,0 +1,410 @@
+"""The public database and Datasette on it: contents, canned queries, privacy, determinism."""
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from datasette.app import Datasette
+from publish_support import REVIEWERS, SECRETS, fill
+
+import litrev.publish as publish_module
+from litrev.cli import cli
+from litrev.cli.publish import STATIC, TEMPLATES, datasette_args, load_metadata
+from litrev.db import open_db
+from litrev.errors import LitrevError
+from litrev.publish import publish
+
+ROOT = Path(__file__).parents[1]
+METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text())
+
+
+@pytest.fixture
+def working(db):
+    return fill(db)
+
+
+@pytest.fixture(scope="module")
+def public(tmp_path_factory):
+    """One published fixture database, shared by the tests that only read it."""
+    tmp = tmp_path_factory.mktemp("publish")
+    path = tmp / "out" / "public.db"
+    publish(fill(open_db(tmp / "evidence.db")), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ds(public):
+    return make_datasette(public)
+
+
+def rows(path, sql, params=()):
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def make_datasette(path) -> Datasette:
+    return Datasette(immutables=[str(path)], metadata=METADATA, template_dir=str(TEMPLATES),
+                     static_mounts=[("litrev", str(STATIC))])
+
+
+def get(ds: Datasette, url: str):
+    return asyncio.run(ds.client.get(url))
+
+
+def get_json(ds: Datasette, url: str):
+    response = get(ds, url)
+    assert response.status_code == 200, (url, response.text[:500])
+    return response.json()
+
+
+# --- contents ---------------------------------------------------------------
+
+
+def test_public_tables(public):
+    conn = sqlite3.connect(public)
+    names = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+    conn.close()
+    assert {"works", "work_countries", "work_designs", "work_sources", "searches", "prisma_counts",
+            "gap_map", "gap_by_year", "designs", "works_fts"} <= names
+    assert not names & {"records", "decisions", "tags", "provenance", "harvest_runs", "queries"}
+
+
+def test_works_are_canonical_with_status_tags_and_links(public):
+    works = {w["id"]: w for w in rows(public, "select * from works")}
+    assert sorted(works) == [1, 2, 3, 4, 5, 6]  # work 7 was merged into work 1
+    w1 = works[1]
+    assert (w1["status"], w1["stage_reached"]) == ("included", "full-text")
+    assert (w1["countries"], w1["uk_nations"], w1["designs"]) == (
+        "United Kingdom", "Scotland", "Qualitative")
+    assert w1["sources"] == "Crossref; OpenAlex; PubMed"  # PubMed via the merged work 7
+    assert w1["authors"] == "Smith, Jo; Khan, Amir"
+    assert w1["doi_url"] == "https://doi.org/10.1000/pm.1"
+    assert w1["openalex_url"] == "https://openalex.org/W1001"
+    assert (works[4]["status"], works[4]["stage_reached"], works[4]["exclusion_reason"]) == (
+        "excluded", "full-text", "Wrong population")
+    assert (works[5]["status"], works[5]["stage_reached"]) == ("excluded", "title-abstract")
+    assert works[6]["status"] == "conflict"
+    # a suggestion below the tagger's threshold (FR, 0.2) is not counted
+    assert works[3]["countries"] == "United States"
+    assert works[5]["countries"] is None and works[5]["designs"] is None
+
+
+def test_tag_and_source_tables(public):
+    assert rows(public, "select * from work_countries order by work_id") == [
+        {"work_id": 1, "country_code": "GB", "country": "United Kingdom", "uk_nations": "Scotland",
+         "origin": "suggested"},
+        {"work_id": 2, "country_code": "GB", "country": "United Kingdom", "uk_nations": None,
+         "origin": "person"},
+        {"work_id": 3, "country_code": "US", "country": "United States", "uk_nations": None,
+         "origin": "suggested"},
+        {"work_id": 4, "country_code": "AU", "country": "Australia", "uk_nations": None,
+         "origin": "suggested"},
+    ]
+    designs = rows(public, "select work_id, design, design_label from work_designs")
+    assert designs[:2] == [
+        {"work_id": 1, "design": "qualitative", "design_label": "Qualitative"},
+        {"work_id": 2, "design": "rct", "design_label": "Randomised controlled trial"},
+    ]
+    sources = rows(public, "select source, query_name, records from work_sources where work_id = 1")
+    assert sources == [
+        {"source": "Crossref", "query_name": "Peer mentors in alcohol and drug services", "records": 1},
+        {"source": "OpenAlex", "query_name": "Peer mentors in alcohol and drug services", "records": 1},
+        {"source": "PubMed", "query_name": None, "records": 1},
+    ]
+    searches = rows(public, "select * from searches order by id")
+    assert [s["source"] for s in searches] == ["OpenAlex", "Crossref", "PubMed"]
+    assert searches[0]["query_version"] == 1 and "peer mentor" in searches[0]["query_text"]
+    assert "request" not in searches[0] and "error" not in searches[0]
+
+
+def test_gap_map_counts(public):
+    cells = rows(public, "select country_code, design, works, country_works, design_works "
+                         "from gap_map where scope = 'included'")
+    assert cells == [  # UK first, then by count
+        {"country_code": "GB", "design": "rct", "works": 1, "country_works": 2, "design_works": 2},
+        {"country_code": "GB", "design": "qualitative", "works": 1, "country_works": 2,
+         "design_works": 1},
+        {"country_code": "US", "design": "rct", "works": 1, "country_works": 1, "design_works": 2},
+    ]
+    every = rows(public, "select country_code, design, works from gap_map where scope = 'all'")
+    assert {"country_code": "", "design": "", "works": 1} in every  # work 5: no tags at all
+    assert rows(public, "select year, works, uk_works from gap_by_year where scope = 'included'") == [
+        {"year": 2019, "works": 1, "uk_works": 1}, {"year": 2021, "works": 2, "uk_works": 1},
+    ]
+
+
+def test_prisma_counts_are_litrev_prismas(working, public):  # same fixture data
+    from litrev.prisma import prisma_counts
+
+    expected = list(publish_module._flatten(prisma_counts(working)))
+    got = rows(public, "select arm, box, item, count from prisma_counts order by position")
+    assert len(got) == len(expected)
+    assert {(r["box"], r["count"]) for r in got if r["arm"] == "databases"} >= {
+        ("identified", 6), ("studies_included", 3), ("reports_excluded", 1)}
+    assert {"arm": "", "box": "included", "item": "studies", "count": 3} in got
+
+
+def test_same_working_db_gives_identical_file(working, tmp_path):
+    a, b = tmp_path / "a" / "public.db", tmp_path / "b" / "public.db"
+    publish(working, a)
+    publish(working, b)
+    assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest()
+
+
+def test_publish_is_atomic(working, tmp_path, monkeypatch):
+    public = tmp_path / "site" / "public.db"
+    publish(working, public)
+    before = public.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(publish_module, "build", broken)
+    with pytest.raises(RuntimeError):
+        publish(working, public)
+    assert public.read_bytes() == before
+    assert sorted(p.name for p in public.parent.iterdir()) == ["public.db"]
+
+
+def test_refuses_to_overwrite_the_working_db(working, db_path):
+    with pytest.raises(LitrevError, match="working database"):
+        publish(working, db_path)
+
+
+# --- privacy ------------------------------------------------------------------
+
+
+def all_text(path) -> str:
+    """Every value of every table (FTS shadow tables too) and every schema statement."""
+    conn = sqlite3.connect(path)
+    chunks = [str(r) for r in conn.execute("select * from sqlite_master")]
+    for (table,) in conn.execute("select name from sqlite_master where type = 'table'").fetchall():
+        for row in conn.execute(f"select * from [{table}]"):
+            chunks.extend(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in row)
+    conn.close()
+    return "\n".join(chunks)
+
+
+def test_nothing_private_in_any_table(public):
+    text = all_text(public)
+    raw = public.read_bytes()
+    for secret in SECRETS:
+        assert secret not in text, secret
+        assert secret.encode() not in raw, secret
+    for reviewer in REVIEWERS:
+        assert reviewer not in text
+
+
+def test_nothing_private_through_datasette_sql(ds):
+    tables = get_json(ds, "/public.json")["tables"]
+    seen = []
+    for table in tables:
+        data = get_json(ds, f"/public/{table['name']}.json?_shape=array&_size=max")
+        seen.append(json.dumps(data, ensure_ascii=False))
+    data = get_json(ds, "/public.json?sql=select+*+from+sqlite_master&_shape=array")
+    seen.append(json.dumps(data))
+    text = "\n".join(seen)
+    assert "Smith, Jo" in text  # the scan did read the data
+    for secret in SECRETS:
+        assert secret not in text, secret
+
+
+def test_reviewer_names_only_when_the_review_opts_in(working, tmp_path):
+    path = tmp_path / "named.db"
+    summary = publish(working, path, reviewer_names=True)
+    assert summary.reviewer_names
+    screened = rows(path, "select screened_by from works where id = 1")[0]["screened_by"]
+    assert screened == "; ".join(sorted(REVIEWERS))
+    assert rows(path, "select tagged_by from work_designs where work_id = 1")[0]["tagged_by"] == \
+        REVIEWERS[0]
+    text = all_text(path)
+    assert "PRIVATE-NOTE-7731" not in text and "RAW-JSON-SECRET-5512" not in text
+
+
+def test_cli_reads_publish_reviewer_names_from_review_toml(working, db_path, tmp_path):
+    settings = tmp_path / "review.toml"
+    settings.write_text("[review]\npublish_reviewer_names = true\n")
+    out = tmp_path / "p.db"
+    result = CliRunner().invoke(cli, ["publish", "--db", db_path, "-o", str(out),
+                                      "--settings", str(settings), "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["reviewer_names"] is True and summary["works"] == 6
+    assert REVIEWERS[0] in all_text(out)
+
+
+# --- Datasette: metadata, canned queries, pages -----------------------------------
+
+
+def test_every_canned_query_runs(ds):
+    queries = METADATA["databases"]["public"]["queries"]
+    params = {"search": "?q=coach", "gap_map": "?scope=included",
+              "works_in_cell": "?country=GB&design=rct&scope=included"}
+    for name in queries:
+        data = get_json(ds, f"/public/{name}.json?_shape=array" + params.get(name, "").replace("?", "&"))
+        assert isinstance(data, list) and data, name
+
+
+def test_gap_map_pivot_query(ds):
+    data = get_json(ds, "/public/gap_map_pivot.json?_shape=array")
+    assert [r["country"] for r in data] == ["United Kingdom", "United States"]
+    uk = data[0]
+    assert (uk["All designs"], uk["RCT"], uk["Qualitative"], uk["Cohort"]) == (2, 1, 1, None)
+
+
+def test_uk_studies_query(ds):
+    data = get_json(ds, "/public/uk_studies.json?_shape=array")
+    assert [r["id"] for r in data] == [2, 1]
+
+
+def test_studies_by_year_query(ds):
+    data = get_json(ds, "/public/studies_by_year.json?_shape=array")
+    assert {r["year"]: (r["included"], r["included_uk"], r["all_works"]) for r in data} == {
+        2015: (0, 0, 1), 2018: (0, 0, 1), 2019: (1, 1, 1), 2021: (2, 1, 2), 2023: (0, 0, 1)}
+
+
+def test_prisma_query(ds):
+    data = get_json(ds, "/public/prisma.json?_shape=array")
+    assert {"label": "Included: studies", "count": 3, "arm": "", "box": "included",
+            "item": "studies"} in data
+
+
+def test_search_query_and_table_search(ds):
+    found = get_json(ds, "/public/search.json?_shape=array&q=coach")
+    assert sorted(r["id"] for r in found) == [2, 3]
+    assert "[" in found[0]["matches"]
+    # punctuation a person types must not break the query
+    assert get(ds, "/public/search.json?q=peer-support%20%22drug").status_code == 200
+    table = get_json(ds, "/public/works.json?_search=coach&_shape=array")
+    assert sorted(r["id"] for r in table) == [2, 3]
+
+
+def test_default_facets_and_sort(ds):
+    data = get_json(ds, "/public/works.json")
+    facets = data["facet_results"]
+    assert {"status", "countries", "designs", "year"} <= set(facets)
+    statuses = {f["value"]: f["count"] for f in facets["status"]["results"]}
+    assert statuses == {"included": 3, "excluded": 2, "conflict": 1}
+    countries = {f["value"]: f["count"] for f in facets["countries"]["results"]}
+    assert countries == {"United Kingdom": 2, "United States": 1, "Australia": 1}
+    assert data["rows"][0][2] == 2023 or data["sort_desc"] == "year"
+
+
+def test_facet_filter(ds):
+    data = get_json(ds, "/public/works.json?_shape=array&countries=United+Kingdom&status=included")
+    assert sorted(r["id"] for r in data) == [1, 2]
+
+
+def test_works_in_cell_query(ds):
+
+    def ids(query):
+        return sorted(r["id"] for r in get_json(ds, f"/public/works_in_cell.json?_shape=array&{query}"))
+
+    assert ids("country=GB&design=rct&scope=included") == [2]
+    assert ids("country=GB&design=qualitative&scope=") == [1]
+    assert ids("country=US&design=rct&scope=all") == [3]
+    assert ids("country=&design=&scope=all") == [5]
+    assert ids("country=&design=commentary&scope=all") == [6]
+
+
+def test_gap_map_page(ds):
+    response = get(ds, "/gap-map")
+    assert response.status_code == 200, response.text[:2000]
+    html = response.text
+    assert 'data-country="GB"' in html and 'class="uk"' in html
+    assert 'data-design="rct" data-count="1"' in html
+    assert 'class="uk-count">2<' in html
+    assert "<svg" in html and 'data-year="2021" data-count="2" data-uk="1"' in html
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # no CDN assets
+    everything = get(ds, "/gap-map?scope=all").text
+    assert 'data-country="AU"' in everything and 'data-country="none"' in everything
+    css = get(ds, "/litrev/litrev.css")
+    assert css.status_code == 200 and "gap-map" in css.text
+
+
+def test_home_page_has_the_review_description(ds):
+    html = get(ds, "/").text
+    assert "Peer mentors in alcohol and drug services" in html
+    assert "/gap-map" in html
+
+
+# --- CLI -----------------------------------------------------------------------
+
+
+def test_publish_command(working, db_path, tmp_path):
+    out = tmp_path / "site" / "public.db"
+    result = CliRunner().invoke(cli, ["publish", "--db", db_path, "-o", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Published 6 works (3 included) and 3 searches" in result.output
+    assert out.exists()
+
+
+def test_publish_without_a_working_db(tmp_path):
+    result = CliRunner().invoke(cli, ["publish", "--db", str(tmp_path / "none.db"),
+                                      "-o", str(tmp_path / "p.db")])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: No database at")
+
+
+def test_serve_without_a_public_db(tmp_path):
+    result = CliRunner().invoke(cli, ["serve", str(tmp_path / "missing.db")])
+    assert result.exit_code == 1
+    assert "Run `litrev publish" in result.output
+
+
+def test_serve_arguments(public, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    args = datasette_args(str(public), port=8123, host="127.0.0.1", metadata_path=None)
+    assert args[:3] == ["serve", "-i", str(public)]
+    assert args[args.index("--host") + 1] == "127.0.0.1"
+    assert args[args.index("--template-dir") + 1] == str(TEMPLATES)
+    metadata = json.loads(Path(args[args.index("--metadata") + 1]).read_text())
+    assert "public" in metadata["databases"]
+
+
+def test_metadata_is_renamed_for_another_file_name():
+    metadata = load_metadata(str(ROOT / "metadata.yml"), database="evidence-2026")
+    assert list(metadata["databases"]) == ["evidence-2026"]
+    assert "gap_map_pivot" in metadata["databases"]["evidence-2026"]["queries"]
+
+
+def test_bad_metadata_file(tmp_path):
+    bad = tmp_path / "m.yml"
+    bad.write_text("title: [unclosed")
+    with pytest.raises(LitrevError, match="not valid YAML"):
+        load_metadata(str(bad))
+    with pytest.raises(LitrevError, match="No metadata file"):
+        load_metadata(str(tmp_path / "none.yml"))
+
+
+def test_gap_map_matches_litrev_gaps(working, tmp_path):
+    """The published gap map shows the numbers `litrev gaps` prints."""
+    from litrev.gaps import NO_DESIGN, gap_table
+
+    path = tmp_path / "public.db"
+    publish(working, path)
+    for scope in ("included", "all"):
+        expected = gap_table(working, scope, "design")
+        cells = {(r["country"] or "", design if design != NO_DESIGN else ""): n
+                 for r in expected["rows"] for design, n in r["cells"].items() if n}
+        got = {(r["country_code"], r["design"]): r["works"]
+               for r in rows(path, "select * from gap_map where scope = ?", [scope])}
+        assert got == cells, scope
+        totals = {r["country"] or "": r["total"] for r in expected["rows"]}
+        got_totals = {r["country_code"]: r["country_works"] for r in rows(
+            path, "select distinct country_code, country_works from gap_map where scope = ?", [scope])}
+        assert got_totals == totals
+        years = [(y["year"], y["works"], y["uk"]) for y in expected["by_year"]]
+        assert [(r["year"], r["works"], r["uk_works"]) for r in rows(
+            path, "select * from gap_by_year where scope = ? order by rowid", [scope])] == years

@@ -1,0 +1,201 @@
+"""Screening prioritisation: cold-start order, model order, blind mode, stopping signal."""
+
+import time
+
+import pytest
+from rank_support import IRRELEVANT, RELEVANT
+
+from litrev import rank
+from litrev.db import now
+
+STAGE = "title-abstract"
+
+@pytest.fixture(autouse=True)
+def no_review_settings(monkeypatch):
+    """Tests set review settings explicitly; the repository's review.toml must not leak in."""
+    monkeypatch.setattr(rank, "_screen_settings", lambda db: {})
+
+
+@pytest.fixture
+def review_db(db):
+    """Works 1-6 relevant, 7-18 not, interleaved ids so id order is not the answer."""
+    texts = list(zip(RELEVANT, [1] * 6)) + list(zip(IRRELEVANT, [0] * 12))
+    order = [6, 0, 7, 8, 1, 9, 10, 2, 11, 12, 3, 13, 14, 4, 15, 16, 5, 17]
+    truth = {}
+    with db.atomic():
+        for work_id, i in enumerate(order, start=1):
+            (title, abstract), label = texts[i]
+            db["works"].insert({"id": work_id, "title": title, "abstract": abstract,
+                                "created_at": now(), "updated_at": now()})
+            truth[work_id] = label
+    rank.clear_cache()
+    db.truth = truth
+    return db
+
+
+def decide(db, work_id, decision, reviewer="ana", stage=STAGE):
+    db["decisions"].insert({"work_id": work_id, "stage": stage, "reviewer": reviewer,
+                            "decision": decision, "kind": "vote", "decided_at": now()})
+
+
+def relevant_ids(db):
+    return sorted(w for w, y in db.truth.items() if y == 1)
+
+
+def test_cold_start_orders_by_work_id_without_labels_or_ranks(review_db):
+    queue = rank.order_queue(review_db, STAGE, "ana", [5, 3, 9, 1])
+    assert queue == [(1, None), (3, None), (5, None), (9, None)]
+
+
+def test_cold_start_orders_by_best_search_rank(db):
+    with db.atomic():
+        for wid in (1, 2, 3):
+            db["works"].insert({"id": wid, "title": f"work {wid}"})
+        db["harvest_runs"].insert({"id": 1, "kind": "harvest", "source": "openalex"})
+        db["harvest_runs"].insert({"id": 2, "kind": "harvest", "source": "crossref"})
+        for rid, wid in (("openalex:W1", 1), ("openalex:W2", 2), ("crossref:10.1/x", 2)):
+            db["records"].insert({"id": rid, "work_id": wid})
+        db["provenance"].insert_all([
+            {"record_id": "openalex:W1", "run_id": 1, "rank": 5},
+            {"record_id": "openalex:W2", "run_id": 1, "rank": 9},
+            {"record_id": "crossref:10.1/x", "run_id": 2, "rank": 2},
+        ])
+    rank.clear_cache()
+    assert rank.order_queue(db, STAGE, "ana", [1, 2, 3]) == [(2, None), (1, None), (3, None)]
+
+
+def test_one_include_and_one_exclude_start_the_model(review_db):
+    first_relevant = relevant_ids(review_db)[0]
+    first_irrelevant = next(w for w, y in review_db.truth.items() if y == 0)
+    decide(review_db, first_relevant, "include")
+    decide(review_db, first_irrelevant, "exclude")
+    rest = [w for w in review_db.truth if w not in (first_relevant, first_irrelevant)]
+    queue = rank.order_queue(review_db, STAGE, "ana", rest)
+    assert sorted(w for w, _ in queue) == sorted(rest)
+    assert all(score is not None and 0 <= score <= 1 for _, score in queue)
+    scores = [s for _, s in queue]
+    assert scores == sorted(scores, reverse=True)
+    # The five remaining relevant works come first.
+    top5 = {w for w, _ in queue[:5]}
+    assert top5 == set(relevant_ids(review_db)) - {first_relevant}
+
+
+def test_blind_mode_trains_only_on_own_decisions(review_db):
+    # Bea has decided plenty; Ana nothing: Ana's queue must not learn from Bea.
+    for w, y in review_db.truth.items():
+        if w <= 8:
+            decide(review_db, w, "include" if y else "exclude", reviewer="bea")
+    assert rank.blind_priority(review_db)
+    assert rank.training_labels(review_db, STAGE, "ana") == {}
+    ana = rank.order_queue(review_db, STAGE, "ana", list(review_db.truth))
+    assert all(score is None for _, score in ana)
+    assert [w for w, _ in ana] == sorted(review_db.truth)  # by id: nothing learnt
+    bea = rank.order_queue(review_db, STAGE, "bea", [w for w in review_db.truth if w > 8])
+    assert all(score is not None for _, score in bea)
+
+
+def test_open_mode_trains_on_the_team_outcome(review_db, monkeypatch):
+    monkeypatch.setattr(rank, "_screen_settings", lambda db: {"blind_priority": False})
+    for w, y in review_db.truth.items():
+        if w <= 8:
+            decide(review_db, w, "include" if y else "exclude", reviewer="bea")
+    labels = rank.training_labels(review_db, STAGE, "ana")
+    assert labels == {w: y for w, y in review_db.truth.items() if w <= 8}
+    ana = rank.order_queue(review_db, STAGE, "ana", [w for w in review_db.truth if w > 8])
+    assert all(score is not None for _, score in ana)
+
+
+def test_undo_and_maybe_do_not_teach(review_db):
+    decide(review_db, 1, "include")
+    decide(review_db, 2, "exclude")
+    decide(review_db, 2, "undo")
+    decide(review_db, 3, "maybe")
+    decide(review_db, 4, "include")
+    decide(review_db, 4, "exclude")  # a later decision replaces an earlier one
+    decide(review_db, 5, "include")
+    decide(review_db, 5, "exclude")
+    decide(review_db, 5, "undo")  # withdraws the vote (as the screening_votes view)
+    assert rank.own_labels(review_db, STAGE, "ana") == {1: 1, 4: 0}
+
+
+def test_decisions_on_merged_works_count_for_the_canonical_work(review_db):
+    review_db["works"].insert({"id": 99, "title": "duplicate", "merged_into": 2})
+    decide(review_db, 99, "include")
+    assert rank.own_labels(review_db, STAGE, "ana") == {2: 1}
+
+
+def test_keyword_cold_start(review_db, monkeypatch):
+    monkeypatch.setattr(rank, "_screen_settings",
+                        lambda db: {"include_keywords": ["peer", "recover*"]})
+    queue = rank.order_queue(review_db, STAGE, "ana", list(review_db.truth))
+    assert {w for w, _ in queue[:6]} == set(relevant_ids(review_db))
+    assert all(score is None for _, score in queue)
+
+
+def test_exclude_keywords_push_works_down(review_db, monkeypatch):
+    monkeypatch.setattr(rank, "_screen_settings", lambda db: {"exclude_keywords": ["statin"]})
+    queue = [w for w, _ in rank.order_queue(review_db, STAGE, "ana", list(review_db.truth))]
+    statin = next(w for w, y in review_db.truth.items()
+                  if review_db["works"].get(w)["title"].startswith("Statin"))
+    assert queue[-1] == statin
+    assert queue[:-1] == sorted(w for w in review_db.truth if w != statin)
+
+
+def test_settings_come_from_the_review_module(monkeypatch):
+    monkeypatch.undo()
+    from litrev import review
+
+    monkeypatch.setattr(review, "screen_settings", lambda db=None: {
+        "blind_priority": False, "include_keywords": ["peer"], "exclude_keywords": ["rats"]})
+    assert rank.blind_priority(None) is False
+    assert rank.keywords(None) == (["peer"], ["rats"])
+
+
+def test_consecutive_excludes():
+    assert rank.consecutive_excludes([]) == 0
+    assert rank.consecutive_excludes([1, 0, 0, 1]) == 0
+    assert rank.consecutive_excludes([1, 0, 1, 0, 0, 0]) == 3
+    assert rank.consecutive_excludes([0, 0]) == 2
+
+
+def test_stopping_signal_arithmetic(review_db):
+    for w, d in ((1, "exclude"), (2, "include"), (3, "exclude"), (4, "exclude"),
+                 (5, "maybe"), (6, "exclude")):
+        decide(review_db, w, d)
+    signal = rank.stopping_signal(review_db, STAGE, "ana")
+    assert (signal.screened, signal.includes, signal.excludes) == (5, 1, 4)
+    assert signal.consecutive_excludes == 3
+    # Work 5 was a maybe: still to screen; the others are unscreened too.
+    assert signal.unscreened == 18 - 5
+    assert signal.estimated_remaining is not None
+    assert 0 < signal.estimated_remaining < signal.unscreened
+    assert signal.as_dict()["consecutive_excludes"] == 3
+
+
+def test_stopping_signal_before_a_model(review_db):
+    decide(review_db, 1, "exclude")
+    signal = rank.stopping_signal(review_db, STAGE, "ana")
+    assert signal.estimated_remaining is None
+    assert signal.consecutive_excludes == 1
+
+
+def test_estimate_remaining_is_a_sum_of_probabilities():
+    assert rank.estimate_remaining([0.5, 0.25, 0.25]) == pytest.approx(1.0)
+    assert rank.estimate_remaining([]) == 0.0
+
+
+def test_features_are_cached_until_works_change(review_db):
+    first = rank.features(review_db)
+    assert rank.features(review_db) is first
+    review_db["works"].insert({"id": 50, "title": "Peer mentors", "abstract": "in recovery"})
+    second = rank.features(review_db)
+    assert second is not first and 50 in second.index
+
+
+def test_retraining_is_fast(review_db):
+    decide(review_db, relevant_ids(review_db)[0], "include")
+    decide(review_db, 7 if review_db.truth[7] == 0 else 8, "exclude")
+    rank.order_queue(review_db, STAGE, "ana", list(review_db.truth))  # warm the cache
+    start = time.perf_counter()
+    rank.order_queue(review_db, STAGE, "ana", list(review_db.truth))
+    assert time.perf_counter() - start < 0.2

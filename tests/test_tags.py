@@ -1,0 +1,346 @@
+"""Tagging: the pure suggesters on real phrases (and their traps), storage, review, CLI."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from litrev import tags
+from litrev.cli import cli
+from litrev.suggest import SUGGESTED, clean_abstract, suggest_countries, suggest_design
+
+
+def countries(title, abstract="", affiliations=()):
+    return {s.value for s in suggest_countries(title, abstract, affiliations)
+            if s.key == "country" and s.confidence >= SUGGESTED}
+
+
+def nations(title, abstract=""):
+    return {s.value for s in suggest_countries(title, abstract) if s.key == "nation"}
+
+
+def design(title, abstract="", source_type=None, mesh=()):
+    return suggest_design(title, abstract, source_type, list(mesh))[0].value
+
+
+# --- country of study ------------------------------------------------------------
+
+@pytest.mark.parametrize("title,abstract,expected", [
+    ("Peer mentors in alcohol and drug services in Scotland: a qualitative study", "", {"GB"}),
+    ("Recovery support in the NHS", "Peer workers in NHS drug services were interviewed.", {"GB"}),
+    ("Does Infrastructure Reform Work for the Poor? A Case Study from Guatemala", "", {"GT"}),
+    ("Could clinical audit improve the diagnosis of pulmonary tuberculosis in Cuba, Peru and Bolivia?", "",
+     {"CU", "PE", "BO"}),
+    ("Inappropriate drug prescribing in home-dwelling, elderly patients",
+     ("In 1997, a US expert panel developed explicit criteria. To investigate the proportion of inappropriate "
+     "medications among elderly patients in Helsinki, Finland, between 1998 and 1999."), {"FI"}),
+    ("Carbon Sequestration for Linking Conservation and Rural Development in Madagascar", "", {"MG"}),
+    ("Financing biodiversity measures in Slovenian forests.", "", {"SI"}),
+    ("An online survey", "An online survey was performed in 854 German members of the Working Group.", {"DE"}),
+    ("Mediterranean diet education", "SETTING: A socioeconomically deprived area in the Netherlands.", {"NL"}),
+    ("Effect of telehealth", "SETTING: general practices in three regions of England (Cornwall, Kent, Newham).",
+     {"GB"}),
+    ("Local government finance", "Local councils in New South Wales and across Australia are constrained.",
+     {"AU"}),
+    ("Soil fungi", "functional diversity of soil fungi in a Georgia forest near Atlanta, USA.", {"US"}),
+    ("Post-Soviet health reform", "Primary care clinics in the Republic of Georgia after 1991 (Tbilisi).",
+     {"GE"}),
+    ("Hospital readmissions in Jordan", "", {"JO"}),
+    ("Agricultural policy in Chad", "Farmers in Chad and Niger face recurrent drought.", {"TD", "NE"}),
+    ("Vaccination uptake in Türkiye", "", {"TR"}),
+])
+def test_countries_from_real_phrases(title, abstract, expected):
+    assert countries(title, abstract) == expected
+
+
+@pytest.mark.parametrize("title,abstract", [
+    ("Turkey meat consumption and Salmonella", "Wild turkeys and turkey poults were sampled."),
+    ("Guinea pig models of asthma", "Guinea pigs were sensitised to ovalbumin."),
+    ("Kaolin (China clay) in tablet coating", "China clay is an excipient."),
+    ("Jersey cows and milk fat", "Jersey cattle produce milk with more fat."),
+    ("Water rights in New Mexico", "Acequias in New Mexico."),  # -> US, never MX
+    ("Grazing in New South Wales", ""),  # -> AU, never Wales
+    ("Forests of British Columbia", ""),  # -> CA, never GB
+    ("Interview with Michael Jordan", "Chad Smith and Jordan Peterson discussed."),
+    ("Drug interactions", "Interactions become known in the clinic, using the patient as \"guinea pig\"."),
+    ("Tolerance of antimuscarinic drugs", ("We searched Medline (National Library of Medicine, Bethesda, Maryland, "
+     "USA) and Embase (Excerpta Medica, Amsterdam, the Netherlands).")),
+    ("Smoking cessation", "The cost per life-year saved is approximately UK pound 1000 or US$1500."),
+    ("Bupropion", "Licensed in many countries including the US, Canada, UK, Australia and continental Europe."),
+    ("Psychiatric guidance", "The American Psychiatric Association and the Dutch Cancer Society advise."),
+    ("Traditional Chinese medicine for insomnia", "Spanish flu and German measles are historical names."),
+    ("Scale translation", "The questionnaire was translated into French and German versions."),
+    ("Conservation in the Congo Basin", ""),
+    ("Management evaluation", "The Natural Heritage Services (NHS) reviewed its parks; NHS staff took part."),
+    ("Indian Ocean fisheries", "American Indian tribes and the Indian Health Service."),
+])
+def test_false_positive_traps_name_no_wrong_country(title, abstract):
+    found = countries(title, abstract)
+    assert found <= {"US", "AU", "CA"}, found  # only the right country, when there is one
+    if "New Mexico" in title:
+        assert found == {"US"}
+    if "New South Wales" in title:
+        assert found == {"AU"}
+    if "British Columbia" in title:
+        assert found == {"CA"}
+
+
+def test_uk_nation_from_nations_cities_and_demonyms():
+    assert nations("Peer support in Glasgow and Edinburgh") == {"Scotland"}
+    assert nations("Welsh general practice") == {"Wales"}
+    assert nations("NHS England commissioning") == {"England"}
+    assert nations("Prisons in Northern Ireland") == {"Northern Ireland"}
+    assert countries("Prisons in Northern Ireland") == {"GB"}
+    assert nations("A UK survey") == set()  # the nation only where stated
+
+
+def test_cities_skip_their_namesakes():
+    assert countries("Homelessness in London, Ontario") == {"CA"}
+    assert countries("Trauma care at the University of Alabama at Birmingham") == {"US"}
+
+
+def test_affiliations_are_weak_and_only_without_text_evidence():
+    weak = suggest_countries("Soil carbon and tillage", "A field trial.", ["KE", "KE"])
+    assert [(s.value, s.confidence) for s in weak] == [("KE", 0.4)]
+    assert "affiliations" in weak[0].evidence
+    assert suggest_countries("Soil carbon", "", ["KE", "GB"]) == []  # authors disagree: say nothing
+    text = suggest_countries("Soil carbon in Uganda", "", ["KE"])
+    assert [s.value for s in text] == ["UG"]
+
+
+def test_every_suggestion_carries_confidence_and_evidence():
+    [s] = suggest_countries("Alcohol services", "Peer mentors in drug services in Manchester were interviewed.")[:1]
+    assert s.value == "GB" and 0.5 <= s.confidence < 1 and "Manchester" in s.evidence
+
+
+def test_citing_works_boilerplate_is_not_text():
+    junk = "Part II examines public finance. Previous bookNext book FiguresreferencesRecommendeddetailsCited by" \
+           "Watershed management in Thailand: concepts"
+    assert "Thailand" not in clean_abstract(junk)
+    assert countries("World Development Report 1988", junk) == set()
+
+
+# --- study design ------------------------------------------------------------------
+
+@pytest.mark.parametrize("title,abstract,expected", [
+    ("A randomized controlled trial of risperidone in the treatment of aggression", "", "rct"),
+    ("Bupropion versus trazodone", "124 patients were randomly assigned to receive either drug.", "rct"),
+    ("Tomoxetine in adults with ADHD", "They conducted a double-blind, placebo-controlled, crossover study.", "rct"),
+    ("Effects of a brief intervention (SIPS trial)", "DESIGN Pragmatic cluster randomised controlled trial.", "rct"),
+    ("Atomoxetine for ADHD: a meta-analysis of randomized controlled trials", "", "systematic-review"),
+    ("Screening young people in primary care: A systematic review", "", "systematic-review"),
+    ("Olanzapine in Alzheimer disease", ("MEDLINE (1966-January 2003) and Science Citation Index searches were "
+     "performed. Four trials were reviewed."), "systematic-review"),
+    ("Scoping the evidence on peer mentoring", "We conducted a scoping review of peer support.", "systematic-review"),
+    ("PREMIUM: study protocol for randomized controlled trials", "Participants will be randomised.", "protocol"),
+    ("Design of the Balance@Work project", "The guideline is evaluated in a randomised controlled trial.",
+     "protocol"),
+    ("Falls prevention in nursing facilities", ("DESIGN: Natural experiment with nonparticipating facilities "
+     "serving as controls."), "non-randomised"),
+    ("Academic detailing and decision support", "using an interrupted time series analysis", "non-randomised"),
+    ("Efficacy and safety of risperidone: an open study", "This open prospective study of 15 patients.",
+     "non-randomised"),
+    ("Tics and dyskinesias with stimulants", "Cross-sectional analysis of a clinic cohort with chart review.",
+     "cross-sectional"),
+    ("Cooperation with occupational health insurance", "An online survey was performed in 854 members.",
+     "cross-sectional"),
+    ("Neurotropic viruses and cerebral palsy: population based case-control study", "", "case-control"),
+    ("Basal ganglia volumes", "long-term effects in a cohort of first-episode patients", "cohort"),
+    ("Limit setting in forensic mental health", ("In this qualitative study, 12 nurses took part in "
+     "semistructured interviews."), "qualitative"),
+    ("Peer mentors in recovery", "We used a mixed methods design: a survey and focus groups.", "mixed-methods"),
+    ("Clinical audit for tuberculosis", ("Improvement was determined by comparing performance pre- and "
+     "post-intervention. Qualitative methods were used to ascertain contextual factors."), "mixed-methods"),
+    ("Cost-effectiveness of peer mentoring in drug services", "", "economic-evaluation"),
+    ("Economic costs of urinary incontinence in 1995.", "", "economic-evaluation"),
+    ("Does Infrastructure Reform Work for the Poor? A Case Study from Guatemala", "", "case-study"),
+    ("Oxybutynin and cyclosporin", "We report a case of a child receiving cyclosporin.", "case-study"),
+    ("Clinical practice guideline: Tympanostomy tubes in children", "", "other"),
+    ("Oxybutynin and memory", "Male Wistar rats were given oxybutynin.", "other"),
+    ("Biodiversity finance", "", "other"),
+])
+def test_design_from_real_phrases(title, abstract, expected):
+    assert design(title, abstract) == expected
+
+
+def test_design_traps():
+    # "RCT" defined as something else is not a trial
+    assert design("Bladder capacity in enuresis", "unsuccessful treatment with retention control training (RCT); "
+                  "68 children were included.") != "rct"
+    # non-randomised is not randomised
+    assert design("Housing First", "A non-randomised controlled study of 200 tenants.") == "non-randomised"
+    # randomly selected participants make a survey, not a trial
+    assert design("Drinking in students", "A questionnaire survey was mailed to randomly selected students.") \
+        == "cross-sectional"
+    # a review that pools randomised trials is a review
+    assert design("Bupropion SR for smoking cessation.", "Evidence from seven double-blind, placebo-controlled, "
+                  "randomised trials shows that it improves success.") == "systematic-review"
+
+
+def test_design_from_source_metadata():
+    assert design("Will direct payments help biodiversity?", "", source_type="letter") == "commentary"
+    assert design("Conserving biodiversity", "", source_type="editorial") == "commentary"
+    assert design("Sustainable financing of protected areas", "", source_type="review") == "systematic-review"
+    assert design("Olanzapine in mania", "", mesh=["Randomized Controlled Trial"]) == "rct"
+    assert design("Nurses and end-of-life care", "", mesh=["Qualitative Research", "Humans"]) == "qualitative"
+
+
+def test_design_suggestion_has_confidence_and_evidence():
+    [s] = suggest_design("Risperidone for cocaine dependence: randomized, double-blind trial", "")
+    assert s.key == "design" and s.value == "rct" and s.confidence >= 0.8 and "randomized" in s.evidence
+    [none] = suggest_design("Biodiversity finance", "")
+    assert none.value == "other" and none.confidence < SUGGESTED
+
+
+# --- storage: suggestions, people's tags, review --------------------------------------
+
+def add_work(db, work_id, title, abstract="", **extra):
+    db["works"].insert({"id": work_id, "title": title, "abstract": abstract, **extra})
+
+
+def effective(db, work_id):
+    return {(r["key"], r["value"], r["origin"]) for r in tags.effective_tags(db, work_id)}
+
+
+@pytest.fixture
+def tagged_db(db):
+    add_work(db, 1, "Peer mentors in alcohol services in Scotland: a qualitative study",
+             "Semi-structured interviews with 20 peer mentors in Glasgow.", year=2021)
+    add_work(db, 2, "A randomised controlled trial of peer support in Dutch addiction care",
+             "Clients were randomly assigned.", year=2019)
+    add_work(db, 3, "Soil carbon", "", countries=json.dumps(["KE"]), type="article")
+    db["records"].insert({"id": "openalex:W3", "source": "openalex", "work_id": 3,
+                          "raw": json.dumps({"mesh": [{"descriptor_name": "Cross-Sectional Studies"}]})})
+    return db
+
+
+def test_auto_tag_suggests_for_every_work_with_evidence(tagged_db):
+    counts = tags.auto_tag(tagged_db)
+    assert counts["works"] == 3
+    assert effective(tagged_db, 1) == {("country", "GB", "auto"), ("nation", "Scotland", "auto"),
+                                       ("design", "qualitative", "auto")}
+    assert effective(tagged_db, 2) == {("country", "NL", "auto"), ("design", "rct", "auto")}
+    rows = {r["key"]: r for r in tags.effective_tags(tagged_db, 3)}
+    assert rows["country"]["value"] == "KE" and rows["country"]["confidence"] == 0.4
+    assert rows["design"]["value"] == "cross-sectional" and rows["design"]["evidence"].startswith("MeSH")
+    assert all(r["status"] == "suggested" for r in tagged_db["tags"].rows)
+
+
+def test_a_persons_tag_wins_and_survives_rerunning_auto(tagged_db):
+    tags.auto_tag(tagged_db)
+    tags.set_tags(tagged_db, 1, tags.parse_assignments(["country=IE", "setting=prison"]), "ann")
+    assert effective(tagged_db, 1) == {("country", "IE", "manual"), ("setting", "prison", "manual"),
+                                       ("design", "qualitative", "auto")}  # manual country hides the nation
+    assert tags.auto_tag(tagged_db) == {"works": 0, "suggestions": 0}
+    tagged_db["tags"].delete_where("origin = 'auto'")  # even a full re-suggest leaves the person's tag
+    tags.auto_tag(tagged_db)
+    assert ("country", "IE", "manual") in effective(tagged_db, 1)
+    assert ("country", "GB", "auto") not in effective(tagged_db, 1)
+
+
+def test_setting_a_key_again_replaces_and_empty_clears(tagged_db):
+    tags.auto_tag(tagged_db)
+    tags.set_tags(tagged_db, 2, [("design", "non-randomised")], "ann")
+    tags.set_tags(tagged_db, 2, [("design", "cohort")], "bob")
+    assert ("design", "cohort", "manual") in effective(tagged_db, 2)
+    assert ("design", "non-randomised", "manual") not in effective(tagged_db, 2)
+    tags.set_tags(tagged_db, 2, tags.parse_assignments(["design="]), "bob")
+    assert ("design", "rct", "auto") in effective(tagged_db, 2)  # the suggestion shows again
+    statuses = [r["status"] for r in tagged_db["tags"].rows_where("origin = 'manual'")]
+    assert statuses == ["replaced", "replaced"]  # kept for the record
+
+
+def test_multi_country_and_values_are_normalised():
+    assert tags.parse_assignments(["country=uk", "country=Ireland", "design=RCT", "country=Scotland"]) == [
+        ("country", "GB"), ("country", "IE"), ("design", "rct"), ("country", "GB"), ("nation", "Scotland")]
+    with pytest.raises(tags.LitrevError, match="Unknown design"):
+        tags.parse_assignments(["design=trialish"])
+    with pytest.raises(tags.LitrevError, match="Unknown country"):
+        tags.parse_assignments(["country=Atlantis"])
+    with pytest.raises(tags.LitrevError, match="key=value"):
+        tags.parse_assignments(["GB"])
+
+
+def test_tags_of_merged_works_belong_to_the_canonical_work(tagged_db):
+    tags.auto_tag(tagged_db)
+    tagged_db["works"].update(2, {"merged_into": 1})
+    tags.set_tags(tagged_db, 2, [("design", "mixed-methods")], "ann")  # set on the merged id
+    assert ("design", "mixed-methods", "manual") in effective(tagged_db, 1)
+    assert {r["work_id"] for r in tagged_db.query("select work_id from work_tags")} == {1, 3}
+
+
+def test_review_accepts_changes_and_rejects(tagged_db):
+    tags.auto_tag(tagged_db)
+    answers = iter([("accept", None), ("change", "cohort"), ("reject", None),  # work 1: country, design, nation
+                    ("skip", None), ("quit", None)])
+    seen = []
+
+    def decide(row):
+        seen.append((row["work_id"], row["key"], row["value"]))
+        return next(answers)
+
+    counts = tags.review(tagged_db, "ann", decide)
+    assert counts == {"accepted": 1, "rejected": 1, "changed": 1, "skipped": 1}
+    assert seen[:4] == [(1, "country", "GB"), (1, "design", "qualitative"), (1, "nation", "Scotland"),
+                        (2, "country", "NL")]
+    rows = {(r["key"], r["value"]): r for r in tags.effective_tags(tagged_db, 1)}
+    assert rows[("country", "GB")]["status"] == "accepted" and rows[("country", "GB")]["reviewer"] == "ann"
+    assert rows[("design", "cohort")]["origin"] == "manual" and rows[("design", "cohort")]["reviewer"] == "ann"
+    assert ("design", "qualitative") not in rows  # changed: the suggestion is rejected
+    assert ("nation", "Scotland") not in rows  # rejected suggestions never show
+    pending = {(r["work_id"], r["key"]) for r in tags.pending_reviews(tagged_db)}
+    assert pending == {(2, "country"), (2, "design"), (3, "country"), (3, "design")}
+
+
+def test_review_needs_a_reviewer(tagged_db):
+    with pytest.raises(tags.LitrevError, match="reviewer"):
+        tags.review(tagged_db, "", lambda row: ("accept", None))
+
+
+# --- CLI ---------------------------------------------------------------------------
+
+def invoke(args, db_path, **kw):
+    return CliRunner().invoke(cli, [*args, "--db", db_path], catch_exceptions=False, **kw)
+
+
+@pytest.fixture
+def cli_db(db_path):
+    from litrev.db import open_db
+    db = open_db(db_path)
+    add_work(db, 1, "Peer mentors in drug services in Wales: a qualitative study", "Focus groups in Cardiff.")
+    add_work(db, 2, "Double-blind trial of naltrexone", "Patients were randomized to naltrexone or placebo.")
+    return db_path
+
+
+def test_cli_tag_auto_set_list(cli_db):
+    result = invoke(["tag", "--auto", "--quiet"], cli_db)
+    assert result.exit_code == 0 and "Suggested" in result.output
+    listed = invoke(["tag", "list", "1", "--json"], cli_db)
+    assert {(r["key"], r["value"]) for r in json.loads(listed.output)} == {
+        ("country", "GB"), ("nation", "Wales"), ("design", "qualitative")}
+    result = invoke(["tag", "set", "1", "design=mixed-methods", "setting=prison", "--reviewer", "ann"], cli_db)
+    assert result.exit_code == 0, result.output
+    text = invoke(["tag", "list", "1"], cli_db).output
+    assert "design=mixed-methods  (person, by ann)" in text and "setting=prison" in text
+    again = invoke(["tag", "--auto", "--json"], cli_db)
+    assert json.loads(again.output) == {"works": 0, "suggestions": 0}
+    assert "design=mixed-methods" in invoke(["tag", "list", "1"], cli_db).output
+
+
+def test_cli_tag_review_with_typed_answers(cli_db):
+    invoke(["tag", "--auto", "-q"], cli_db)
+    result = invoke(["tag", "review", "--reviewer", "sam", "--key", "design"], cli_db, input="c\ntrial-ish\ncohort\na\n")
+    assert result.exit_code == 0, result.output
+    assert "Unknown design 'trial-ish'" in result.output  # asked again, not aborted
+    assert "1 accepted, 0 rejected, 1 changed, 0 skipped" in result.output
+    assert "design=cohort  (person, by sam)" in invoke(["tag", "list", "1"], cli_db).output
+    assert "design=rct  (accepted, by sam)" in invoke(["tag", "list", "2"], cli_db).output
+
+
+def test_cli_errors_are_one_line(cli_db):
+    result = CliRunner().invoke(cli, ["tag", "set", "99", "design=rct", "--reviewer", "a", "--db", cli_db])
+    assert result.exit_code == 1 and result.output.startswith("Error: No work with id 99")
+    result = CliRunner().invoke(cli, ["tag", "set", "1", "design=rct", "--db", cli_db], env={"LITREV_REVIEWER": ""})
+    assert result.exit_code == 1 and "reviewer" in result.output
+    result = CliRunner().invoke(cli, ["tag", "set", "1", "design=trial", "--reviewer", "a", "--db", cli_db])
+    assert result.exit_code == 1 and "Unknown design" in result.output
