@@ -36,9 +36,10 @@ CROSSREF_URL = "https://api.crossref.org"
 SOURCES = ("openalex", "crossref")
 TOP_LEVEL_KEYS = {"name", "description", *SOURCES}
 SOURCE_KEYS = {
-    "openalex": {"search", "filter"},
-    "crossref": {"query", "query_bibliographic", "filter"},
+    "openalex": {"search", "filter", "max_results"},
+    "crossref": {"query", "query_bibliographic", "filter", "max_results"},
 }
+TEXT_KEYS = {"search", "query", "query_bibliographic"}
 # Filters litrev sets itself for search updates; a query file must not pin them.
 MANAGED_FILTERS = {
     "openalex": {"from_updated_date", "to_updated_date"},
@@ -64,6 +65,9 @@ class SourceQuery:
     search: str | None = None  # OpenAlex `search`, Crossref `query`
     query_bibliographic: str | None = None  # Crossref `query.bibliographic`
     filters: dict[str, FilterValue] = field(default_factory=dict)
+    # Take only the N most relevant results (a search is sorted by relevance). Meant
+    # for Crossref, whose relevance search matches any word: an explicit, logged scope.
+    max_results: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"filter": dict(self.filters)}
@@ -72,6 +76,7 @@ class SourceQuery:
         else:
             out["query"] = self.search
             out["query_bibliographic"] = self.query_bibliographic
+        out["max_results"] = self.max_results
         return {k: v for k, v in out.items() if v not in (None, {})}
 
 
@@ -207,7 +212,7 @@ def _parse_source(source: str, section: dict[str, Any], fail) -> SourceQuery:
             fail(f"unknown key {key!r} in [{source}] (allowed: {allowed}). Remove or rename it.",
                  key, source)
     texts = {}
-    for key in SOURCE_KEYS[source] - {"filter"}:
+    for key in SOURCE_KEYS[source] & TEXT_KEYS:
         value = section.get(key)
         if value is None:
             continue
@@ -223,14 +228,21 @@ def _parse_source(source: str, section: dict[str, Any], fail) -> SourceQuery:
              "filter", source)
     filters = {name: _filter_value(source, name, value, fail)
                for name, value in raw_filters.items()}
+    max_results = section.get("max_results")
+    if max_results is not None and (isinstance(max_results, bool)
+                                    or not isinstance(max_results, int) or max_results < 1):
+        fail(f"[{source}] max_results must be a whole number above 0, not {max_results!r}.",
+             "max_results", source)
     if source == "openalex":
         if not texts and not filters:
             fail("[openalex] needs a `search` or a `filter`. Add one.", "openalex")
-        return SourceQuery(source, search=texts.get("search"), filters=filters)
+        return SourceQuery(source, search=texts.get("search"), filters=filters,
+                           max_results=max_results)
     if not texts:
         fail("[crossref] needs `query` or `query_bibliographic`. Add one.", "crossref")
     return SourceQuery(source, search=texts.get("query"),
-                       query_bibliographic=texts.get("query_bibliographic"), filters=filters)
+                       query_bibliographic=texts.get("query_bibliographic"), filters=filters,
+                       max_results=max_results)
 
 
 def _filter_value(source: str, name: str, value: Any, fail) -> FilterValue:

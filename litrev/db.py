@@ -3,6 +3,8 @@
 import datetime
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -60,6 +62,28 @@ def ensure_shape(db: Database) -> None:
         db["works"].enable_fts(["title", "abstract"], create_triggers=True, tokenize="porter")
 
 
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    With WAL, a deferred transaction that reads before it writes (sqlite-utils
+    inspects the table before an insert) fails at once with "database is locked"
+    when another process committed in between: the busy timeout cannot help a
+    stale snapshot. Taking the lock first makes the second screener wait instead.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
+
+
 def _shape_is_current(db: Database) -> bool:
     existing = {r[0]: r[1] for r in db.execute("select name, sql from sqlite_master where type = 'view'")}
     return db["works"].detect_fts() is not None and all(
@@ -73,4 +97,4 @@ def _view_sql(name: str, sql: str) -> str:
 
 def now() -> str:
     """The current time as ISO 8601 UTC, the one timestamp format in the database."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")

@@ -145,7 +145,7 @@ def assign_works(db: Database, summary: DedupeSummary, *, prepared_ids: list[str
     machine = [(a, b, s) for a, b, s in db.execute(
         "select record_a, record_b, score from duplicate_pairs where outcome = 'merge'")]
     same, different = _verdicts(db)
-    groups = cluster(prepared_ids, machine + same, different, doi_bases)
+    groups = cluster(prepared_ids, machine, different, doi_bases, forced=[(a, b) for a, b, _ in same])
     current = dict(db.execute(
         "select records.id, coalesce(works.merged_into, works.id) from records "
         "left join works on works.id = records.work_id"))
@@ -166,7 +166,7 @@ def assign_works(db: Database, summary: DedupeSummary, *, prepared_ids: list[str
     stamp = now()
     touched: set[int] = set()
     next_id = (db.execute("select coalesce(max(id), 0) from works").fetchone()[0] or 0) + 1
-    new_works: list[int] = []
+    new_works: dict[int, list[str]] = {}
     moves: list[tuple[int, str]] = []
     logs: list[dict[str, Any]] = []
     for root in sorted(by_group):
@@ -178,7 +178,7 @@ def assign_works(db: Database, summary: DedupeSummary, *, prepared_ids: list[str
             target = _revive(db, members, homes, summary)
             if target is None:
                 target, next_id = next_id, next_id + 1
-                new_works.append(target)
+                new_works[target] = members
         for other in works[1:]:
             _merge_work(db, other, target, current, reviewer, stamp, summary)
         moving = defaultdict(list)
@@ -197,15 +197,15 @@ def assign_works(db: Database, summary: DedupeSummary, *, prepared_ids: list[str
         if moving or works[1:] or not works:
             touched.add(target)
     summary.new_works += len(new_works)
-    # Records point at works that are inserted just below, with their metadata in one
-    # statement (one full-text index write per work); foreign keys are checked at commit.
-    db.execute("PRAGMA defer_foreign_keys = ON")
+    # New works are inserted with their metadata in one statement (one full-text index
+    # write each), before their records point at them.
+    insert_works(db, new_works, stamp)
     db.conn.executemany("update records set work_id = ? where id = ?", moves)
     if logs:
         db["work_merges"].insert_all(logs)
     if refresh_all:
         touched = {r[0] for r in db.execute("select id from works where merged_into is null")}
-    refresh_works(db, touched - set(new_works), new=set(new_works))
+    refresh_works(db, touched - set(new_works))
 
 
 def _home_works(db: Database) -> dict[str, int]:
@@ -270,48 +270,60 @@ def decision_conflicts(db: Database, work_ids: list[int]) -> list[dict[str, Any]
 # --- best metadata ---------------------------------------------------------------
 
 
-def refresh_works(db: Database, work_ids: set[int], new: set[int] = frozenset()) -> None:
-    """Set each work's metadata from its records by one deterministic rule; insert `new` works.
-
-    Records are ranked Crossref, OpenAlex, PubMed, then imports; within a rank
-    the most complete record first, then by id. Each field takes the first
-    non-empty value in that order, except the abstract (the longest) and the
-    authors (the longest list: imports often truncate with "et al.").
-    """
-    wanted = set(work_ids) | set(new)
-    if not wanted:
+def refresh_works(db: Database, work_ids: set[int]) -> None:
+    """Set each work's metadata from its records by one deterministic rule (see best_metadata)."""
+    if not work_ids:
         return
-    cols = ", ".join(WORK_FIELDS)
+    rows = _record_rows(db, "work_id", sorted(work_ids))
     records: dict[int, list[dict]] = defaultdict(list)
-    if len(wanted) > 20_000:
-        rows = db.query(f"select id as record_id, source, work_id, {cols} from records")
-    else:
-        rows = db.query(f"select id as record_id, source, work_id, {cols} from records "
-                        "where work_id in (select value from json_each(?))", [json.dumps(sorted(wanted))])
     for row in rows:
-        if row["work_id"] in wanted:
-            records[row["work_id"]].append(row)
-    stamp = now()
+        records[row["work_id"]].append(row)
     columns = list(WORK_FIELDS)
-    updates, inserts = [], []
-    for work_id in sorted(wanted):
-        best = best_metadata(records.get(work_id, []))
-        values = [best[c] for c in columns]
-        if work_id in new:
-            inserts.append([work_id, *values, stamp, stamp])
-        elif work_id in records:
-            updates.append([*values, stamp, work_id])
-    if inserts:
-        db.conn.executemany(
-            f"insert into works (id, {cols}, created_at, updated_at) "
-            f"values ({', '.join('?' * (len(columns) + 3))})", inserts)
-    if updates:
-        db.conn.executemany(
-            f"update works set {', '.join(f'[{c}] = ?' for c in columns)}, updated_at = ? where id = ?",
-            updates)
+    stamp = now()
+    updates = []
+    for work_id in sorted(work_ids):
+        if work_id in records:
+            best = best_metadata(records[work_id])
+            updates.append([*(best[c] for c in columns), stamp, work_id])
+    db.conn.executemany(
+        f"update works set {', '.join(f'[{c}] = ?' for c in columns)}, updated_at = ? where id = ?",
+        updates)
+
+
+def insert_works(db: Database, works: dict[int, list[str]], stamp: str) -> None:
+    """Create works (id -> member record ids) with their best metadata."""
+    if not works:
+        return
+    by_id = {row["record_id"]: row for row in _record_rows(
+        db, "id", [r for members in works.values() for r in members])}
+    columns = list(WORK_FIELDS)
+    rows = []
+    for work_id, members in sorted(works.items()):
+        best = best_metadata([by_id[r] for r in members if r in by_id])
+        rows.append([work_id, *(best[c] for c in columns), stamp, stamp])
+    db.conn.executemany(
+        f"insert into works (id, {', '.join(columns)}, created_at, updated_at) "
+        f"values ({', '.join('?' * (len(columns) + 3))})", rows)
+
+
+def _record_rows(db: Database, key: str, values: list) -> list[dict]:
+    select = f"select id as record_id, source, work_id, {', '.join(WORK_FIELDS)} from records"
+    if len(values) > 20_000:
+        wanted, field = set(values), "record_id" if key == "id" else key
+        return [row for row in db.query(select) if row[field] in wanted]
+    return list(db.query(f"{select} where {key} in (select value from json_each(?))",
+                         [json.dumps(values)]))
 
 
 def best_metadata(rows: list[dict]) -> dict[str, Any]:
+    """A work's metadata from its records' rows, by one deterministic rule.
+
+    Records are ranked Crossref, OpenAlex, PubMed, then imports; within a rank the
+    most complete record first, then by id. Each field takes the first non-empty
+    value in that order, except the abstract (the longest) and the authors (the
+    longest list: imports often truncate with "et al.").
+    """
+
     def rank(row: dict) -> tuple:
         filled = sum(1 for f in WORK_FIELDS if row.get(f) not in (None, "", "[]"))
         return (SOURCE_PRIORITY.get(row["source"], 9), row["source"] or "", -filled, row["record_id"])

@@ -160,8 +160,11 @@ def _update_works(db: Database, progress: Progress) -> None:
     if update_works is None:
         return
     summary = update_works(db)
-    if summary:
-        progress.note(f"Dedupe: {summary}")
+    new_records = getattr(summary, "new_records", None)
+    if new_records is not None:
+        progress.note(f"Dedupe: {new_records:,} new records linked "
+                      f"({getattr(summary, 'new_works', 0):,} new works, "
+                      f"{getattr(summary, 'merged_works', 0):,} merged); see `litrev dedupe`.")
 
 
 def _plan(db: Database | None, query_id: str, source: str, version_id: int | None, *,
@@ -193,7 +196,13 @@ def _last_complete(db: Database, query_id: str, source: str, version_id: int | N
 
 
 def _resumable(db: Database, query_id: str, source: str, version_id: int,
-               request: dict[str, Any]) -> dict[str, Any] | None:
+               request: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The latest run of this query/source if it is unfinished and can continue.
+
+    `request=None` (a plain search update) continues whatever was left unfinished
+    (e.g. a `--full --max N` run); with `--full`/`--since` only a run that asked
+    for exactly the same request is continued.
+    """
     rows = list(db.query(
         "select * from harvest_runs where kind = 'harvest' and query_id = ? and source = ? "
         "order by id desc limit 1", [query_id, source]))
@@ -201,7 +210,7 @@ def _resumable(db: Database, query_id: str, source: str, version_id: int,
         return None
     run = rows[0]
     if (run["status"] in RESUMABLE and run["cursor"] and run["query_version_id"] == version_id
-            and run["request"] == _json(request)):
+            and (request is None or run["request"] == _json(request))):
         return run
     return None
 
@@ -217,7 +226,8 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
     sq = query.sources[source]
     mode, since_date, why = _plan(db, query.id, source, version_id, full=full, since=since)
     request = module.describe(sq, since_date)
-    run = _resumable(db, query.id, source, version_id, request)
+    run = _resumable(db, query.id, source, version_id,
+                     request if (full or since) else None)
     label = f"{query.id} · {SOURCE_NAMES[source]}"
     result = HarvestResult(query.id, source, None, "running", mode, since_date, None)
     if run:
@@ -299,8 +309,9 @@ def _page_loop(db, run_id, module, sq, settings, retrier, progress, label, resul
     source = sq.source
     record_from = getattr(normalise, NORMALISERS[source])
     per_page = module.PER_PAGE if source == "openalex" else module.ROWS
-    if max_records is not None:
-        per_page = max(1, min(per_page, max_records))
+    for cap in (max_records, sq.max_results):
+        if cap is not None:
+            per_page = max(1, min(per_page, cap))
     taken = 0
     started = False
     for page in module.fetch_pages(sq, settings, since=result.since, cursor=cursor,
@@ -310,15 +321,27 @@ def _page_loop(db, run_id, module, sq, settings, retrier, progress, label, resul
             progress.start(label, page.total, position)
             started = True
         results = page.results
-        stopped = False
+        stopped = scope_hit = scope_reached = False
         next_cursor, next_position = page.next_cursor, position + len(results)
-        if max_records is not None and taken + len(results) >= max_records:
+        scope_left = None if sq.max_results is None else sq.max_results - position
+        max_left = None if max_records is None else max_records - taken
+        if scope_left is not None and len(results) >= scope_left and (
+                max_left is None or scope_left <= max_left):
+            # The query's own max_results: the run is complete with the N most relevant.
+            results = results[:max(scope_left, 0)]
+            next_cursor, next_position = None, position + len(results)
+            scope_hit = True
+            scope_reached = page.next_cursor is not None or len(page.results) > len(results)
+        elif max_records is not None and taken + len(results) >= max_records:
             keep = max_records - taken
             if keep < len(results):
                 # Resume by fetching this page again: its first `keep` records are
-                # already linked to the run and are upserted without change.
+                # already linked to the run and are upserted without change. A
+                # Crossref cursor is a server-side scroll that cannot re-read a page,
+                # so there the resumed run starts its pass again (no gap, no duplicate).
                 results = results[:keep]
-                next_cursor, next_position = page.cursor, position
+                next_cursor, next_position = ((page.cursor, position) if source == "openalex"
+                                              else ("*", 0))
             stopped = next_cursor is not None
         records = _normalised(record_from, results, progress, label)
         with db.atomic():
@@ -335,6 +358,11 @@ def _page_loop(db, run_id, module, sq, settings, retrier, progress, label, resul
         progress.advance(len(results))
         if stopped:
             return "stopped"
+        if scope_hit:
+            if scope_reached:
+                result.message = (f"took the {sq.max_results:,} most relevant of "
+                                  f"{_fmt(page.total)} reported (max_results in the query file).")
+            return "complete"
     if not started:
         progress.start(label, 0, position)
     return "complete"
@@ -432,7 +460,7 @@ def _estimate_one(db, query: Query, version_id, sq: SourceQuery, settings, retri
         note = f"{e}; a run would fetch the whole query"
         mode, since_date = "full", None
         total = module.count(sq, settings, since=None, retrier=retrier)
-    fetch = total if max_records is None else min(total, max_records)
+    fetch = min(n for n in (total, max_records, sq.max_results) if n is not None)
     per_page = module.PER_PAGE if sq.source == "openalex" else module.ROWS
     cost = module.estimate(sq, fetch, per_page)
     return Estimate(query.id, sq.source, mode, since_date, total, cost["requests"], cost["usd"],

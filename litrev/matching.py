@@ -106,7 +106,7 @@ ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 
 SERIES_NUMBER = re.compile(r"\b(?:part|phase|study|trial|paper|volume|vol|chapter|section|wave)\s+([ivx]+|\d+)\b")
 ANNOTATIONS = [
     re.compile(r"\[?\s*erratum appears in.*$", re.IGNORECASE | re.DOTALL),  # MEDLINE, often cut off
-    re.compile(r"\[[^\]]{0,60}\]"),  # [Chinese], [Review], [16 refs], [Abstract]
+    re.compile(r"\[[^\]]{0,30}\]"),  # [Chinese], [Review], [16 refs], [Abstract]
 ]
 ERRATUM_POINTER = re.compile(r"\bvol \d+ pg \w+( \d{4})?$")
 COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -171,13 +171,14 @@ def fold(text: str | None) -> str:
 def title_key(title: str | None) -> str:
     """The folded title without database annotations ("[Chinese]", "[Erratum appears in ...]")."""
     text = (strip_markup(title) or "").strip().strip('"').strip()
-    if text.startswith("[") and text.rstrip(".").endswith("]") and text.count("[") == 1:
-        text = text.rstrip(".")[1:-1]  # MEDLINE brackets translated titles
     if "[" in text or "rratum" in text:
         for pattern in ANNOTATIONS:
-            stripped = pattern.sub(" ", text)
-            if len(stripped.strip()) >= 12:
+            stripped = pattern.sub(" ", text).strip()
+            if len(stripped) >= 12:
                 text = stripped
+        text = text.rstrip(". ")
+        if text.startswith("[") and text.endswith("]") and text.count("[") == 1:
+            text = text[1:-1]  # MEDLINE brackets translated titles
     return fold(text)
 
 
@@ -472,7 +473,10 @@ def score_pair(a: Prepared, b: Prepared) -> Pair:
     # 4. Fuzzy title + authors + location.
     if title >= TITLE_SAME and authors_ok:
         if not soft:
-            if years == 1 and (venue is None or venue < VENUE_SAME_NAME):
+            # Proceedings often carry the year after the conference; journals' online-first
+            # records are the other year-apart case and need the same journal name.
+            needed = VENUE_STRONG if a.venue_conference and b.venue_conference else VENUE_SAME_NAME
+            if years == 1 and not located and (venue is None or venue < needed):
                 return pair(title, "fuzzy", "review")  # an online-first and an issue record, or two editions
             if authors is not None or located or (venue or 0) >= VENUE_STRONG and years == 0:
                 return pair(title, "fuzzy", "merge")
@@ -581,12 +585,14 @@ def cluster(
     merges: Iterable[tuple[str, str, float]],
     cannot_link: Iterable[tuple[str, str]] = (),
     dois: Mapping[str, str] | None = None,
+    forced: Iterable[tuple[str, str]] = (),
 ) -> dict[str, str]:
     """Group ids by merge pairs (highest score first); returns id -> group representative.
 
-    Two groups are never joined when a cannot-link pair (a person's "different"
-    verdict) spans them, or when each carries a different DOI: that stops a chain
-    of fuzzy matches from gluing two distinct published papers together.
+    `forced` pairs (a person's "same" verdict) are joined first. Two groups are never
+    joined when a cannot-link pair (a person's "different" verdict) spans them, nor,
+    by the machine, when each carries a different DOI: that stops a chain of fuzzy
+    matches from gluing two distinct published papers together.
     """
     parent = {i: i for i in ids}
     members: dict[str, set[str]] = {i: {i} for i in parent}
@@ -602,13 +608,15 @@ def cluster(
             x = parent[x]
         return x
 
-    for x, y, _score in sorted(merges, key=lambda m: (-m[2], m[0], m[1])):
+    ordered = [(x, y, True) for x, y in sorted(forced)]
+    ordered += [(x, y, False) for x, y, _s in sorted(merges, key=lambda m: (-m[2], m[0], m[1]))]
+    for x, y, by_person in ordered:
         if x not in parent or y not in parent:
             continue
         rx, ry = find(x), find(y)
         if rx == ry:
             continue
-        if group_dois[rx] and group_dois[ry] and not group_dois[rx] & group_dois[ry]:
+        if not by_person and group_dois[rx] and group_dois[ry] and not group_dois[rx] & group_dois[ry]:
             continue
         small, big = (rx, ry) if len(members[rx]) <= len(members[ry]) else (ry, rx)
         if any(other in members[big] for m in members[small] for other in apart.get(m, ())):

@@ -86,21 +86,19 @@ def publish(db: Database, out: str | Path = DEFAULT_PUBLIC_DB, *,
 
 
 def build(db: Database, path: Path, *, reviewer_names: bool = False) -> PublishSummary:
+    data = read_snapshot(db, reviewer_names=reviewer_names)
+    works, tags = data["works"], data["tags"]
     pub = Database(str(path))
     # A scratch file until it is renamed into place: no journal, no fsync per batch.
     pub.execute("pragma journal_mode = off")
     pub.execute("pragma synchronous = off")
     try:
-        works = load_works(db, reviewer_names=reviewer_names)
-        tags = load_tags(db, reviewer_names=reviewer_names)
-        sources = load_sources(db)
-        _write_works(pub, works, tags, sources, reviewer_names)
+        _write_works(pub, works, tags, data["sources"], reviewer_names)
         _write_tags(pub, tags, reviewer_names)
-        _write(pub, "work_sources", sources, WORK_SOURCES, pk=None,
+        _write(pub, "work_sources", data["sources"], WORK_SOURCES, pk=None,
                foreign_keys=[("work_id", "works", "id")])
-        searches = load_searches(db)
-        _write(pub, "searches", searches, SEARCHES, pk="id")
-        _write(pub, "prisma_counts", prisma_rows(db), PRISMA, pk="position")
+        _write(pub, "searches", data["searches"], SEARCHES, pk="id")
+        _write(pub, "prisma_counts", data["prisma"], PRISMA, pk="position")
         cells, years = gap_map(works, tags)
         _write(pub, "gap_map", cells, GAP_MAP, pk=None)
         _write(pub, "gap_by_year", years, GAP_BY_YEAR, pk=None)
@@ -111,12 +109,32 @@ def build(db: Database, path: Path, *, reviewer_names: bool = False) -> PublishS
         summary = PublishSummary(
             path=str(path), works=len(works),
             included=sum(1 for w in works if w["status"] == "included"),
-            searches=len(searches), reviewer_names=reviewer_names,
-            tables={t: pub[t].count for t in sorted(pub.table_names()) if not t.startswith(("works_fts", "sqlite_"))},
+            searches=len(data["searches"]), reviewer_names=reviewer_names,
+            tables={t: pub[t].count for t in sorted(pub.table_names())
+                    if not t.startswith(("works_fts", "sqlite_"))},
         )
     finally:
         pub.conn.close()
     return summary
+
+
+def read_snapshot(db: Database, *, reviewer_names: bool = False) -> dict[str, Any]:
+    """Everything published, read in one transaction: one consistent moment of the
+    working database even while screeners or a harvest write to it (WAL)."""
+    own = not db.conn.in_transaction
+    if own:
+        db.execute("begin")
+    try:
+        return {
+            "works": load_works(db, reviewer_names=reviewer_names),
+            "tags": load_tags(db, reviewer_names=reviewer_names),
+            "sources": load_sources(db),
+            "searches": load_searches(db),
+            "prisma": prisma_rows(db),
+        }
+    finally:
+        if own and db.conn.in_transaction:
+            db.execute("rollback")  # only temp tables were written
 
 
 # --- reading the working database --------------------------------------------
@@ -515,12 +533,6 @@ def _finish(pub: Database) -> None:
 
 
 # --- helpers --------------------------------------------------------------------
-
-
-def reviewer_names_setting(settings_path: str | Path | None = None) -> bool:
-    """`[review] publish_reviewer_names` from review.toml (false without the file)."""
-    from .review import load_settings
-    return bool(load_settings(settings_path).publish_reviewer_names)
 
 
 def _screeners(db: Database) -> dict[int, list[str]]:

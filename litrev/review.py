@@ -6,17 +6,16 @@ who the reviewers are. `sync_settings` copies the per-stage part into the
 `review_settings` table so the screening views (litrev/views.py) use it.
 """
 
-import contextlib
 import json
 import os
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from .db import now, write_transaction
 from .errors import LitrevError
 
 DEFAULT_PATH = "review.toml"
@@ -223,10 +222,25 @@ def _str_list(table: dict, key: str, default: list[str], path: str, section: str
     return [v.strip() for v in value]
 
 
+def settings_for_db(db: Database, settings: ReviewSettings) -> ReviewSettings:
+    """Sync a settings file into the database; without a file, keep the database's stages.
+
+    So a command run from another directory (no review.toml there) never resets a dual
+    screening review to the one-screener defaults.
+    """
+    if settings.path:
+        sync_settings(db, settings)
+        return settings
+    rows = list(db.query("select stage, screeners, reason_required from review_settings order by position"))
+    if rows:
+        settings.stages = {
+            r["stage"]: StageSettings(r["stage"], r["screeners"], bool(r["reason_required"])) for r in rows
+        }
+    return settings
+
+
 def sync_settings(db: Database, settings: ReviewSettings) -> None:
     """Make `review_settings` match `settings` (writes only when something changed)."""
-    from .db import now
-
     wanted = {
         s.name: {
             "stage": s.name,
@@ -246,25 +260,3 @@ def sync_settings(db: Database, settings: ReviewSettings) -> None:
     with write_transaction(db):
         db.execute("delete from review_settings")
         db["review_settings"].insert_all([{**row, "updated_at": now()} for row in wanted.values()])
-
-
-@contextlib.contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
-    """A transaction that takes the write lock up front (BEGIN IMMEDIATE).
-
-    With WAL, a deferred transaction that reads before it writes (sqlite-utils
-    inspects the table before an insert) fails at once with "database is locked"
-    when another process committed in between: the busy timeout cannot help a
-    stale snapshot. Taking the lock first makes the second screener wait instead.
-    """
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()

@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .db import now
+from .db import now, write_transaction
 from .errors import InputFileError, LitrevError, UnknownIdError
-from .review import ReviewSettings, SettingsError, write_transaction
+from .review import ReviewSettings, SettingsError
 
 DECISIONS = ("include", "exclude", "maybe", "undo")
 VOTE_LABELS = ("include", "exclude", "maybe")

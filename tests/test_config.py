@@ -33,6 +33,7 @@ def test_shipped_query_file_is_valid():
     search = query.sources["openalex"].search
     assert '"peer mentor"' in search and " AND " in search and "\n" not in search
     assert query.sources["crossref"].query_bibliographic
+    assert query.sources["crossref"].max_results and not query.sources["openalex"].max_results
 
 
 def test_good_file(tmp_path):
@@ -66,6 +67,9 @@ def test_sha_changes_with_text(tmp_path):
      "is set by litrev"),
     ("name = 'x'\n[openalex]\nsearch = 'a'\nfilter = { type = 'a,b' }\n", "contains a comma"),
     ("name = 'x'\n", "no source section"),
+    ("name = 'x'\n[crossref]\nquery = 'a'\nmax_results = 0\n",
+     "q.toml:4: [crossref] max_results must be a whole number above 0"),
+    ("name = 'x'\n[crossref]\nquery = 'a'\nmax_results = '100'\n", "max_results must be"),
     ("description = 'x'\n[openalex]\nsearch = 'a'\n", "`name`"),
     ("name = 'x'\n[crossref]\nfilter = { type = 'journal-article' }\n", "needs `query`"),
 ])

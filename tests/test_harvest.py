@@ -305,7 +305,7 @@ def test_cli_harvest_dry_run_and_run(tmp_path, replay, query, monkeypatch):
     args = ["harvest", "--queries-dir", str(query.path.parent), "--db", str(db_path)]
     dry = CliRunner().invoke(cli, [*args, "--dry-run", "--email", "me@example.org"])
     assert dry.exit_code == 0, dry.output
-    assert "peer · OpenAlex (full): 3 records reported" in dry.output
+    assert "peer · OpenAlex (full: first run): 3 records reported" in dry.output
     assert "$0.0020" in dry.output and not db_path.exists()
     result = CliRunner().invoke(cli, [*args, "--quiet", "--no-dedupe"])
     assert result.exit_code == 0, result.output
@@ -382,3 +382,83 @@ def test_cli_reports_a_failed_source_in_one_line_and_exits_1(tmp_path, replay, q
     assert "peer · OpenAlex (full): 2 fetched of 2 reported, 2 new" in result.output
     assert "Error: 1 of 2 harvests failed: Crossref: HTTP 400" in result.output
     assert "no such filter" in result.output
+
+
+def test_plain_run_finishes_an_unfinished_full_run(db, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(450)],
+                       filter=lambda f: "from_updated_date" not in f)
+    run(db, replay, query)  # complete: the next plain run would be an update...
+    [stopped] = run(db, replay, query, full=True, max_records=10)
+    assert stopped.status == "stopped"
+    replay.requests.clear()
+    [rest] = run(db, replay, query)  # ...but first it finishes the stopped full run
+    assert rest.resumed and rest.run_id == stopped.run_id and rest.mode == "full"
+    assert replay.requests[0].params["cursor"] == "*"  # page 1 again, its first 10 kept
+    assert db["harvest_runs"].get(stopped.run_id)["fetched"] == 450
+
+
+def test_crossref_max_mid_page_resumes_from_the_start_without_gaps(db, replay, query):
+    items = [crossref_item(i) for i in range(25)]
+    add_crossref_pages(replay, items, rows=10, path="/crossref/works")
+    [stopped] = run(db, replay, query, sources=("crossref",), max_records=15)
+    assert stopped.status == "stopped" and db["records"].count == 15
+    assert db["harvest_runs"].get(stopped.run_id)["cursor"] == "*"
+    [rest] = run(db, replay, query, sources=("crossref",))
+    assert rest.resumed and rest.status == "complete" and db["records"].count == 25
+    assert db["harvest_runs"].get(stopped.run_id)["fetched"] == 25
+
+
+def test_max_results_in_the_query_takes_the_most_relevant_and_completes(db, replay, tmp_path):
+    path = tmp_path / "q" / "cr.toml"
+    path.parent.mkdir()
+    path.write_text("name = 'cr'\n[crossref]\nquery_bibliographic = 'peer mentor'\n"
+                    "max_results = 15\n")
+    query = load_query(path)
+    add_crossref_pages(replay, [crossref_item(i) for i in range(25)], rows=10,
+                       path="/crossref/works")
+    [result] = run(db, replay, query, sources=("crossref",))
+    assert (result.status, result.counts.new) == ("complete", 15)
+    assert "took the 15 most relevant of 25 reported" in result.message
+    assert replay.requests[0].params["rows"] == "15"
+    assert len(replay.requests) == 2  # no request past the scope
+    row = db["harvest_runs"].get(result.run_id)
+    assert row["cursor"] is None and json.loads(row["request"])["max_results"] == 15
+    [estimate] = harvest_stage.dry_run(db, [query], settings(replay), sources=("crossref",))
+    assert estimate.reported_total == 25 and estimate.requests == 2
+
+
+def test_crossref_resume_after_the_cursor_expired_restarts_the_pass(db, replay, query):
+    items = [crossref_item(i) for i in range(25)]
+    replay.add("/crossref/works", Reply(status=500), cursor="x2")
+    add_crossref_pages(replay, items, rows=10, path="/crossref/works")
+    with pytest.raises(SourceError):
+        run(db, replay, query, sources=("crossref",))
+    assert db["harvest_runs"].get(1)["cursor"] == "x2"
+    db["harvest_runs"].update(1, {"cursor_saved_at": "2026-01-01T00:00:00+00:00"})  # long ago
+    replay.routes.pop(0)
+    replay.requests.clear()
+    [result] = run(db, replay, query, sources=("crossref",))
+    assert result.resumed and result.status == "complete"
+    assert replay.requests[0].params["cursor"] == "*"
+    assert db["records"].count == 25 and db["harvest_runs"].get(1)["fetched"] == 25
+
+
+def test_a_crashed_run_left_running_is_resumed(db, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(450)])
+    run(db, replay, query, max_records=200)
+    db["harvest_runs"].update(1, {"status": "running"})  # as after kill -9
+    replay.requests.clear()
+    [result] = run(db, replay, query)
+    assert result.resumed and replay.requests[0].params["cursor"] == "c1"
+    assert db["records"].count == 450
+
+
+def test_dry_run_says_when_the_update_filter_needs_a_paid_plan(db, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(3)],
+                       filter=lambda f: "from_updated_date" not in f)
+    run(db, replay, query)
+    replay.add("/works", Reply(status=429, json={"error": "Plan upgrade required"}),
+               filter=lambda f: "from_updated_date" in f)
+    [estimate] = harvest_stage.dry_run(db, [query], settings(replay), sources=("openalex",))
+    assert estimate.mode == "full" and estimate.reported_total == 3
+    assert "paid plan" in estimate.note

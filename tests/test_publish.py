@@ -341,7 +341,8 @@ def test_home_page_has_the_review_description(ds):
 # --- CLI -----------------------------------------------------------------------
 
 
-def test_publish_command(working, db_path, tmp_path):
+def test_publish_command(working, db_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no review.toml here: the defaults apply
     out = tmp_path / "site" / "public.db"
     result = CliRunner().invoke(cli, ["publish", "--db", db_path, "-o", str(out)],
                                 catch_exceptions=False)

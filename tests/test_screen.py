@@ -20,6 +20,7 @@ from litrev.review import (
     SettingsError,
     load_settings,
     parse_settings,
+    settings_for_db,
     sync_settings,
 )
 from litrev.status import summarise
@@ -438,6 +439,15 @@ def test_bad_settings_say_what_to_fix(tmp_path, text, error):
     path.write_text(text)
     with pytest.raises(SettingsError, match=error):
         load_settings(path)
+
+
+def test_without_a_settings_file_the_database_keeps_its_stages(db, tmp_path, monkeypatch):
+    sync_settings(db, parse_settings({"stages": {"title-abstract": {"screeners": 2}}}, "review.toml"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LITREV_SETTINGS", raising=False)
+    s = settings_for_db(db, load_settings())
+    assert list(s.stages) == [TA] and s.stages[TA].screeners == 2
+    assert db.execute("select count(*) from review_settings").fetchone()[0] == 1
 
 
 def test_sync_settings_writes_only_changes(db):

@@ -10,6 +10,15 @@ import click
 
 from ..errors import LitrevError
 from .common import GROUP_SETTINGS
+from .dedupe import dedupe
+from .harvest import harvest
+from .importexport import export, import_
+from .publish import publish, serve
+from .screen import prisma, screen
+from .simulate import simulate
+from .snowball import check_recall, snowball
+from .status import status
+from .tags import gaps, tag
 
 
 class LitrevGroup(click.Group):
@@ -40,30 +49,7 @@ def cli():
     """
 
 
-# Each stage registers its commands here, one line each.
-from .status import status  # noqa: E402
-from .screen import prisma, screen  # noqa: E402
-from .simulate import simulate  # noqa: E402
-from .dedupe import dedupe  # noqa: E402
-from .publish import publish, serve  # noqa: E402
-from .tags import gaps, tag  # noqa: E402
-from .importexport import export, import_  # noqa: E402
-
-cli.add_command(status)
-cli.add_command(screen)
-cli.add_command(prisma)
-cli.add_command(simulate)
-cli.add_command(dedupe)
-cli.add_command(publish)
-cli.add_command(serve)
-cli.add_command(tag)
-cli.add_command(gaps)
-cli.add_command(import_)
-cli.add_command(export)
-from .harvest import harvest  # noqa: E402
-
-cli.add_command(harvest)
-from .snowball import check_recall, snowball
-
-cli.add_command(snowball)
-cli.add_command(check_recall)
+# Commands in the order the data flows: in, merged, screened, tagged, out.
+for command in (harvest, import_, snowball, check_recall, dedupe, status, screen, simulate,
+                prisma, tag, gaps, export, publish, serve):
+    cli.add_command(command)

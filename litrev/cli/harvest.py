@@ -109,6 +109,8 @@ def _report(results, quiet: bool) -> None:
             click.echo(result.message, err=True)
         elif not quiet:
             click.echo(_summary(result))
+            if result.message:
+                click.echo(f"  {result.message}")
 
 
 def _summary(r) -> str:
@@ -124,7 +126,7 @@ def _summary(r) -> str:
 def _print_estimates(estimates) -> None:
     for e in estimates:
         name = harvest_stage.SOURCE_NAMES[e.source]
-        what = f"changes since {e.since}" if e.since else "full"
+        what = f"changes since {e.since}" if e.since else f"full: {e.note}"
         if e.source == "openalex":
             cost = (f"{e.requests:,} {e.tier} requests ≈ ${e.usd:.4f} of the $1.00 free daily "
                     "budget")

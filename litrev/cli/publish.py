@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from ..errors import LitrevError
-from ..publish import DEFAULT_PUBLIC_DB, reviewer_names_setting
+from ..publish import DEFAULT_PUBLIC_DB
 from ..publish import publish as build_public
+from ..review import load_settings, settings_for_db
 from .common import db_option, echo_json, get_db, json_option, quiet_option
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -40,8 +41,10 @@ def publish(db_path, output, settings_path, as_json, quiet):
 
         litrev publish -o data/public.db && litrev serve data/public.db
     """
-    names = reviewer_names_setting(settings_path)
+    settings = load_settings(settings_path)
     db = get_db(db_path, create=False)
+    settings_for_db(db, settings)  # the stages and screeners the outcomes are derived with
+    names = settings.publish_reviewer_names
     summary = build_public(db, output, reviewer_names=names)
     if as_json:
         echo_json(summary.as_dict())

@@ -3,7 +3,7 @@ import click
 from .. import prisma as prisma_stage
 from .. import screen as screen_stage
 from ..errors import LitrevError
-from ..review import STAGES, load_settings, sync_settings
+from ..review import STAGES, load_settings, settings_for_db
 from .common import GROUP_SETTINGS, db_option, echo_json, get_db, json_option
 
 STAGE_CHOICE = click.Choice(STAGES)
@@ -24,8 +24,7 @@ def stage_option(fn):
 def _open(db_path, settings_path):
     settings = load_settings(settings_path)
     db = get_db(db_path)
-    sync_settings(db, settings)
-    return db, settings
+    return db, settings_for_db(db, settings)
 
 
 def _decision(include, exclude, maybe, undo=False):

@@ -119,6 +119,8 @@ def describe(query: SourceQuery, since: str | None = None) -> dict[str, Any]:
     filters = _filters(query, since)
     if filters:
         out["filter"] = filters
+    if query.max_results:
+        out["max_results"] = query.max_results
     return out
 
 

@@ -1,0 +1,269 @@
+"""Dedupe storage and CLI: works, merges that never delete, verdicts, incremental == full."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from dedupe_support import ALL, BATROXOBIN, ERRATUM, OTHER, PNAS, PREPRINT, SERIES, rec
+
+from litrev import dedupe
+from litrev.cli import cli
+from litrev.db import now, open_db
+from litrev.errors import UnknownIdError
+from litrev.store import save_records, start_run
+
+
+def add(db, records):
+    run = start_run(db, kind="import", source="test", source_name="Test")
+    with db.atomic():
+        save_records(db, records, run)
+
+
+def groups(db) -> set[frozenset[str]]:
+    by_work: dict[int, set[str]] = {}
+    for record_id, work_id in db.execute(
+        "select r.id, c.canonical_id from records r join canonical_works c on c.work_id = r.work_id"
+    ):
+        by_work.setdefault(work_id, set()).add(record_id)
+    return {frozenset(g) for g in by_work.values()}
+
+
+def work_of(db, record_id: str) -> int:
+    return db.execute("select c.canonical_id from records r join canonical_works c "
+                      "on c.work_id = r.work_id where r.id = ?", [record_id]).fetchone()[0]
+
+
+def vote(db, work_id: int, decision: str, reviewer: str = "ana", stage: str = "title-abstract"):
+    db["decisions"].insert({"work_id": work_id, "stage": stage, "reviewer": reviewer,
+                            "decision": decision, "kind": "vote", "decided_at": now()})
+
+
+EXPECTED = {
+    frozenset(r.id for r in PNAS), frozenset(r.id for r in BATROXOBIN),
+    *(frozenset([r.id]) for r in SERIES + ERRATUM + PREPRINT + OTHER),
+}
+
+
+def test_update_works_links_every_record(db):
+    add(db, ALL)
+    summary = dedupe.update_works(db)
+    assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
+    assert groups(db) == EXPECTED
+    assert summary.new_works == len(EXPECTED) and summary.new_records == len(ALL)
+
+
+def test_work_gets_best_metadata_from_several_sources(db):
+    add(db, PNAS)
+    dedupe.update_works(db)
+    work = db["works"].get(work_of(db, PNAS[2].id))
+    assert work["doi"] == "10.1073/pnas.1604234114"  # normalised, from Crossref
+    assert work["abstract"].startswith("Online platforms")  # only Crossref has one
+    assert work["openalex_id"] == "W2751213400"  # only OpenAlex has one
+    assert len(json.loads(work["authors"])) == 4  # the longest list, not Scopus's three
+
+
+def test_errata_and_preprints_are_linked_as_related(db):
+    add(db, ERRATUM + PREPRINT)
+    dedupe.update_works(db)
+    relations = {r["relation"] for r in db["work_relations"].rows}
+    assert relations == {"erratum", "preprint"}
+    assert len(groups(db)) == 4
+
+
+def test_rerun_is_a_no_op(db):
+    add(db, ALL)
+    dedupe.update_works(db)
+    before = list(db.query("select id, work_id from records order by id"))
+    summary = dedupe.update_works(db)
+    assert summary.new_works == summary.merged_works == 0
+    assert list(db.query("select id, work_id from records order by id")) == before
+
+
+def test_incremental_equals_full(db, tmp_path):
+    batches = [[PNAS[0], BATROXOBIN[0], SERIES[0]], [PNAS[2], ERRATUM[0], OTHER[0]],
+               [PNAS[1], BATROXOBIN[1], SERIES[1], ERRATUM[1]], PREPRINT + OTHER[1:]]
+    for batch in batches:
+        add(db, batch)
+        dedupe.update_works(db)
+    incremental = groups(db)
+    full = open_db(tmp_path / "full.db")
+    add(full, ALL)
+    dedupe.update_works(full)
+    assert incremental == groups(full) == EXPECTED
+    dedupe.update_works(db, full=True)
+    assert groups(db) == incremental
+
+
+def test_new_record_bridging_two_works_merges_them(db, tmp_path):
+    a = rec("scopus:1", "Peer navigators for people who use drugs", authors=["Kelly, Ann", "Byrne, Tom"],
+            year=2021)
+    b = rec("crossref:10.1111/add.2", "Peer navigators for people who use drugs: a randomised trial",
+            doi="10.1111/add.2", authors=["Kelly, A.", "Byrne, T."], year=2021, venue="Addiction")
+    add(db, [a, b])
+    dedupe.update_works(db)
+    wa, wb = work_of(db, a.id), work_of(db, b.id)
+    assert wa != wb and dedupe.review_queue(db)  # a dropped subtitle alone is not certain
+    vote(db, wa, "include")
+    vote(db, wb, "exclude", reviewer="ben")
+    c = rec("openalex:W9", "Peer navigators for people who use drugs", doi="10.1111/add.2",
+            authors=["Kelly, Ann", "Byrne, Tom"], year=2021, venue="Addiction")
+    add(db, [c])
+    summary = dedupe.update_works(db)
+    assert work_of(db, a.id) == work_of(db, b.id) == work_of(db, c.id) == min(wa, wb)
+    assert summary.merged_works == 1 and summary.conflicts
+    result = CliRunner().invoke(cli, ["dedupe", "--db", str(tmp_path / "evidence.db")])
+    assert result.exit_code == 0
+    full = open_db(tmp_path / "full.db")
+    add(full, [a, b, c])
+    dedupe.update_works(full)
+    assert groups(full) == groups(db)
+
+
+def test_a_person_joining_two_works_keeps_every_decision(db):
+    a = rec("scopus:1", "Peer mentoring for people leaving prison: a mixed methods evaluation",
+            authors=["Kelly, Ann", "Byrne, Tom"], year=2021)
+    b = rec("crossref:10.1111/add.1", "Peer mentoring for people leaving prison - a mixed-methods "
+            "evaluation of a pilot", doi="10.1111/add.1", authors=["Kelly, Ann", "Byrne, Tom"], year=2021)
+    add(db, [a, b])
+    dedupe.update_works(db)
+    wa, wb = work_of(db, "scopus:1"), work_of(db, "crossref:10.1111/add.1")
+    assert wa != wb
+    vote(db, wa, "include")
+    vote(db, wb, "exclude", reviewer="ben")
+    # ... until a person says they are the same study.
+    summary = dedupe.record_verdict(db, "scopus:1", "crossref:10.1111/add.1", "same", "ana")
+    assert work_of(db, "scopus:1") == work_of(db, "crossref:10.1111/add.1") == min(wa, wb)
+    merged = db["works"].get(max(wa, wb))
+    assert merged["merged_into"] == min(wa, wb)  # kept, never deleted
+    assert db.execute("select count(*) from decisions").fetchone()[0] == 2
+    assert summary.conflicts and summary.conflicts[0]["decisions"] == ["exclude", "include"]
+    canonical = {r[0] for r in db.execute(
+        "select c.canonical_id from decisions d join canonical_works c on c.work_id = d.work_id")}
+    assert canonical == {min(wa, wb)}
+
+
+def test_human_verdicts_win_on_every_later_run(db):
+    add(db, PNAS)
+    dedupe.update_works(db)
+    dedupe.record_verdict(db, PNAS[0].id, PNAS[2].id, "different", "ana")
+    assert work_of(db, PNAS[0].id) != work_of(db, PNAS[2].id)
+    for full in (False, True):
+        add(db, [rec("ris:99", "Peer recovery coaching in rural counties", authors=["Lee, K."], year=2020)])
+        dedupe.update_works(db, full=full)
+        assert work_of(db, PNAS[0].id) != work_of(db, PNAS[2].id)
+
+
+def test_a_joined_pair_stays_joined(db):
+    add(db, SERIES)
+    dedupe.update_works(db)
+    a, b = (r.id for r in SERIES)
+    dedupe.record_verdict(db, a, b, "same", "ana")
+    dedupe.update_works(db, full=True)
+    assert work_of(db, a) == work_of(db, b)
+
+
+def test_unmerge_restores_the_original_work_and_its_decisions(db):
+    add(db, PNAS[:1])
+    dedupe.update_works(db)
+    first = work_of(db, PNAS[0].id)
+    add(db, [PNAS[2]])
+    dedupe.update_works(db)
+    assert work_of(db, PNAS[2].id) == first
+    add(db, [rec("ris:5", "Peer mentors and naloxone distribution", authors=["Ode, J."], year=2019)])
+    dedupe.update_works(db)
+    other = work_of(db, "ris:5")
+    vote(db, other, "include")
+    dedupe.record_verdict(db, PNAS[0].id, "ris:5", "same", "ana")
+    assert db["works"].get(other)["merged_into"] == first
+    dedupe.unmerge(db, str(other), "ana")
+    assert work_of(db, "ris:5") == other and db["works"].get(other)["merged_into"] is None
+    assert db.execute("select work_id from decisions").fetchone()[0] == other
+    dedupe.update_works(db, full=True)
+    assert work_of(db, "ris:5") == other
+    actions = [r["action"] for r in db["work_merges"].rows]
+    assert "merge" in actions and "unmerge" in actions
+
+
+def test_unmerge_a_record_splits_it_off(db):
+    add(db, PNAS)
+    dedupe.update_works(db)
+    dedupe.unmerge(db, PNAS[2].id, "ana")
+    assert work_of(db, PNAS[2].id) != work_of(db, PNAS[0].id)
+    assert work_of(db, PNAS[0].id) == work_of(db, PNAS[1].id)
+    dedupe.update_works(db, full=True)
+    assert work_of(db, PNAS[2].id) != work_of(db, PNAS[0].id)
+
+
+def test_explain_says_why(db):
+    add(db, PNAS)
+    dedupe.update_works(db)
+    report = dedupe.explain(db, PNAS[2].id)
+    assert {r["id"] for r in report["records"]} == {r.id for r in PNAS}
+    assert {p["method"] for p in report["pairs"]} >= {"doi", "fuzzy"}
+    assert report == dedupe.explain(db, str(report["work"]["id"]))
+    with pytest.raises(UnknownIdError):
+        dedupe.explain(db, "ris:nope")
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+
+def run(*args, input=None):
+    result = CliRunner().invoke(cli, ["dedupe", *args], input=input, catch_exceptions=False)
+    return result
+
+
+def test_cli_dedupe_json_and_explain(db_path):
+    db = open_db(db_path)
+    add(db, ALL)
+    result = run("--db", db_path, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["new_works"] == len(EXPECTED)
+    result = run("--db", db_path, "--explain", PNAS[0].id, "--json")
+    report = json.loads(result.output)
+    assert PNAS[2].id in {r["id"] for r in report["records"]}
+    result = run("--db", db_path, "--explain", PNAS[0].id)
+    assert result.exit_code == 0 and "Why: scored pairs" in result.output and "doi" in result.output
+
+
+def test_cli_review_same_then_quit_and_resume(db_path):
+    db = open_db(db_path)
+    pair = [rec("ris:1", "Peer support workers in methadone clinics: a qualitative study of roles",
+                authors=["Ho, Lin"], year=2018),
+            rec("ris:2", "Peer support workers in methadone clinic: qualitative study of their role",
+                authors=["Ho, L."], year=2018)]
+    add(db, pair + SERIES)
+    dedupe.update_works(db)
+    assert len(dedupe.review_queue(db)) == 1
+    result = run("--db", db_path, "--review", "--reviewer", "ana", input="q\n")
+    assert result.exit_code == 0 and "1 left" in result.output and "record A" in result.output
+    result = run("--db", db_path, "--review", "--reviewer", "ana", input="s\n")
+    assert "1 same" in result.output and "0 left" in result.output
+    assert work_of(db, "ris:1") == work_of(db, "ris:2")
+    verdict = db["dedupe_verdicts"].get(("ris:1", "ris:2"))
+    assert (verdict["verdict"], verdict["reviewer"]) == ("same", "ana")
+
+
+def test_cli_review_different(db_path):
+    db = open_db(db_path)
+    add(db, [rec("ris:1", "Peer support workers in methadone clinics: a qualitative study of roles",
+                 authors=["Ho, Lin"], year=2018),
+             rec("ris:2", "Peer support workers in methadone clinic: qualitative study of their role",
+                 authors=["Ho, L."], year=2018)])
+    dedupe.update_works(db)
+    result = run("--db", db_path, "--review", input="x\nd\n")
+    assert "1 different" in result.output
+    dedupe.update_works(db, full=True)
+    assert work_of(db, "ris:1") != work_of(db, "ris:2") and not dedupe.review_queue(db)
+
+
+def test_cli_unmerge_and_errors(db_path):
+    db = open_db(db_path)
+    add(db, PNAS)
+    run("--db", db_path)
+    result = run("--db", db_path, "--unmerge", PNAS[2].id)
+    assert result.exit_code == 0 and "Split" in result.output
+    result = CliRunner().invoke(cli, ["dedupe", "--db", db_path, "--explain", "ris:missing"])
+    assert result.exit_code == 1 and result.output.startswith("Error: No record ris:missing")
+    result = CliRunner().invoke(cli, ["dedupe", "--db", db_path, "--unmerge", "9999"])
+    assert result.exit_code == 1 and "No work 9999" in result.output

@@ -1,0 +1,252 @@
+"""Pure matching: normalised keys, each rule of score_pair, blocking and clustering."""
+
+import csv
+import json
+
+import pytest
+from dedupe_support import ALL, BATROXOBIN, ERRATUM, PNAS, PREPRINT, SERIES, rec
+
+from litrev.matching import (
+    MAX_BLOCK,
+    authors_key,
+    candidate_pairs,
+    cluster,
+    find_duplicates,
+    pages_key,
+    prepare,
+    score_pair,
+    title_key,
+    venue_similarity,
+)
+
+
+def judge(a, b):
+    return score_pair(prepare(a), prepare(b))
+
+
+# --- normalising ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw,key", [
+    ("<i>In vitro</i> effects of caffeine &amp; alcohol.", "in vitro effects of caffeine alcohol"),
+    ("Efficacy of batroxobin in vascular impairment. [Chinese]", "efficacy of batroxobin in vascular impairment"),
+    ("[Current aspects of hemolytic uremic syndrome in children]. [Review] [16 refs]",
+     "current aspects of hemolytic uremic syndrome in children"),
+    ("Robot-assisted gait training.[Erratum appears in Exp Brain Res. 2010 May;202(4):943]",
+     "robot assisted gait training"),
+    ("Платформенная занятость: масштабы", "платформенная занятость масштабы"),
+    ("Ecologically-oriented neurorehabilitation of memory", "ecologically oriented neurorehabilitation of memory"),
+])
+def test_title_key_drops_markup_annotations_and_accents_but_keeps_scripts(raw, key):
+    assert title_key(raw) == key
+
+
+@pytest.mark.parametrize("pages,key", [
+    ("73-6", ("73", "76")), ("73--76", ("73", "76")), ("pp. 1297-1306", ("1297", "1306")),
+    ("c37-c42", ("37", "42")), ("Cd002273", ("cd002273", "")), ("e505", ("505", "")), (None, ("", "")),
+])
+def test_pages_key(pages, key):
+    assert pages_key(pages) == key
+
+
+@pytest.mark.parametrize("authors", [
+    ["Zhai, Qingjun", "Yue, Xiaoyan"], ["Zhai, Q. J.", "Yue, X. Y."], "Zhai, Q. J. and Yue, X. Y.",
+    "Q. J. Zhai; X. Y. Yue", ["Qingjun, Zhai", "Xiaoyan, Yue"],
+])
+def test_author_formats_reduce_to_the_same_first_surname_and_matching_tokens(authors):
+    tokens, first = authors_key(authors)
+    assert first in ("zhai", "qingjun")
+    assert {"zhai", "yue"} <= set(tokens.split())
+
+
+def test_ovid_style_concatenated_authors_are_split():
+    tokens, first = authors_key("Tan A.Schulze A.O'Donnell C. P.Davis P. G.")
+    assert first == "tan" and {"tan", "schulze", "davis"} <= set(tokens.split())
+
+
+def test_venue_abbreviations_match_full_names():
+    assert venue_similarity(prepare({"id": "a", "venue": "Curr Opin Lipidol"}).venue,
+                            prepare({"id": "b", "venue": "Current Opinion in Lipidology"}).venue) >= 90
+    assert venue_similarity(prepare({"id": "a", "venue": "Proc. Natl. Acad. Sci. U.S.A."}).venue,
+                            prepare({"id": "b", "venue": "PNAS"}).venue) >= 90
+    assert venue_similarity(prepare({"id": "a", "venue": "Amcis 2017 Proceedings"}).venue,
+                            prepare({"id": "b", "venue": "Americas Conference on Information Systems"}).venue) >= 90
+    assert venue_similarity("addiction", "lancet") < 70
+
+
+# --- rules ------------------------------------------------------------------------
+
+
+def test_same_doi_merges_whatever_the_formatting():
+    result = judge(PNAS[0], PNAS[1])
+    assert (result.outcome, result.method, result.score) == ("merge", "doi", 1.0)
+
+
+def test_same_doi_with_unrelated_titles_goes_to_review_not_merge():
+    a = rec("ris:1", "Understanding information privacy assimilation in IT organizations",
+            doi="10.17705/1CAIS.04204", authors=["Attili, V. S. Prakash"], year=2018)
+    b = rec("ris:2", "MISunderstood: a longitudinal analysis of major misperceptions",
+            doi="10.17705/1CAIS.04204", authors=["Annabi, Hala"], year=2019)
+    assert judge(a, b).outcome == "review"
+
+
+def test_no_doi_record_merges_on_title_authors_and_venue():
+    assert judge(PNAS[0], PNAS[2]).outcome == "merge"
+    assert judge(BATROXOBIN[0], BATROXOBIN[1]).outcome == "merge"
+
+
+def test_series_parts_with_real_dois_never_merge():
+    result = judge(*SERIES)
+    assert result.outcome == "distinct" and "series" in result.details["conflict"]
+
+
+def test_different_real_dois_are_distinct_or_reviewed_never_merged():
+    a = rec("crossref:10.24251/hicss.2021.510", "Introduction to the minitrack on crowdsourcing and "
+            "digital workforce", doi="10.24251/HICSS.2021.510", authors=["Deng, Xuefei"], year=2021)
+    b = rec("crossref:10.24251/hicss.2022.544", "Introduction to the minitrack on crowdsourcing and "
+            "digital workforce", doi="10.24251/HICSS.2022.544", authors=["Deng, Xuefei"], year=2022)
+    assert judge(a, b).outcome in ("distinct", "review")
+
+
+def test_doi_versions_of_one_cochrane_review_merge():
+    a = rec("ris:1", "Air versus oxygen for resuscitation of infants at birth",
+            doi="10.1002/14651858.CD002273.pub2", authors=["Tan, A.", "Davis, P. G."], year=2004)
+    b = rec("ris:2", "Air versus oxygen for resuscitation of infants at birth",
+            doi="10.1002/14651858.CD002273.pub3", authors=["Tan, A.", "Davis, P. G."], year=2005)
+    assert (judge(a, b).outcome, judge(a, b).method) == ("merge", "doi-version")
+
+
+def test_erratum_and_preprint_are_related_not_merged():
+    assert judge(*ERRATUM).outcome == "related"
+    assert judge(*ERRATUM).details["relation"] == "erratum"
+    assert judge(*PREPRINT).details["relation"] == "preprint"
+
+
+def test_web_of_science_erratum_pointer_is_a_relation():
+    a = rec("ris:1", "Long-term effect of eculizumab on kidney function", authors=["Hillmen, P."],
+            year=2010, venue="American Journal of Hematology", volume="85", pages="553-559")
+    b = rec("ris:2", "Long-term effect of eculizumab on kidney function (vol 85, pg 553, 2010)",
+            authors=["Hillmen, P."], year=2010, venue="American Journal of Hematology", volume="85",
+            pages="911")
+    assert judge(a, b).outcome == "related"
+
+
+def test_years_apart_journal_vs_conference_and_generic_titles_do_not_merge():
+    base = {"authors": ["Stahl, Bernd Carsten"], "venue": "Journal of Global IT Management"}
+    assert judge(rec("a:1", "Cultural universality versus particularity in CMC", year=2004, **base),
+                 rec("a:2", "Cultural universality versus particularity in CMC", year=2001, **base)
+                 ).outcome == "distinct"
+    journal = rec("a:3", "Learning-based scheduling for digital work platforms", year=2020,
+                  authors=["Smith, John"], venue="Journal of Digital Studies")
+    workshop = rec("a:4", "Learning-based scheduling for digital work platforms", year=2020,
+                   authors=["Smith, John"], venue="Workshop of Digital Studies")
+    assert judge(journal, workshop).outcome == "distinct"
+    editorial = {"authors": ["Weber, Ron"], "year": 2002, "venue": "MIS Quarterly", "volume": "26"}
+    assert judge(rec("a:5", "Editor's Comments", issue="1", **editorial),
+                 rec("a:6", "Editor's Comments", issue="2", **editorial)).outcome == "distinct"
+
+
+def test_different_people_same_title_boilerplate_do_not_merge():
+    a = rec("a:1", "Communications of the Association for Information Systems Volume 52 Paper 41",
+            authors=["Rao, Lila", "Mcnaughton, Maurice"], year=2023, venue="CAIS", volume="52")
+    b = rec("a:2", "Communications of the Association for Information Systems Volume 52 Paper 40",
+            authors=["Hu, Han-Fen", "Moody, Gregory D"], year=2023, venue="CAIS", volume="52")
+    assert judge(a, b).outcome == "distinct"
+
+
+def test_translated_title_merges_on_full_location_and_authors():
+    a = rec("a:1", "Platform economy and crowdworking as challenges for the German model",
+            authors=["Greef, S.", "Schroeder, W."], year=2020, venue="Industrielle Beziehungen",
+            volume="27", issue="2", pages="205-226")
+    b = rec("a:2", "Plattformökonomie und Crowdworking als Herausforderungen für das deutsche Modell",
+            authors=["Greef, Samuel", "Schroeder, Wolfgang"], year=2020,
+            venue="Industrielle Beziehungen", volume="27", issue="2", pages="205-226")
+    assert judge(a, b).outcome == "merge"
+
+
+# --- blocking and clustering ------------------------------------------------------------
+
+
+def test_blocking_is_not_all_pairs():
+    records = [rec(f"ris:{i}", f"A distinct study number {i} of peer support in recovery services "
+                   f"{'abcdefghij'[i % 10]}{i}", authors=[f"Author{i}, A."], year=2000 + i % 20)
+               for i in range(400)]
+    prepared = [prepare(r) for r in records]
+    assert len(candidate_pairs(prepared)) < 400 * MAX_BLOCK
+
+
+def test_incremental_blocking_only_pairs_touching_new_records():
+    prepared = [prepare(r) for r in ALL]
+    new = {PNAS[2].id}
+    pairs = candidate_pairs(prepared, new)
+    assert pairs and all(new & {prepared[i].id, prepared[j].id} for i, j in pairs)
+
+
+def test_cluster_honours_cannot_link_and_different_dois():
+    groups = cluster(["a", "b", "c"], [("a", "b", 0.99), ("b", "c", 0.97)], cannot_link=[("a", "c")])
+    assert groups["a"] == groups["b"] and groups["c"] != groups["a"]
+    groups = cluster(["a", "b", "c"], [("a", "b", 0.99), ("b", "c", 0.97)],
+                     dois={"a": "10.1/x", "c": "10.1/y"})
+    assert groups["a"] == groups["b"] != groups["c"]
+
+
+def test_find_duplicates_on_the_inline_fixture():
+    outcomes = {(p.a, p.b): p.outcome for p in find_duplicates(ALL)}
+    assert outcomes[("crossref:10.1073/pnas.1604234114", "openalex:W2751213400")] == "merge"
+    assert outcomes[("embase:20102", "medline:20101")] == "merge"
+    assert outcomes.get(tuple(sorted(r.id for r in SERIES))) in (None, "distinct")
+
+
+# --- the shared labelled cases ----------------------------------------------------------------
+
+
+def _bib_record(row: dict, suffix: str = ""):
+    def get(*names):
+        for name in names:
+            value = str(row.get(name) or "").strip()
+            if value and value.lower() not in ("none", "unknown", "nan"):
+                return value
+        return None
+
+    authors = get("author") or ""
+    return rec(f"bib:{row['ID']}{suffix}", get("title") or "", doi=get("doi"),
+               authors=[a for a in authors.replace(";", " and ").split(" and ") if a.strip()],
+               year=int(get("year")[:4]) if get("year") else None, venue=get("journal", "booktitle"),
+               volume=get("volume"), issue=get("number", "issue"), pages=get("pages"))
+
+
+def test_edge_case_pairs(shared_data):
+    cases = json.loads((shared_data / "dedup" / "edge_case_pairs.json").read_text())["cases"]
+    wrong = []
+    for case in cases:
+        a, b = _bib_record(case["record_a"]), _bib_record(case["record_b"], suffix="b")
+        result = judge(a, b)
+        if (result.outcome == "merge") != case["expected_duplicate"]:
+            wrong.append((case["id"], result.outcome, result.details))
+    assert not wrong
+
+
+def test_special_cases_set_groups_exactly_as_labelled(shared_data):
+    folder = shared_data / "dedup" / "special_cases"
+    with open(folder / "records_pre_merged.csv", newline="") as f:
+        records = [_bib_record(row) for row in csv.DictReader(f)]
+    with open(folder / "merged_record_ids.csv", newline="") as f:
+        gold = {frozenset(f"bib:{i}" for i in row["merged_ids"].split(";")) for row in csv.DictReader(f)}
+    pairs = find_duplicates(records)
+    groups = cluster([r.id for r in records], [(p.a, p.b, p.score) for p in pairs if p.outcome == "merge"])
+    found: dict[str, set[str]] = {}
+    for record_id, root in groups.items():
+        found.setdefault(root, set()).add(record_id)
+    assert {frozenset(g) for g in found.values() if len(g) > 1} == gold
+
+
+def test_cross_source_pairs_merge(shared_data):
+    normalise = pytest.importorskip("litrev.normalise")
+    if not hasattr(normalise, "record_from_openalex"):
+        pytest.skip("record_from_openalex is not there yet")
+    folder = shared_data / "cross_source_pairs"
+    for i in range(5):
+        work = json.loads((folder / f"pair{i}_openalex.json").read_text())
+        item = json.loads((folder / f"pair{i}_crossref.json").read_text())["message"]
+        a, b = normalise.record_from_openalex(work), normalise.record_from_crossref(item)
+        assert judge(a, b).outcome == "merge", (i, judge(a, b).details)
