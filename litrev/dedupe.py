@@ -18,7 +18,6 @@ always replays every stored pair, so an incremental run and `--full` agree.
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -52,11 +51,7 @@ class DedupeSummary:
         return asdict(self)
 
 
-Progress = Callable[[str, int, int], None]
-
-
-def update_works(db: Database, *, full: bool = False, progress: Progress | None = None,
-                 reviewer: str = "litrev") -> DedupeSummary:
+def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") -> DedupeSummary:
     """Link every record without a work to one (incremental), or recompute all pairs (`full`).
 
     Harvest, import and snowball call this at the end of a run.

@@ -19,7 +19,7 @@ import datetime
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,7 +29,6 @@ from . import normalise
 from .config import SOURCES, Query, Settings, SourceQuery
 from .db import ensure_shape, now
 from .errors import LitrevError, SourceError
-from .normalise import Record
 from .sources import Retrier, UpdateFilterUnavailable
 from .sources import crossref as crossref_source
 from .sources import openalex as openalex_source
@@ -318,7 +317,9 @@ def _page_loop(db, run_id, module, sq, settings, retrier, progress, label, resul
                                    per_page=per_page, retrier=retrier):
         if not started:
             result.reported_total = page.total
-            progress.start(label, page.total, position)
+            goal = page.total if sq.max_results is None or page.total is None else min(
+                page.total, sq.max_results)
+            progress.start(label, goal, position)
             started = True
         results = page.results
         stopped = scope_hit = scope_reached = False
@@ -368,33 +369,11 @@ def _page_loop(db, run_id, module, sq, settings, retrier, progress, label, resul
     return "complete"
 
 
-class _ShallowRecord(Record):
-    """A `Record` whose `as_row()` does not deep-copy `raw`.
-
-    `dataclasses.asdict` copies every nested dict and list: ~20 ms for one rich
-    OpenAlex work, which capped a harvest at ~30 records/s. The row is only
-    serialised, never mutated, so a shallow dict is enough. (The same change in
-    `Record.as_row` itself would make this class unnecessary.)
-    """
-
-    def as_row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _RECORD_FIELDS}
-
-
-_RECORD_FIELDS = [f.name for f in fields(Record)]
-
-
-def _shallow(record: Record) -> Record:
-    shallow = object.__new__(_ShallowRecord)
-    shallow.__dict__.update(record.__dict__)
-    return shallow
-
-
 def _normalised(record_from, results, progress, label) -> list:
     records = []
     for raw in results:
         try:
-            records.append(_shallow(record_from(raw)))
+            records.append(record_from(raw))
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             # One malformed record must not stop a harvest of thousands.
             progress.note(f"{label}: skipped a record the normaliser rejected ({e}).")

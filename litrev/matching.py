@@ -453,7 +453,12 @@ def score_pair(a: Prepared, b: Prepared) -> Pair:
         details["relation"] = "preprint"
         return pair(title, "relation", "related")
     # 3. Evidence that two records are different works.
+    located = bool(a.volume and a.volume == b.volume and a.first_page and a.first_page == b.first_page)
+    same_pages = located and bool(a.last_page) and a.last_page == b.last_page
     hard = _hard_conflict(a, b, years)
+    if hard == "journal vs conference" and same_pages and years == 0 and title >= TITLE_EXACT \
+            and authors is not None and authors >= AUTHORS_STRONG:
+        hard = None  # a proceedings volume catalogued as a book series (digital_work, Springer AISC)
     if hard:
         details["conflict"] = hard
         if hard == "doi version" and title >= TITLE_SAME and authors_ok:
@@ -462,7 +467,6 @@ def score_pair(a: Prepared, b: Prepared) -> Pair:
                 and authors >= AUTHORS_STRONG and (years or 0) <= 1:
             return pair(title, "fuzzy", "review")  # a republication, or a series: a person decides
         return pair(title, "fuzzy", "distinct")
-    located = bool(a.volume and a.volume == b.volume and a.first_page and a.first_page == b.first_page)
     if a.title_generic or b.title_generic:
         same_issue = located and a.issue == b.issue and years == 0
         return pair(title, "fuzzy", "merge" if same_issue and title >= TITLE_SAME and authors_ok else "distinct")

@@ -290,7 +290,7 @@ def m006_citations_snowball_seeds(db: Database) -> None:
 
 
 @migrations()
-def m006_harvest_resume(db: Database) -> None:
+def m007_harvest_resume(db: Database) -> None:
     # `cursor` is where an unfinished run resumes; these say how fresh it is
     # (Crossref cursors expire after ~5 minutes) and where in the result list
     # the next page starts, so provenance ranks continue without a gap.

@@ -7,7 +7,7 @@ re-run offline from the raw JSON kept in `records.raw`.
 import html
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 DOI_PREFIXES = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|urn:doi:)", re.IGNORECASE)
@@ -70,7 +70,9 @@ class Record:
     source_updated: str | None = None
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies `raw` (~20 ms for a rich
+        # OpenAlex work), which capped harvests at ~30 records/s.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def normalise_doi(value: str | None) -> str | None:

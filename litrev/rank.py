@@ -64,15 +64,20 @@ class Ranker:
     linear model that is exact (a word never seen in training gets weight 0 either way)
     and it makes a refit cost depend on the decided works, not the whole vocabulary.
     Scoring is one sparse matrix-vector product over every work.
+
+    C = 0.1 (strong regularisation) was measured on the shared Cohen sets, 5 seeds each,
+    WSS@95: C = 10: 0.406 / 0.253; C = 1: 0.418 / 0.302; C = 0.3: 0.429 / 0.318;
+    C = 0.1: 0.440 / 0.327; C = 0.03: 0.447 / 0.323 (urinary incontinence / ADHD).
+    Weighting includes 3x more than balanced was worse (0.421 / 0.270 at C = 1).
     """
 
-    def __init__(self, matrix: sparse.csr_matrix, C: float = 10.0, weight: float | None = None):
+    def __init__(self, matrix: sparse.csr_matrix, C: float = 0.1, weight: float | None = None):
         self.matrix = matrix
         self.C = C
         self.weight = weight  # None: balanced; else includes weigh `weight` x balanced
         self.coef: np.ndarray | None = None
         self.intercept = 0.0
-        self._prior_shift = 0.0
+        self._platt: tuple[float, float] | None = None
         self._all: np.ndarray | None = None
 
     def fit(self, rows: Sequence[int], labels: Sequence[int]) -> Ranker:
@@ -98,8 +103,7 @@ class Ranker:
         self.coef = np.zeros(self.matrix.shape[1])
         self.coef[cols] = model.coef_.ravel()
         self.intercept = float(model.intercept_[0])
-        # P(include) without the reweighting: the logit shifts by log(w_pos/w_neg).
-        self._prior_shift = math.log(w_pos / w_neg) if n_pos and n_neg else 0.0
+        self._rows, self._labels, self._platt = np.asarray(rows), y, None
         self._all = None
         return self
 
@@ -111,20 +115,19 @@ class Ranker:
         return self._all[np.asarray(rows, dtype=int)]
 
     def probabilities(self, rows: Sequence[int]) -> np.ndarray:
-        """P(include) with the class reweighting undone, so that probabilities reflect the
-        include rate among the decided works (see `StoppingSignal` for the caveats)."""
-        return _sigmoid(self.scores(rows) - self._prior_shift)
+        """P(include), calibrated by Platt scaling: a one-variable logistic regression of
+        the decided works' labels on their scores (see `StoppingSignal` for the caveats)."""
+        scores = self.scores(rows)
+        if self._platt is None:
+            train = self.scores(self._rows).reshape(-1, 1)
+            platt = LogisticRegression(C=1e4, solver="lbfgs").fit(train, self._labels)
+            self._platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+        slope, intercept = self._platt
+        return _sigmoid(slope * scores + intercept)
 
     def relevance(self, rows: Sequence[int]) -> np.ndarray:
         """The score shown to screeners, 0-1 (0.5 is the reweighted decision boundary)."""
         return _sigmoid(self.scores(rows))
-
-
-def _balanced_logit_shift(y: np.ndarray) -> float:
-    n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
-    if not n_pos or not n_neg:
-        return 0.0
-    return math.log(n_neg / n_pos)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -153,9 +153,10 @@ def test_gap_map(server, page):
     colour = uk.locator("td.cell[data-design='rct']").evaluate(
         "el => getComputedStyle(el).backgroundColor")
     assert colour not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
-    # studies over time: two years with included studies, 2021 has two (one UK)
+    # studies over time: 2019 to 2021, 2020 empty, 2021 has two (one UK)
     bars = page.locator("svg.by-year g.year")
-    assert bars.count() == 2
+    assert bars.count() == 3
+    assert page.locator("svg.by-year g.year[data-year='2020']").get_attribute("data-count") == "0"
     assert page.locator("svg.by-year g.year[data-year='2021']").get_attribute("data-count") == "2"
     assert page.locator("svg.by-year g.year[data-year='2021'] rect.uk").count() == 1
     shot(page, "gap-map")

@@ -267,3 +267,22 @@ def test_cli_unmerge_and_errors(db_path):
     assert result.exit_code == 1 and result.output.startswith("Error: No record ris:missing")
     result = CliRunner().invoke(cli, ["dedupe", "--db", db_path, "--unmerge", "9999"])
     assert result.exit_code == 1 and "No work 9999" in result.output
+
+
+def test_incremental_equals_full_on_a_labelled_set(shared_data, tmp_path):
+    import csv
+    import random
+
+    from test_matching import _bib_record
+
+    with open(shared_data / "dedup" / "stroke" / "records_pre_merged.csv", newline="") as f:
+        records = [_bib_record(row) for row in csv.DictReader(f)]
+    random.Random(3).shuffle(records)
+    incremental, full = open_db(tmp_path / "inc.db"), open_db(tmp_path / "full.db")
+    for k in range(3):
+        add(incremental, records[k::3])
+        dedupe.update_works(incremental)
+    add(full, records)
+    dedupe.update_works(full)
+    assert groups(incremental) == groups(full)
+    assert len(groups(full)) < len(records) - 250  # stroke has 314 duplicates to remove

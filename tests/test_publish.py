@@ -324,6 +324,7 @@ def test_gap_map_page(ds):
     assert 'data-country="GB"' in html and 'class="uk"' in html
     assert 'data-design="rct" data-count="1"' in html
     assert 'class="uk-count">2<' in html
+    assert "Scotland <strong>1</strong>" in html and "nation not stated <strong>1</strong>" in html
     assert "<svg" in html and 'data-year="2021" data-count="2" data-uk="1"' in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # no CDN assets
     everything = get(ds, "/gap-map?scope=all").text
