@@ -27,7 +27,7 @@ from sqlite_utils import Database
 
 from . import normalise
 from .config import SOURCES, Query, Settings, SourceQuery
-from .db import ensure_shape, now
+from .db import ensure_shape, now, write_transaction
 from .errors import LitrevError, SourceError
 from .sources import Retrier, UpdateFilterUnavailable
 from .sources import crossref as crossref_source
@@ -91,7 +91,7 @@ class Estimate:
 
 def save_query_version(db: Database, query: Query) -> int:
     """Store the query and (if its text is new) a new version; return the version id."""
-    with db.atomic():
+    with write_transaction(db):
         existing = db.execute("select id from queries where id = ?", [query.id]).fetchone()
         row = {"id": query.id, "name": query.name, "description": query.description,
                "path": str(query.path)}
@@ -239,7 +239,7 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
             progress.note(f"{label}: the stored Crossref cursor has expired; fetching this "
                           "run's pages again (saved records are kept, not duplicated).")
             cursor, position = "*", 0
-        with db.atomic():
+        with write_transaction(db):
             db["harvest_runs"].update(run_id, {"status": "running", "error": None})
         progress.note(f"{label}: resuming run {run_id} at record {position + 1}.")
     else:
@@ -263,7 +263,7 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
             # OpenAlex's from_updated_date is plan-gated: a full pass (upserts) instead.
             progress.note(f"{e}. Fetching the whole query instead; unchanged records stay "
                           "as they are.")
-            with db.atomic():
+            with write_transaction(db):
                 db["harvest_runs"].update(run_id, {
                     "mode": "full", "since": None, "request": _json(module.describe(sq, None)),
                     "details": _json({"why": why, "fallback": str(e)}),
@@ -345,7 +345,7 @@ def _page_loop(db, run_id, module, sq, settings, retrier, progress, label, resul
                                               else ("*", 0))
             stopped = next_cursor is not None
         records = _normalised(record_from, results, progress, label)
-        with db.atomic():
+        with write_transaction(db):
             saved = save_records(db, records, run_id, start_rank=position + 1)
             counts.new += saved.new
             counts.updated += saved.updated

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .db import ensure_shape
+from .db import ensure_shape, write_transaction
 from .errors import InputFileError
 from .sources.files import FORMATS, Parsed, Problem, parse, slugify, sniff_format
 from .store import SaveCounts, finish_run, save_records, start_run
@@ -116,7 +116,7 @@ def import_file(
     run_id = start_run(db, kind="import", source="import", source_name=label, query_id=query_id,
                        file=str(path), details=details)
     try:
-        with db.atomic():
+        with write_transaction(db):
             counts = save_records(db, parsed.records, run_id)
     except Exception as e:
         finish_run(db, run_id, "failed", error=str(e))

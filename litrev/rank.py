@@ -115,15 +115,33 @@ class Ranker:
         return self._all[np.asarray(rows, dtype=int)]
 
     def probabilities(self, rows: Sequence[int]) -> np.ndarray:
-        """P(include), calibrated by Platt scaling: a one-variable logistic regression of
-        the decided works' labels on their scores (see `StoppingSignal` for the caveats)."""
+        """P(include), calibrated by Platt scaling on out-of-fold scores: the decided works
+        are split in 5 folds, each scored by a model trained on the other 4, and a
+        one-variable logistic regression maps those scores to labels. (Scores of works a
+        model was trained on are over-confident; out-of-fold ones are honest.)"""
         scores = self.scores(rows)
         if self._platt is None:
-            train = self.scores(self._rows).reshape(-1, 1)
-            platt = LogisticRegression(C=1e4, solver="lbfgs").fit(train, self._labels)
-            self._platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+            self._platt = self._fit_platt()
         slope, intercept = self._platt
         return _sigmoid(slope * scores + intercept)
+
+    def _fit_platt(self, folds: int = 5) -> tuple[float, float]:
+        rows, y = self._rows, self._labels
+        folds = min(folds, int(y.sum()), int(len(y) - y.sum()))
+        if folds < 2:
+            return 1.0, 0.0
+        fold_of = np.empty(len(y), dtype=int)
+        for label in (0, 1):  # stratified, deterministic
+            idx = np.flatnonzero(y == label)
+            fold_of[idx] = np.arange(len(idx)) % folds
+        oof = np.empty(len(y))
+        for k in range(folds):
+            test = fold_of == k
+            model = Ranker(self.matrix, C=self.C, weight=self.weight)
+            model.fit(rows[~test], y[~test])
+            oof[test] = model.scores(rows[test])
+        platt = LogisticRegression(C=1e4, solver="lbfgs").fit(oof.reshape(-1, 1), y)
+        return float(platt.coef_[0, 0]), float(platt.intercept_[0])
 
     def relevance(self, rows: Sequence[int]) -> np.ndarray:
         """The score shown to screeners, 0-1 (0.5 is the reweighted decision boundary)."""

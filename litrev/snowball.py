@@ -24,7 +24,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .config import Settings, SourceQuery
-from .db import now
+from .db import now, write_transaction
 from .errors import LitrevError, UnknownIdError
 from .normalise import Record, normalise_doi, openalex_short_id, record_from_openalex
 from .sources import Page, Retrier, openalex
@@ -300,7 +300,7 @@ def _forward(db: Database, seeds: list[Seed], fetch: PageFetcher, run_id: int,
             for record in records:
                 refs = set(_short_ids(record.raw.get("referenced_works") or []))
                 links[record.source_id] = [w for oa, w in cites.items() if oa in refs] or batch_ids
-            with db.atomic():
+            with write_transaction(db):
                 rank = _save(db, records, run_id, rank, counts, "forward", links, found,
                              atomic=False, seen=seen)
                 _set_cursor(db, run_id, batch_ids, page.next_cursor, done)
@@ -338,7 +338,7 @@ def _save(db: Database, records: list[Record], run_id: int, rank: int, counts: S
 
     if not atomic:
         return write()
-    with db.atomic():
+    with write_transaction(db):
         return write()
 
 
@@ -384,7 +384,7 @@ def _mark_chased(db: Database, seeds: Iterable[Seed], direction: str, run_id: in
     rows = [{"work_id": s.work_id, "direction": direction, "openalex_id": s.openalex_id,
              "run_id": run_id, "found": found.get(s.work_id, 0), "chased_at": now()} for s in seeds]
     if rows:
-        with db.atomic():
+        with write_transaction(db):
             db["snowball_seeds"].upsert_all(rows, pk=("work_id", "direction"))
 
 

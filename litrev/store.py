@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
-from .db import now
+from .db import now, write_transaction
 from .normalise import Record
 
 JSON_FIELDS = ("authors", "countries", "keywords", "identifiers", "raw")
@@ -95,7 +95,7 @@ def start_run(db: Database, **fields: Any) -> int:
     row = {"started_at": now(), "status": "running", "fetched": 0, "new": 0, "updated": 0}
     row.update({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
                 for k, v in fields.items()})
-    with db.atomic():
+    with write_transaction(db):
         return db["harvest_runs"].insert(row).last_pk
 
 
@@ -104,5 +104,5 @@ def finish_run(db: Database, run_id: int, status: str, counts: SaveCounts | None
     update: dict[str, Any] = {"status": status, "finished_at": now(), "error": error}
     if counts is not None:
         update.update(fetched=counts.fetched, new=counts.new, updated=counts.updated)
-    with db.atomic():
+    with write_transaction(db):
         db["harvest_runs"].update(run_id, update)

@@ -15,7 +15,7 @@ from typing import Any
 import pycountry
 from sqlite_utils import Database
 
-from .db import now
+from .db import now, write_transaction
 from .errors import LitrevError, UnknownIdError
 from .suggest import (
     DESIGNS,
@@ -100,7 +100,7 @@ def auto_tag(db: Database, progress: Callable[[int], None] | None = None) -> dic
         """select * from works where merged_into is null
            and id not in (select distinct work_id from tags where origin = 'auto') order by id""")]
     counts = {"works": 0, "suggestions": 0}
-    with db.atomic():
+    with write_transaction(db):
         for work in todo:
             raws = [_loads(r["raw"]) for r in db.query("select raw from records where work_id = ?", [work["id"]])]
             counts["suggestions"] += save_suggestions(db, work["id"], suggest_for_work(work, raws))
@@ -180,7 +180,7 @@ def set_tags(db: Database, work_id: int, assignments: Iterable[tuple[str, str]],
     assignments = list(assignments)
     members = [r[0] for r in db.execute("select work_id from canonical_works where canonical_id = ?", [work_id])]
     marks = ",".join("?" * len(members))
-    with db.atomic():
+    with write_transaction(db):
         for key in dict.fromkeys(k for k, _ in assignments):
             db.execute(
                 f"update tags set status = 'replaced' where origin = 'manual' and status = 'set' "
@@ -242,7 +242,7 @@ def review(db: Database, reviewer: str, decide: Decide, key: str | None = None,
         action, value = decide(row)
         if action == "quit":
             break
-        with db.atomic():
+        with write_transaction(db):
             if action == "accept":
                 _mark(db, row["id"], "accepted", reviewer)
                 counts["accepted"] += 1
