@@ -234,7 +234,7 @@ def print_table(rows: list[dict], runs: int, label: str, latency: dict) -> None:
         print(line + f" for {runs} runs; litrev refit+rank median "
                      f"{r['litrev_fit_ms_median']:.1f} ms per decision")
     print()
-    print("Stopping estimate (sum of prior-corrected probabilities) vs truth, all runs:")
+    print("Stopping estimate (sum of calibrated probabilities) vs truth, mean of all runs:")
     for r in rows:
         for pct in (0.1, 0.25, 0.5):
             pts = [e for e in r["estimates"] if e["screened"] == pct]

@@ -27,7 +27,6 @@ import pycountry
 from sqlite_utils import Database
 
 from .errors import LitrevError
-from .views import VIEWS
 
 DEFAULT_PUBLIC_DB = "data/public.db"
 UK = "GB"
@@ -134,7 +133,7 @@ def read_snapshot(db: Database, *, reviewer_names: bool = False) -> dict[str, An
         }
     finally:
         if own and db.conn.in_transaction:
-            db.execute("rollback")  # only temp tables were written
+            db.execute("rollback")  # a read-only snapshot: nothing to keep
 
 
 # --- reading the working database --------------------------------------------
@@ -163,31 +162,11 @@ def load_works(db: Database, *, reviewer_names: bool = False) -> list[dict[str, 
 
 
 def _work_status(db: Database) -> dict[int, tuple[str, str, str | None]]:
-    """work id -> (status, stage reached, exclusion reason), from the `work_status` view.
-
-    The view joins `screening_outcomes` (itself a view) twice per work with no usable
-    index: quadratic, 20 s at 10,000 works. So its own SQL is run here on
-    `screening_outcomes` materialised once into an indexed temporary table.
-    """
+    """work id -> (status, stage reached, exclusion reason), from the `work_status` view."""
     if not _exists(db, "work_status"):
         return {}
-    columns = "work_id, status, stage_reached, exclusion_reason"
-    view_sql = VIEWS.get("work_status", "")
-    if "screening_outcomes" not in view_sql or not _exists(db, "screening_outcomes"):
-        return {r[0]: r[1:] for r in db.execute(f"select {columns} from work_status")}
-    db.execute("drop table if exists temp.publish_outcomes")
-    # Typed columns: `canonical_id` comes from coalesce() and has no affinity, which
-    # stops SQLite from using an index on it against the INTEGER works.id.
-    db.execute("create temp table publish_outcomes "
-               "(work_id integer, stage text, outcome text, reason text)")
-    db.execute("insert into temp.publish_outcomes (work_id, stage, outcome, reason) "
-               "select work_id, stage, outcome, reason from screening_outcomes")
-    db.execute("create index temp.publish_outcomes_work on publish_outcomes (work_id, stage)")
-    try:
-        sql = view_sql.replace("screening_outcomes", "temp.publish_outcomes")
-        return {r[0]: r[1:] for r in db.execute(f"select {columns} from ({sql})")}
-    finally:
-        db.execute("drop table if exists temp.publish_outcomes")
+    sql = "select work_id, status, stage_reached, exclusion_reason from work_status"
+    return {r[0]: r[1:] for r in db.execute(sql)}
 
 
 def load_tags(db: Database, *, reviewer_names: bool = False,

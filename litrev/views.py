@@ -6,8 +6,10 @@ Views are created in order (a view may use those above it).
 
 VIEWS: dict[str, str] = {
     # A work's canonical id: itself, or the work it was merged into.
+    # The cast gives canonical_id INTEGER affinity: a bare coalesce() has none, and
+    # SQLite then cannot index joins on it (work_status took 20 s at 10,000 works).
     "canonical_works": """
-        select id as work_id, coalesce(merged_into, id) as canonical_id from works
+        select id as work_id, cast(coalesce(merged_into, id) as integer) as canonical_id from works
     """,
     # Records found per PRISMA source label (one record counts once per label).
     "records_by_source": """
