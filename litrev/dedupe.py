@@ -25,7 +25,7 @@ from sqlite_utils import Database
 
 from .db import now
 from .errors import LitrevError, UnknownIdError
-from .matching import Pair, Prepared, cluster, prepare, score_candidates
+from .matching import Pair, Prepared, cluster, doi_base, prepare, score_candidates
 from .normalise import normalise_doi
 
 SOURCE_PRIORITY = {"crossref": 0, "openalex": 1, "pubmed": 2}  # then imports, alphabetically
@@ -57,19 +57,17 @@ def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") 
     Harvest, import and snowball call this at the end of a run.
     """
     summary = DedupeSummary()
-    prepared = load_prepared(db)
-    summary.records = len(prepared)
     new_ids = {r[0] for r in db.execute("select id from records where work_id is null")}
     summary.new_records = len(new_ids)
+    summary.records = db.execute("select count(*) from records").fetchone()[0]
     if full or new_ids:
-        pairs = score_candidates(prepared, None if full else new_ids)
+        # Every record's match keys are needed as the other side of the new records' pairs.
+        pairs = score_candidates(load_prepared(db), None if full else new_ids)
         summary.pairs = dict(Counter(p.outcome for p in pairs))
         with db.atomic():
             save_pairs(db, pairs, replace_all=full)
     with db.atomic():
-        assign_works(db, summary, prepared_ids=[p.id for p in prepared],
-                     doi_bases={p.id: p.doi_base for p in prepared if p.doi_base},
-                     refresh_all=full, reviewer=reviewer)
+        assign_works(db, summary, refresh_all=full, reviewer=reviewer)
         save_relations(db, replace_all=full)
     summary.related = db.execute("select count(*) from work_relations").fetchone()[0]
     summary.review_pending = len(review_queue(db))
@@ -129,14 +127,15 @@ def _verdicts(db: Database) -> tuple[list[tuple[str, str, float]], list[tuple[st
 # --- grouping records into works -------------------------------------------------
 
 
-def assign_works(db: Database, summary: DedupeSummary, *, prepared_ids: list[str] | None = None,
-                 doi_bases: dict[str, str] | None = None, refresh_all: bool = False,
+def assign_works(db: Database, summary: DedupeSummary, *, refresh_all: bool = False,
                  reviewer: str = "litrev") -> None:
     """Replay every merge pair and verdict into groups; make `works` match them with minimal moves."""
-    if prepared_ids is None:
-        prepared_ids = [r[0] for r in db.execute("select id from records order by id")]
-    if doi_bases is None:
-        doi_bases = {p.id: p.doi_base for p in load_prepared(db) if p.doi_base}
+    prepared_ids, doi_bases = [], {}
+    for record_id, doi in db.execute("select id, doi from records order by id"):
+        prepared_ids.append(record_id)
+        base = doi_base(doi)
+        if base:
+            doi_bases[record_id] = base
     machine = [(a, b, s) for a, b, s in db.execute(
         "select record_a, record_b, score from duplicate_pairs where outcome = 'merge'")]
     same, different = _verdicts(db)
@@ -385,14 +384,12 @@ def record_verdict(db: Database, a: str, b: str, verdict: str, reviewer: str) ->
     a, b = sorted((a, b))
     for record_id in (a, b):
         _require_record(db, record_id)
-    summary = DedupeSummary()
     with db.atomic():
         db["dedupe_verdicts"].upsert({"record_a": a, "record_b": b, "verdict": verdict,
                                       "reviewer": reviewer, "decided_at": now()},
                                      pk=("record_a", "record_b"))
-        assign_works(db, summary, reviewer=reviewer)
-        save_relations(db)
-    return summary
+    # Regroup at once (records not yet linked are matched first, as in any run).
+    return update_works(db, reviewer=reviewer)
 
 
 def unmerge(db: Database, target: str, reviewer: str) -> DedupeSummary:
@@ -418,16 +415,13 @@ def unmerge(db: Database, target: str, reviewer: str) -> DedupeSummary:
             "select id from records where work_id = ? and id != ?", [work_id, target]))
     if not mine or not others:
         raise LitrevError(f"{target} is not grouped with anything. Nothing to undo.")
-    summary = DedupeSummary()
     stamp = now()
     with db.atomic():
         db["dedupe_verdicts"].upsert_all(
             ({"record_a": min(x, y), "record_b": max(x, y), "verdict": "different",
               "reviewer": reviewer, "decided_at": stamp} for x in mine for y in others),
             pk=("record_a", "record_b"))
-        assign_works(db, summary, reviewer=reviewer)
-        save_relations(db)
-    return summary
+    return update_works(db, reviewer=reviewer)
 
 
 def _require_record(db: Database, record_id: str) -> None:

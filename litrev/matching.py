@@ -309,6 +309,12 @@ def number_of(value: Any) -> str:
     return match.group(0).lstrip("0") if match else ""
 
 
+def doi_base(doi: str | None) -> str | None:
+    """The normalised DOI without a version suffix (".pub2", "v3"): one work's versions share it."""
+    doi = normalise_doi(doi)
+    return DOI_VERSION.sub("", doi) if doi else None
+
+
 def prepare(record: Any) -> Prepared:
     """Match keys for a `Record`, a database row or a plain dict."""
     get = record.get if isinstance(record, Mapping) else lambda k, d=None: getattr(record, k, d)
@@ -333,7 +339,7 @@ def prepare(record: Any) -> Prepared:
     return Prepared(
         id=str(get("id")),
         doi=doi,
-        doi_base=DOI_VERSION.sub("", doi) if doi else None,
+        doi_base=doi_base(doi),
         pmid=str(get("pmid")).strip() if get("pmid") else None,
         openalex_id=str(get("openalex_id")).strip() if get("openalex_id") else None,
         title=title,

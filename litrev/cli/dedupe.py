@@ -31,6 +31,7 @@ def dedupe(full, review, explain_id, unmerge_id, reviewer, db_path, as_json, qui
 
     Example:
 
+    \b
         litrev dedupe
         litrev dedupe --review
         litrev dedupe --explain openalex:W2741809807
