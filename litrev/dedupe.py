@@ -50,6 +50,18 @@ class DedupeSummary:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def headline(self) -> str:
+        return (f"Dedupe: {self.new_records:,} new records linked ({self.new_works:,} new works, "
+                f"{self.merged_works:,} merged, {self.review_pending:,} pairs to review).")
+
+    def conflict_warnings(self) -> list[str]:
+        """One line per merge that brought together works with conflicting decisions."""
+        return [
+            f"Warning: merged works {', '.join(map(str, c['works']))} carry conflicting "
+            f"{c['stage']} decisions ({', '.join(c['decisions'])}); see `litrev screen conflicts`."
+            for c in self.conflicts
+        ]
+
 
 def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") -> DedupeSummary:
     """Link every record without a work to one (incremental), or recompute all pairs (`full`).

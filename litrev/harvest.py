@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from . import normalise
 from .config import SOURCES, Query, Settings, SourceQuery
 from .db import ensure_shape, now, write_transaction
+from .dedupe import update_works
 from .errors import LitrevError, SourceError
 from .sources import Retrier, UpdateFilterUnavailable
 from .sources import crossref as crossref_source
@@ -151,19 +152,10 @@ def harvest(
 
 
 def _update_works(db: Database, progress: Progress) -> None:
-    try:
-        from . import dedupe
-    except ImportError:
-        return
-    update_works = getattr(dedupe, "update_works", None)
-    if update_works is None:
-        return
     summary = update_works(db)
-    new_records = getattr(summary, "new_records", None)
-    if new_records is not None:
-        progress.note(f"Dedupe: {new_records:,} new records linked "
-                      f"({getattr(summary, 'new_works', 0):,} new works, "
-                      f"{getattr(summary, 'merged_works', 0):,} merged); see `litrev dedupe`.")
+    progress.note(summary.headline())
+    for warning in summary.conflict_warnings():
+        progress.note(warning)
 
 
 def _plan(db: Database | None, query_id: str, source: str, version_id: int | None, *,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .db import ensure_shape, write_transaction
+from .dedupe import update_works
 from .errors import InputFileError
 from .sources.files import FORMATS, Parsed, Problem, parse, slugify, sniff_format
 from .store import SaveCounts, finish_run, save_records, start_run
@@ -126,18 +127,6 @@ def import_file(
                           source_name=label, encoding=encoding, counts=counts,
                           skipped=parsed.problems, warnings=parsed.warnings)
     if dedupe:
-        result.dedupe = link_works(db)
+        result.dedupe = update_works(db)
     ensure_shape(db)
     return result
-
-
-def link_works(db: Database) -> Any:
-    """Link new records to works with the dedupe stage, when it is installed."""
-    try:
-        from . import dedupe
-    except ModuleNotFoundError as e:
-        if e.name != f"{__package__}.dedupe":
-            raise
-        return None
-    update = getattr(dedupe, "update_works", None)
-    return update(db) if update else None

@@ -78,12 +78,8 @@ def _finish(summary: stage.DedupeSummary, as_json: bool, console: Console, headl
             f"{summary.review_pending} pairs to review (litrev dedupe --review), "
             f"{summary.related} related links."
         )
-    for conflict in summary.conflicts:
-        click.echo(
-            f"Warning: merged works {', '.join(map(str, conflict['works']))} carry conflicting "
-            f"{conflict['stage']} decisions ({', '.join(conflict['decisions'])}); see litrev screen.",
-            err=True,
-        )
+    for warning in summary.conflict_warnings():
+        click.echo(warning, err=True)
 
 
 def _ask(prompt: str) -> str:
@@ -111,9 +107,8 @@ def run_review(db, reviewer: str, ask: Callable[[str], str], console: Console) -
             continue
         summary = stage.record_verdict(db, pair["record_a"], pair["record_b"], KEYS[answer], reviewer)
         counts[KEYS[answer]] += 1
-        for conflict in summary.conflicts:
-            console.print(f"[yellow]Warning: conflicting {conflict['stage']} decisions "
-                          f"on works {conflict['works']}[/yellow]")
+        for warning in summary.conflict_warnings():
+            console.print(f"[yellow]{warning}[/yellow]", markup=False)
     counts["left"] = len(stage.review_queue(db))
     return counts
 

@@ -39,7 +39,7 @@ def import_(file, fmt, source, query_label, skip_bad, no_dedupe, db_path, as_jso
                                    skip_bad=skip_bad, dedupe=not no_dedupe)
     if as_json:
         data = result.as_dict()
-        if result.dedupe is not None and hasattr(result.dedupe, "as_dict"):
+        if result.dedupe is not None:
             data["dedupe"] = result.dedupe.as_dict()
         echo_json(data)
         return
@@ -54,10 +54,9 @@ def import_(file, fmt, source, query_label, skip_bad, no_dedupe, db_path, as_jso
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     if result.dedupe is not None:
-        summary = result.dedupe
-        click.echo(f"Dedupe: {getattr(summary, 'new_works', '?')} new works, "
-                   f"{getattr(summary, 'merged_works', '?')} merged, "
-                   f"{getattr(summary, 'review_pending', 0)} pairs to review.")
+        click.echo(result.dedupe.headline())
+        for warning in result.dedupe.conflict_warnings():
+            click.echo(warning, err=True)
 
 
 @click.command("export")

@@ -55,7 +55,10 @@ def snowball(backward, forward, chosen, full, no_dedupe, email, db_path, quiet, 
         progress.close()
     dedupe = None
     if not no_dedupe and any(s.fetched for s in summaries):
-        dedupe = update_works(db).as_dict()
+        linked = update_works(db)
+        dedupe = linked.as_dict()
+        for warning in linked.conflict_warnings():
+            click.echo(warning, err=True)
     ensure_shape(db)
     if as_json:
         echo_json({"seeds": len(work_ids),
