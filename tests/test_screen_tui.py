@@ -115,14 +115,37 @@ def test_shows_title_authors_year_venue_and_position(db):
     assert "[i]nclude  [e]xclude" in out
 
 
-def test_relevance_shown_only_when_priority_is_not_blind(db):
+def test_relevance_is_shown_when_the_queue_is_ranked(db):
     s = use(db, settings(ta=1))
-    add_works(db, 1)
-    for blind, shown in ((True, False), (False, True)):
-        s.blind_priority = blind
-        out = console()
-        ScreeningSession(db, s, TA, "sam", [(1, 0.87)], read_key=Keys(["q"]).key, console=out).run()
-        assert ("relevance 0.87" in out.file.getvalue()) is shown
+    add_works(db, 2)
+    out = console()
+    ScreeningSession(db, s, TA, "sam", [(1, 0.87), (2, None)], read_key=Keys(["s", "q"]).key,
+                     console=out).run()
+    text = out.file.getvalue()
+    assert "relevance 0.87" in text
+    assert text.count("relevance") == 1  # no score, nothing shown
+
+
+def test_each_decision_retrains_and_reranks_the_rest_and_shows_the_stopping_signal(db):
+    from rank_support import IRRELEVANT, RELEVANT
+
+    s = use(db, settings(ta=1))
+    s.prioritise = True
+    papers = [RELEVANT[0], IRRELEVANT[0]] + IRRELEVANT[1:6] + RELEVANT[1:4]
+    db["works"].insert_all({"id": i, "title": t, "abstract": a} for i, (t, a) in enumerate(papers, 1))
+    vote(db, 1, "sam", "include")  # a peer-mentor study is in
+    out = console()
+    # Excluding the statin study (work 2) gives the model both classes to learn from.
+    session = ScreeningSession(db, s, TA, "sam", [(w, None) for w in range(2, 11)],
+                               read_key=Keys(["e", "1", "q"]).key, console=out, prioritise=True)
+    session.run()
+    assert current(db)[2] == ("exclude", "Wrong population")
+    next_three = [work_id for work_id, _ in session.queue[:3]]
+    assert set(next_three) == {8, 9, 10}  # the peer-support works jumped the queue
+    assert all(score is not None for _, score in session.queue)
+    text = out.file.getvalue()
+    assert "excludes in a row since your last include: 1" in text
+    assert "relevant works left, estimated: ~" in text
 
 
 def test_keywords_are_highlighted_green_and_red():
