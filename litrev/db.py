@@ -95,6 +95,17 @@ def _view_sql(name: str, sql: str) -> str:
     return f"create view [{name}] as {sql}"
 
 
+def utc_timestamp(text: str) -> str:
+    """An ISO 8601 date or time as the database's UTC form; a naive time counts as UTC.
+
+    Raises ValueError for anything that is not ISO 8601: callers word the error.
+    """
+    stamp = datetime.datetime.fromisoformat(text)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=datetime.UTC)
+    return stamp.astimezone(datetime.UTC).isoformat(timespec="seconds")
+
+
 def now() -> str:
     """The current time as ISO 8601 UTC, the one timestamp format in the database."""
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")

@@ -13,7 +13,6 @@ screened = excluded + reports sought; sought = not retrieved + assessed +
 awaiting assessment; assessed = excluded (all reasons) + studies included.
 """
 
-import datetime
 import json
 from collections import Counter
 from html import escape
@@ -22,6 +21,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .db import utc_timestamp
 from .errors import LitrevError
 from .review import NOT_RETRIEVED
 
@@ -180,12 +180,9 @@ def _cutoff(db: Database, since: str | None) -> tuple[str, Any] | None:
             raise LitrevError(f"--since {text}: no run with that id. Give a run id from `litrev status` or a date.")
         return ("run", int(text))
     try:
-        stamp = datetime.datetime.fromisoformat(text)
+        return ("date", utc_timestamp(text))
     except ValueError:
         raise LitrevError(f"--since {text!r} is neither a run id nor a date. Use e.g. --since 2026-01-31.")
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=datetime.UTC)
-    return ("date", stamp.astimezone(datetime.UTC).isoformat(timespec="seconds"))
 
 
 def _has_full_text(db: Database) -> bool:

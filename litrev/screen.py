@@ -8,7 +8,6 @@ wait a few milliseconds for each other (WAL + busy timeout in open_db).
 """
 
 import csv
-import datetime
 import hashlib
 import io
 from collections import Counter
@@ -18,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .db import now, write_transaction
+from .db import now, utc_timestamp, write_transaction
 from .errors import InputFileError, LitrevError, UnknownIdError
 from .review import ReviewSettings, SettingsError
 
@@ -132,12 +131,9 @@ def _timestamp(value: str | None) -> str:
     if not value:
         return now()
     try:
-        stamp = datetime.datetime.fromisoformat(value)
+        return utc_timestamp(value)
     except ValueError:
         raise LitrevError(f"decided_at {value!r} is not an ISO 8601 time. Use e.g. 2026-01-31T09:30:00+00:00.")
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=datetime.UTC)
-    return stamp.astimezone(datetime.UTC).isoformat(timespec="seconds")
 
 
 def _has_current(db: Database, work_id: int, stage: str, reviewer: str, kind: str) -> bool:
