@@ -49,16 +49,6 @@ class RisWriter(rispy.RisWriter):
 # --- reading ----------------------------------------------------------------------
 
 
-def _has_view(db: Database, name: str) -> bool:
-    return name in db.view_names()
-
-
-def _require_screening(db: Database, status: str) -> None:
-    if status != "all" and not _has_view(db, "work_status"):
-        raise LitrevError(f"--status {status} needs screening, which this database does not have "
-                          f"yet. Use --status all, or screen first with `litrev screen`.")
-
-
 def _status_filter(status: str) -> str:
     return {"all": "1", "included": "work_status.status = 'included'",
             "screened": "work_status.status != 'unscreened'"}[status]
@@ -66,16 +56,12 @@ def _status_filter(status: str) -> str:
 
 def select_works(db: Database, status: str = "all") -> list[dict[str, Any]]:
     """Canonical works passing `status`, with screening status, tags and source record ids."""
-    _require_screening(db, status)
-    screening = _has_view(db, "work_status")
-    status_cols = ("work_status.status, work_status.exclusion_reason" if screening
-                   else "null as status, null as exclusion_reason")
-    join = "left join work_status on work_status.work_id = works.id" if screening else ""
     rows = [dict(r) for r in db.query(
-        f"""select works.*, {status_cols} from works {join}
-            where works.merged_into is null and {_status_filter(status) if screening else '1'}
+        f"""select works.*, work_status.status, work_status.exclusion_reason
+            from works left join work_status on work_status.work_id = works.id
+            where works.merged_into is null and {_status_filter(status)}
             order by works.id""")]
-    tags = _tags(db) if _has_view(db, "work_tags") else {}
+    tags = _tags(db)
     record_ids = _record_ids(db)
     for row in rows:
         row["work_id"] = row["id"]
@@ -88,20 +74,15 @@ def select_works(db: Database, status: str = "all") -> list[dict[str, Any]]:
 
 def select_records(db: Database, status: str = "all") -> list[dict[str, Any]]:
     """Source records (one row each) whose canonical work passes `status`, or all with `all`."""
-    _require_screening(db, status)
-    screening = _has_view(db, "work_status")
-    join = ("left join work_status on work_status.work_id = canonical_works.canonical_id"
-            if screening else "")
     rows = [dict(r) for r in db.query(
         f"""select records.id as record_id, records.source, records.source_id as original_id,
                    canonical_works.canonical_id as work_id, records.title, records.authors,
                    records.year, records.venue, records.volume, records.issue, records.pages,
-                   records.doi, records.pmid, records.abstract,
-                   {'work_status.status' if screening else 'null'} as status
+                   records.doi, records.pmid, records.abstract, work_status.status
             from records
             left join canonical_works on canonical_works.work_id = records.work_id
-            {join}
-            where {_status_filter(status) if screening else '1'}
+            left join work_status on work_status.work_id = canonical_works.canonical_id
+            where {_status_filter(status)}
             order by canonical_works.canonical_id is null, canonical_works.canonical_id, records.id""")]
     for row in rows:
         row["authors"] = _authors(row["authors"])

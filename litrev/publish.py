@@ -14,7 +14,6 @@ It is written to a temporary file beside the target, then renamed over it, so
 a server reading the old file never sees half a new one.
 """
 
-import functools
 import json
 import os
 from collections import defaultdict
@@ -27,14 +26,13 @@ import pycountry
 from sqlite_utils import Database
 
 from .errors import LitrevError
+from .prisma import prisma_counts
+from .tags import DESIGN_LABELS, DESIGNS, SUGGESTED
 
 DEFAULT_PUBLIC_DB = "data/public.db"
 UK = "GB"
 NOT_TAGGED = ""  # the country / design of a work without one, shown as "Not tagged"
 NOT_TAGGED_LABEL = "Not tagged"
-# Auto suggestions below this confidence are shown to reviewers but not counted
-# (the tagging stage's own threshold: litrev.tags.SUGGESTED).
-DEFAULT_MIN_CONFIDENCE = 0.5
 SCOPES = ("included", "all")  # gap-map populations: included studies, every canonical work
 
 WORK_COLUMNS = {
@@ -163,8 +161,6 @@ def load_works(db: Database, *, reviewer_names: bool = False) -> list[dict[str, 
 
 def _work_status(db: Database) -> dict[int, tuple[str, str, str | None]]:
     """work id -> (status, stage reached, exclusion reason), from the `work_status` view."""
-    if not _exists(db, "work_status"):
-        return {}
     sql = "select work_id, status, stage_reached, exclusion_reason from work_status"
     return {r[0]: r[1:] for r in db.execute(sql)}
 
@@ -177,18 +173,14 @@ def load_tags(db: Database, *, reviewer_names: bool = False,
     suggestion, or a suggestion at or above the tagger's confidence threshold.
     """
     out: dict[str, list[dict[str, Any]]] = {"country": [], "nation": [], "design": []}
-    if not _exists(db, "work_tags"):
-        return out
     if min_confidence is None:
-        min_confidence = _tags_setting("SUGGESTED", DEFAULT_MIN_CONFIDENCE)
-    columns = {row[1] for row in db.execute("pragma table_info(work_tags)").fetchall()}
-    accepted = "or status = 'accepted'" if "status" in columns else ""
-    sql = f"""
+        min_confidence = SUGGESTED
+    sql = """
         select work_id, key, value, origin, max(confidence) as confidence,
                group_concat(distinct reviewer) as reviewers
         from work_tags
         where key in ('country', 'nation', 'design') and value is not null and value != ''
-          and (origin = 'manual' {accepted} or coalesce(confidence, 0) >= ?)
+          and (origin = 'manual' or status = 'accepted' or coalesce(confidence, 0) >= ?)
         group by work_id, key, value
         order by work_id, key, value
     """
@@ -239,14 +231,9 @@ def load_searches(db: Database) -> list[dict[str, Any]]:
 def prisma_rows(db: Database) -> list[dict[str, Any]]:
     """The PRISMA 2020 counts as rows: (position, arm, box, item, label, count).
 
-    The numbers come from the screening stage's `litrev.prisma.prisma_counts`
-    (the same ones the flow diagram shows); without it, a minimal set from the views.
+    The numbers come from `litrev.prisma.prisma_counts`: the ones the flow diagram shows.
     """
-    try:
-        from .prisma import prisma_counts
-        data = prisma_counts(db)
-    except ImportError:
-        data = _minimal_prisma(db)
+    data = prisma_counts(db)
     rows = []
     for path, value in _flatten(data):
         arm = path[0] if path[0] in ARMS else ""
@@ -259,26 +246,6 @@ def prisma_rows(db: Database) -> list[dict[str, Any]]:
 
 
 ARMS = {"databases": "Databases and registers", "other": "Other methods"}
-
-
-def _minimal_prisma(db: Database) -> dict[str, Any]:
-    identified = dict(db.execute(
-        "select source_name, records from records_by_source order by source_name"
-    ).fetchall()) if _exists(db, "records_by_source") else {}
-    works = db.execute("select count(*) from works where merged_into is null").fetchone()[0]
-    records = db.execute("select count(*) from records").fetchone()[0]
-    status = {}
-    if _exists(db, "work_status"):
-        status = dict(db.execute("select status, count(*) from work_status group by status").fetchall())
-    return {
-        "identified": identified,
-        "records_after_duplicates_removed": works,
-        "duplicates_removed": max(records - works, 0),
-        "status": {k: status[k] for k in sorted(status)},
-    }
-
-
-# --- the gap map --------------------------------------------------------------
 
 
 def gap_map(works: list[dict[str, Any]], tags: dict[str, list[dict[str, Any]]]
@@ -337,60 +304,14 @@ def _cell_key(key: tuple[str, str], row_total: dict[str, set[int]], order: list[
 
 def design_order(values: Iterable[str]) -> list[str]:
     """The tagging stage's taxonomy order, then any other design, then "Not tagged"."""
-    taxonomy = list(_taxonomy()) or list(DESIGN_LABELS)
-    extra = sorted(set(values) - set(taxonomy) - {NOT_TAGGED})
-    return taxonomy + extra + [NOT_TAGGED]
-
-
-@functools.cache
-def _taxonomy() -> dict[str, str]:
-    """Design value -> label, from litrev.tags when it defines one."""
-    for name in ("DESIGN_LABELS", "DESIGNS", "DESIGN_TAXONOMY"):
-        value = _tags_setting(name, None)
-        if isinstance(value, dict):
-            return {str(k): _as_label(k, v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-            return {v: _humanise(v) for v in value}
-    return {}
-
-
-def _as_label(key: Any, value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    for attr in ("label", "name", "title"):
-        if isinstance(value, dict) and isinstance(value.get(attr), str):
-            return value[attr]
-        if isinstance(getattr(value, attr, None), str):
-            return getattr(value, attr)
-    return _humanise(str(key))
-
-
-# Labels for the documented design taxonomy (README "Study design taxonomy"), used
-# unless litrev.tags defines its own.
-DESIGN_LABELS = {
-    "rct": "Randomised controlled trial",
-    "non-randomised": "Non-randomised / quasi-experimental",
-    "cohort": "Cohort",
-    "case-control": "Case-control",
-    "cross-sectional": "Cross-sectional / survey",
-    "qualitative": "Qualitative",
-    "mixed-methods": "Mixed methods",
-    "systematic-review": "Systematic / scoping review, meta-analysis",
-    "economic-evaluation": "Economic evaluation",
-    "case-study": "Case study / service evaluation",
-    "protocol": "Protocol",
-    "commentary": "Commentary / editorial",
-    "other": "Other",
-}
+    extra = sorted(set(values) - set(DESIGNS) - {NOT_TAGGED})
+    return list(DESIGNS) + extra + [NOT_TAGGED]
 
 
 def design_label(value: str) -> str:
     if value == NOT_TAGGED:
         return NOT_TAGGED_LABEL
-    labels = _taxonomy()
-    if value in labels and labels[value] != _humanise(value):
-        return labels[value]
-    return DESIGN_LABELS.get(value) or labels.get(value) or _humanise(value)
+    return DESIGN_LABELS.get(value) or _humanise(value)
 
 
 def country_name(code: str) -> str:
@@ -569,18 +490,8 @@ def _humanise(value: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _tags_setting(name: str, default: Any) -> Any:
-    try:
-        from . import tags
-    except ImportError:
-        return default
-    return getattr(tags, name, default)
 
 
-def _exists(db: Database, name: str) -> bool:
-    return db.execute(
-        "select 1 from sqlite_master where name = ? and type in ('table', 'view')", [name]
-    ).fetchone() is not None
 
 
 def _same_file(db: Database, out: Path) -> bool:

@@ -207,10 +207,6 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def _has_view(db: Database, name: str) -> bool:
-    return name in db.view_names()
-
-
 def own_labels(db: Database, stage: str, reviewer: str) -> dict[int, int]:
     """This reviewer's current include (1) / exclude (0) per canonical work for the stage."""
     return dict(_own_decisions(db, stage, reviewer))
@@ -219,50 +215,30 @@ def own_labels(db: Database, stage: str, reviewer: str) -> dict[int, int]:
 def _own_decisions(db: Database, stage: str, reviewer: str) -> list[tuple[int, int]]:
     """(canonical work id, 1 include / 0 exclude) in the order this reviewer made them.
 
-    As the `screening_votes` view: a reviewer's latest vote on a work counts, and a
-    latest `undo` withdraws the vote. `maybe` teaches nothing; adjudications are not
-    one screener's own votes.
+    From the `screening_votes` view (latest vote per work; an undo withdraws it).
+    `maybe` teaches nothing; adjudications are not one screener's own votes.
     """
-    latest: dict[int, tuple[int, str]] = {}
-    rows = db.execute(
-        """
-        select coalesce(w.merged_into, d.work_id), d.id, d.decision
-        from decisions d left join works w on w.id = d.work_id
-        where d.stage = ? and d.reviewer = ? and coalesce(d.kind, 'vote') = 'vote'
-        order by d.id
-        """,
-        [stage, reviewer],
-    )
-    for work_id, decision_id, decision in rows:
-        latest[work_id] = (decision_id, decision)
-    current = sorted(
-        (decision_id, work_id, decision)
-        for work_id, (decision_id, decision) in latest.items()
-        if decision in ("include", "exclude")
-    )
-    return [(w, 1 if d == "include" else 0) for _, w, d in current]
+    return [
+        (work_id, 1 if decision == "include" else 0)
+        for work_id, decision in db.execute(
+            """select work_id, decision from screening_votes
+               where stage = ? and reviewer = ? and decision in ('include', 'exclude')
+               order by decision_id""",
+            [stage, reviewer],
+        )
+    ]
 
 
 def team_labels(db: Database, stage: str) -> dict[int, int]:
     """The stage outcome per canonical work (include/exclude; maybe and conflicts skipped)."""
-    if _has_view(db, "screening_outcomes"):
-        return {
-            work_id: 1 if outcome == "include" else 0
-            for work_id, outcome in db.execute(
-                "select work_id, outcome from screening_outcomes "
-                "where stage = ? and outcome in ('include', 'exclude')",
-                [stage],
-            )
-        }
-    # Before the screening views exist: works where every reviewer agrees.
-    reviewers = [r for (r,) in db.execute(
-        "select distinct reviewer from decisions where stage = ?", [stage])]
-    votes: dict[int, set[int]] = {}
-    for reviewer in reviewers:
-        for work_id, label in own_labels(db, stage, reviewer).items():
-            votes.setdefault(work_id, set()).add(label)
-    return {w: next(iter(v)) for w, v in votes.items() if len(v) == 1}
-
+    return {
+        work_id: 1 if outcome == "include" else 0
+        for work_id, outcome in db.execute(
+            "select work_id, outcome from screening_outcomes "
+            "where stage = ? and outcome in ('include', 'exclude')",
+            [stage],
+        )
+    }
 
 def blind_priority(db: Database) -> bool:
     """True unless the review settings say `blind_priority = false` under [screen]."""

@@ -369,6 +369,21 @@ def _demote_passing_mentions(suggestions: list[Suggestion], found: dict) -> list
 DESIGNS = ("rct", "non-randomised", "cohort", "case-control", "cross-sectional", "qualitative",
            "mixed-methods", "systematic-review", "economic-evaluation", "case-study", "protocol",
            "commentary", "other")
+DESIGN_LABELS = {  # how people read them (README, gap map)
+    "rct": "Randomised controlled trial",
+    "non-randomised": "Non-randomised / quasi-experimental",
+    "cohort": "Cohort",
+    "case-control": "Case-control",
+    "cross-sectional": "Cross-sectional / survey",
+    "qualitative": "Qualitative",
+    "mixed-methods": "Mixed methods",
+    "systematic-review": "Systematic / scoping review, meta-analysis",
+    "economic-evaluation": "Economic evaluation",
+    "case-study": "Case study / service evaluation",
+    "protocol": "Protocol",
+    "commentary": "Commentary / editorial",
+    "other": "Other",
+}
 PRECEDENCE = ("commentary-meta", "protocol", "other", "systematic-review", "economic-evaluation", "rct",
               "mixed-methods", "non-randomised", "case-control", "cohort", "qualitative",
               "cross-sectional", "case-study", "commentary")

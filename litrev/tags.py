@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from .db import now, write_transaction
 from .errors import LitrevError, UnknownIdError
 from .suggest import (
+    DESIGN_LABELS,
     DESIGNS,
     GAZETTEER,
     SUGGESTED,
@@ -29,6 +30,7 @@ from .suggest import (
 
 __all__ = [
     "DESIGNS",
+    "DESIGN_LABELS",
     "SUGGESTED",
     "Suggestion",
     "auto_tag",

@@ -202,17 +202,6 @@ def test_export_round_trips_through_litrev_import(review, tmp_path):
         assert json.loads(trial["authors"])[0] == "Müller, Jürgen"
 
 
-def test_status_all_works_without_screening_views(db):
-    for view in ("work_tags", "work_status", "screening_outcomes", "screening_adjudications",
-                 "screening_votes"):
-        db.execute(f"drop view if exists [{view}]")
-    db["works"].insert({"id": 1, "title": "A", "authors": "[]"})
-    text, count = export(db, "csv")
-    assert count == 1 and rows(text)[0]["status"] == ""
-    with pytest.raises(LitrevError, match="--status included needs screening"):
-        export(db, "csv", status="included")
-
-
 def test_records_needs_csv(db):
     with pytest.raises(LitrevError, match="--records .* --format csv"):
         export(db, "ris", records=True)
