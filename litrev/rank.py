@@ -17,6 +17,7 @@ in the review settings lets everyone's agreed outcomes train everyone's model.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -274,19 +275,11 @@ def training_labels(db: Database, stage: str, reviewer: str) -> dict[int, int]:
 def _canonical(db: Database, work_ids: Iterable[int]) -> dict[int, int]:
     ids = list(work_ids)
     out: dict[int, int] = {w: w for w in ids}
-    for chunk in _chunks(ids, 500):
-        marks = ",".join("?" * len(chunk))
-        for wid, merged_into in db.execute(
-            f"select id, merged_into from works where id in ({marks})", chunk
-        ):
-            if merged_into is not None:
-                out[wid] = merged_into
+    out.update(db.execute(
+        "select work_id, canonical_id from canonical_works where work_id in (select value from json_each(?))",
+        [json.dumps(ids)],
+    ).fetchall())
     return out
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def order_queue(
@@ -357,14 +350,11 @@ def _keyword_pattern(words: list[str]) -> re.Pattern | None:
 
 
 def _texts(db: Database, work_ids: set[int]) -> dict[int, str]:
-    out = {}
-    for chunk in _chunks(sorted(work_ids), 500):
-        marks = ",".join("?" * len(chunk))
-        for wid, title, abstract in db.execute(
-            f"select id, title, abstract from works where id in ({marks})", chunk
-        ):
-            out[wid] = f"{title or ''} {abstract or ''}"
-    return out
+    rows = db.execute(
+        "select id, title, abstract from works where id in (select value from json_each(?))",
+        [json.dumps(sorted(work_ids))],
+    )
+    return {wid: f"{title or ''} {abstract or ''}" for wid, title, abstract in rows}
 
 
 def _best_ranks(db: Database, work_ids: set[int]) -> dict[int, float]:
