@@ -173,12 +173,7 @@ def _stage(name: str, table: Any, path: str) -> StageSettings:
     section = f"stages.{name}"
     if not isinstance(table, dict):
         raise SettingsError(f"{path}: [{section}] must be a table. Write [{section}] screeners = 1.")
-    unknown = set(table) - KNOWN_KEYS["stage"]
-    if unknown:
-        raise SettingsError(
-            f"{path}: unknown key {min(unknown)!r} in [{section}]. "
-            f"Known keys: {', '.join(sorted(KNOWN_KEYS['stage']))}."
-        )
+    _only_known(table, KNOWN_KEYS["stage"], path, section)
     screeners = _typed(table, "screeners", int, 1, path, section)
     if screeners not in (1, 2):
         raise SettingsError(f"{path}: [{section}] screeners = {screeners}; use 1 or 2.")
@@ -200,12 +195,16 @@ def _check_keys(data: dict[str, Any], path: str) -> None:
             )
         if not isinstance(value, dict):
             raise SettingsError(f"{path}: {section} must be a table ([{section}]). Fix the file.")
-        unknown = set(value) - KNOWN_KEYS[section]
-        if unknown:
-            raise SettingsError(
-                f"{path}: unknown key {min(unknown)!r} in [{section}]. "
-                f"Known keys: {', '.join(sorted(KNOWN_KEYS[section]))}."
-            )
+        _only_known(value, KNOWN_KEYS[section], path, section)
+
+
+def _only_known(table: dict[str, Any], known: set[str], path: str, section: str) -> None:
+    unknown = set(table) - known
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown key {min(unknown)!r} in [{section}]. "
+            f"Known keys: {', '.join(sorted(known))}."
+        )
 
 
 def _typed(table: dict, key: str, kind: type, default: Any, path: str, section: str) -> Any:
