@@ -26,7 +26,7 @@ from sqlite_utils import Database
 from .db import now
 from .errors import LitrevError, UnknownIdError
 from .matching import Pair, Prepared, cluster, doi_base, prepare, score_candidates
-from .normalise import normalise_doi
+from .normalise import author_list, normalise_doi
 
 SOURCE_PRIORITY = {"crossref": 0, "openalex": 1, "pubmed": 2}  # then imports, alphabetically
 WORK_FIELDS = ("title", "abstract", "authors", "year", "venue", "volume", "issue", "pages",
@@ -99,19 +99,9 @@ def load_prepared(db: Database) -> list[Prepared]:
     out = []
     for row in rows:
         record = dict(zip(keys, row))
-        record["authors"] = _json_list(record["authors"])
+        record["authors"] = author_list(record["authors"])
         out.append(prepare(record))
     return out
-
-
-def _json_list(value: str | None) -> list:
-    if not value:
-        return []
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return [value]
-    return parsed if isinstance(parsed, list) else [str(parsed)]
 
 
 # --- pairs ---------------------------------------------------------------------
@@ -341,7 +331,7 @@ def best_metadata(rows: list[dict]) -> dict[str, Any]:
         if name == "abstract":
             best[name] = max(values, key=len) if values else None
         elif name == "authors":
-            best[name] = max(values, key=lambda v: len(_json_list(v))) if values else None
+            best[name] = max(values, key=lambda v: len(author_list(v))) if values else None
         elif name == "doi":
             best[name] = next((normalise_doi(v) for v in values if normalise_doi(v)), None)
         else:

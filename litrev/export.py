@@ -18,6 +18,7 @@ from bibtexparser.model import Entry, Field
 from sqlite_utils import Database
 
 from .errors import LitrevError
+from .normalise import author_list
 
 FORMATS = ("ris", "bibtex", "csv", "asreview")
 STATUSES = ("included", "screened", "all")
@@ -65,7 +66,7 @@ def select_works(db: Database, status: str = "all") -> list[dict[str, Any]]:
     record_ids = _record_ids(db)
     for row in rows:
         row["work_id"] = row["id"]
-        row["authors"] = _authors(row.get("authors"))
+        row["authors"] = author_list(row.get("authors"))
         for key in TAG_COLUMNS:
             row[key] = tags.get((row["id"], key), [])
         row["record_ids"] = record_ids.get(row["id"], [])
@@ -85,7 +86,7 @@ def select_records(db: Database, status: str = "all") -> list[dict[str, Any]]:
             where {_status_filter(status)}
             order by canonical_works.canonical_id is null, canonical_works.canonical_id, records.id""")]
     for row in rows:
-        row["authors"] = _authors(row["authors"])
+        row["authors"] = author_list(row["authors"])
     return rows
 
 
@@ -107,18 +108,6 @@ def _record_ids(db: Database) -> dict[int, list[str]]:
                order by records.id"""):
         found.setdefault(work_id, []).append(record_id)
     return found
-
-
-def _authors(value: Any) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, list):
-        return value
-    try:
-        loaded = json.loads(value)
-    except (TypeError, ValueError):
-        return [a.strip() for a in str(value).split(";") if a.strip()]
-    return [str(a) for a in loaded] if isinstance(loaded, list) else [str(loaded)]
 
 
 # --- writing ----------------------------------------------------------------------

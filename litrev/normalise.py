@@ -5,6 +5,7 @@ re-run offline from the raw JSON kept in `records.raw`.
 """
 
 import html
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields
@@ -73,6 +74,19 @@ class Record:
         # Not dataclasses.asdict: it deep-copies `raw` (~20 ms for a rich
         # OpenAlex work), which capped harvests at ~30 records/s.
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def author_list(value: Any) -> list[str]:
+    """A stored `authors` value (JSON list text) as a list; "A; B" text is split too."""
+    if not value:
+        return []
+    if isinstance(value, list):
+        return [str(a) for a in value]
+    try:
+        loaded = json.loads(value)
+    except (TypeError, ValueError):
+        return [a.strip() for a in str(value).split(";") if a.strip()]
+    return [str(a) for a in loaded if a] if isinstance(loaded, list) else [str(loaded)]
 
 
 def normalise_doi(value: str | None) -> str | None:

@@ -14,7 +14,6 @@ It is written to a temporary file beside the target, then renamed over it, so
 a server reading the old file never sees half a new one.
 """
 
-import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,6 +25,7 @@ import pycountry
 from sqlite_utils import Database
 
 from .errors import LitrevError
+from .normalise import author_list
 from .prisma import prisma_counts
 from .tags import DESIGN_LABELS, DESIGNS, SUGGESTED
 
@@ -152,7 +152,7 @@ def load_works(db: Database, *, reviewer_names: bool = False) -> list[dict[str, 
         row["status"] = state or "unscreened"
         row["stage_reached"] = stage or "title-abstract"
         row["exclusion_reason"] = reason
-        row["authors"] = _authors(row["authors"])
+        row["authors"] = "; ".join(author_list(row["authors"])) or None
         if reviewer_names:
             row["screened_by"] = _joined(screeners.get(row["id"], []))
         rows.append(row)
@@ -454,19 +454,6 @@ def _by_work(tags: list[dict[str, Any]]) -> dict[int, list[str]]:
     for t in tags:
         out[t["work_id"]].append(t["value"])
     return out
-
-
-def _authors(value: str | None) -> str | None:
-    """Authors as "Family, Given; Family, Given" (the working DB keeps a JSON list)."""
-    if not value:
-        return None
-    try:
-        names = json.loads(value)
-    except ValueError:
-        return value
-    if isinstance(names, list):
-        return "; ".join(str(n) for n in names if n) or None
-    return value
 
 
 def _joined(values: Iterable[str]) -> str | None:

@@ -7,7 +7,6 @@ session resumes with what is left. The key reader and line reader are injected,
 so tests drive the loop with a list of keys.
 """
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +20,7 @@ from sqlite_utils import Database
 from . import screen as screen_stage
 from . import tags as tags_stage
 from .errors import LitrevError
+from .normalise import author_list
 from .review import ReviewSettings
 
 KeyReader = Callable[[], str]
@@ -46,14 +46,9 @@ def highlight(text: str, include: list[str], exclude: list[str]) -> Text:
 
 
 def _authors(value: Any) -> str:
-    if not value:
+    names = author_list(value)
+    if not names:
         return "(no authors)"
-    try:
-        names = json.loads(value) if isinstance(value, str) else value
-    except json.JSONDecodeError:
-        return str(value)
-    if not isinstance(names, list):
-        return str(names)
     shown = ", ".join(str(n) for n in names[:MAX_AUTHORS])
     return shown + (f" et al. ({len(names)} authors)" if len(names) > MAX_AUTHORS else "")
 
