@@ -10,13 +10,12 @@ the number of works; `works` is always the number of distinct works.
 from collections import Counter, defaultdict
 from typing import Any
 
-import pycountry
 from rich.console import Console
 from rich.table import Table
 from sqlite_utils import Database
 
 from .errors import LitrevError
-from .tags import DESIGNS, SUGGESTED
+from .tags import DESIGNS, SUGGESTED, country_name
 
 STAGES = ["included", "screened", "all"]
 NO_COUNTRY = "none"  # row key for works without a country tag
@@ -90,8 +89,7 @@ def _column_order(by: str, present: set[str]) -> list[str]:
 def _name(code: str) -> str:
     if code == NO_COUNTRY:
         return "(no country tag)"
-    country = pycountry.countries.get(alpha_2=code)
-    return getattr(country, "common_name", None) or (country.name if country else code)
+    return country_name(code)
 
 
 def _uk(works: dict[int, Any], countries: dict[int, list[str]], tags) -> dict[str, Any]:

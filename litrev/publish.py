@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pycountry
 from sqlite_utils import Database
 
 from .errors import LitrevError
 from .normalise import author_list
 from .prisma import prisma_counts
-from .tags import DESIGN_LABELS, DESIGNS, SUGGESTED
+from .tags import DESIGN_LABELS, DESIGNS, SUGGESTED, country_name
 
 DEFAULT_PUBLIC_DB = "data/public.db"
 UK = "GB"
@@ -283,7 +282,7 @@ def gap_map(works: list[dict[str, Any]], tags: dict[str, list[dict[str, Any]]]
         total = len(chosen)
         for c, d in sorted(cell, key=lambda k: _cell_key(k, row_total, order)):
             cells.append({
-                "scope": scope, "country_code": c, "country": country_name(c),
+                "scope": scope, "country_code": c, "country": country_label(c),
                 "design": d, "design_label": design_label(d), "works": len(cell[(c, d)]),
                 "country_works": len(row_total[c]), "design_works": len(col_total[d]),
                 "scope_works": total,
@@ -297,7 +296,7 @@ def gap_map(works: list[dict[str, Any]], tags: dict[str, list[dict[str, Any]]]
 def _cell_key(key: tuple[str, str], row_total: dict[str, set[int]], order: list[str]):
     country, design = key
     return (
-        country == NOT_TAGGED, country != UK, -len(row_total[country]), country_name(country),
+        country == NOT_TAGGED, country != UK, -len(row_total[country]), country_label(country),
         order.index(design) if design in order else len(order),
     )
 
@@ -314,14 +313,9 @@ def design_label(value: str) -> str:
     return DESIGN_LABELS.get(value) or _humanise(value)
 
 
-def country_name(code: str) -> str:
-    """An ISO 3166 alpha-2 code as the short name people use ("Iran", not "Iran, Islamic Republic of")."""
-    if code == NOT_TAGGED:
-        return NOT_TAGGED_LABEL
-    country = pycountry.countries.get(alpha_2=code.upper())
-    if country is None:
-        return code
-    return getattr(country, "common_name", None) or country.name
+def country_label(code: str) -> str:
+    """A country's name in the public database; no country shows as "Not tagged"."""
+    return NOT_TAGGED_LABEL if code == NOT_TAGGED else country_name(code)
 
 
 # --- writing the public database ----------------------------------------------
@@ -358,11 +352,11 @@ def _write_works(pub: Database, works: list[dict[str, Any]], tags: dict[str, lis
     def rows():
         for w in works:
             wid = w["id"]
-            cs = sorted(countries.get(wid, []), key=country_name)
+            cs = sorted(countries.get(wid, []), key=country_label)
             ds = sorted(designs.get(wid, []), key=lambda d: order.index(d) if d in order else len(order))
             row = {k: w.get(k) for k in columns}
             row.update(
-                countries=_joined(country_name(c) for c in cs),
+                countries=_joined(country_label(c) for c in cs),
                 uk_nations=_joined(sorted(nations.get(wid, []))),
                 designs=_joined(design_label(d) for d in ds),
                 sources=_joined(sorted(found.get(wid, []))),
@@ -380,7 +374,7 @@ def _write_tags(pub: Database, tags: dict[str, list[dict[str, Any]]], reviewer_n
     extra = {"tagged_by": str} if reviewer_names else {}
     nations = {wid: "; ".join(sorted(values)) for wid, values in _by_work(tags["nation"]).items()}
     country_rows = [
-        {"work_id": t["work_id"], "country_code": t["value"], "country": country_name(t["value"]),
+        {"work_id": t["work_id"], "country_code": t["value"], "country": country_label(t["value"]),
          "uk_nations": nations.get(t["work_id"]) if t["value"] == UK else None,
          "origin": t["origin"], **({"tagged_by": t["tagged_by"]} if reviewer_names else {})}
         for t in tags["country"]

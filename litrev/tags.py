@@ -274,3 +274,11 @@ def _change(db: Database, row: dict[str, Any], assignments: list[tuple[str, str]
            where canonical_works.canonical_id = ? and tags.key = ? and tags.origin = 'auto'
              and tags.status = 'accepted'""", [row["work_id"], row["key"]])]
     set_tags(db, row["work_id"], keep + [a for a in assignments if a[1]], reviewer)
+
+
+def country_name(code: str) -> str:
+    """An ISO 3166 alpha-2 code as the short name people use ("Iran", not "Iran, Islamic Republic of")."""
+    country = pycountry.countries.get(alpha_2=code.upper())
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
