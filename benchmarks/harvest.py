@@ -30,17 +30,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from harvest_support import openalex_work
-from replay import ReplayServer, Reply
+from replay import ReplayServer, Reply, select_fields
 
 from litrev.config import Query, Settings, SourceQuery
 from litrev.db import open_db
 from litrev.harvest import harvest
+from litrev.sources import openalex
 
 SHARED = ROOT.parent / "shared" / "data" / "openalex" / "extracted_json"
 PER_PAGE = 200
 
 
-def template(compact: bool = False) -> dict:
+def real_work(compact: bool = False) -> dict:
     """A real recorded work when ../shared is here, else the fixture's realistic one."""
     path = SHARED / "pro_fetch_search_biodiversity_AND_finance__00.json"
     if path.exists() and not compact:
@@ -54,18 +55,26 @@ class Pages:
 
     def __init__(self, n: int, compact: bool = False):
         self.n = n
-        work = template(compact)
+        work = real_work(compact)
         work["id"] = "https://openalex.org/W__ID__"
         work["doi"] = "https://doi.org/10.5555/bench.__ID__"
         work["title"] = work["display_name"] = "Peer mentors in recovery services, study __ID__"
         work["ids"] = dict(work.get("ids") or {}, openalex=work["id"], doi=work["doi"])
-        self.template = json.dumps(work)
+        self.work = work
+        self.templates: dict[str | None, str] = {}
+
+    def template(self, select: str | None = None) -> str:
+        """The work as JSON text with only the `select=` fields, as OpenAlex sends it."""
+        if select not in self.templates:
+            self.templates[select] = json.dumps(select_fields(self.work, select))
+        return self.templates[select]
 
     def __call__(self, request) -> Reply:
+        template = self.template(request.params.get("select"))
         cursor = request.params.get("cursor", "*")
         start = 0 if cursor == "*" else int(cursor[1:])
         stop = min(start + PER_PAGE, self.n)
-        results = ",".join(self.template.replace("__ID__", str(5_000_000_000 + i))
+        results = ",".join(template.replace("__ID__", str(5_000_000_000 + i))
                            for i in range(start, stop))
         next_cursor = f'"p{start + PER_PAGE}"' if stop > start else "null"
         meta = (f'{{"count": {self.n}, "db_response_time_ms": 1, "page": null, '
@@ -87,6 +96,8 @@ def main() -> None:
     parser.add_argument("-n", type=int, help="number of records")
     parser.add_argument("--compact", action="store_true",
                         help="use the compact test-fixture work (~3 KB) instead of a real one (~14 KB)")
+    parser.add_argument("--whole-works", action="store_true",
+                        help='ask for whole works (select = "all") instead of the fields litrev reads')
     parser.add_argument("--tracemalloc", action="store_true",
                         help="also trace Python allocations (slows the run down)")
     args = parser.parse_args()
@@ -98,7 +109,8 @@ def main() -> None:
         settings = Settings(openalex_url=ours.recv(), email="bench@example.org",
                             openalex_api_key="bench", retry_base_seconds=0)
         db = open_db(Path(tmp) / "bench.db")
-        query = SourceQuery("openalex", search='"peer mentor" AND addiction')
+        query = SourceQuery("openalex", search='"peer mentor" AND addiction',
+                            select="all" if args.whole_works else ())
         q = Query(id="bench", name="bench", description="", path=Path(tmp) / "bench.toml",
                   text="bench", sha256="0" * 64, sources={"openalex": query})
         if args.tracemalloc:
@@ -115,7 +127,9 @@ def main() -> None:
     server.join()
     rate = result.counts.fetched / elapsed
     print(f"{'measure':<34}{'litrev':>14}{'target':>14}")
-    print(f"{'bytes per work (JSON)':<34}{len(Pages(1, args.compact).template):>14,}{'':>14}")
+    selected = openalex.fields(query)
+    sent = len(Pages(1, args.compact).template(",".join(selected) if selected else None))
+    print(f"{'bytes per work sent (JSON)':<34}{sent:>14,}{'':>14}")
     print(f"{'records harvested':<34}{result.counts.fetched:>14,}{n:>14,}")
     print(f"{'records stored':<34}{stored:>14,}{n:>14,}")
     print(f"{'seconds':<34}{elapsed:>14.1f}{'':>14}")

@@ -36,7 +36,7 @@ CROSSREF_URL = "https://api.crossref.org"
 SOURCES = ("openalex", "crossref")
 TOP_LEVEL_KEYS = {"name", "description", *SOURCES}
 SOURCE_KEYS = {
-    "openalex": {"search", "filter", "max_results"},
+    "openalex": {"search", "filter", "max_results", "select"},
     "crossref": {"query", "query_bibliographic", "filter", "max_results"},
 }
 TEXT_KEYS = {"search", "query", "query_bibliographic"}
@@ -68,6 +68,9 @@ class SourceQuery:
     # Take only the N most relevant results (a search is sorted by relevance). Meant
     # for Crossref, whose relevance search matches any word: an explicit, logged scope.
     max_results: int | None = None
+    # OpenAlex root-level fields to fetch beyond the ones litrev reads, or "all" for
+    # whole works (see litrev.sources.openalex.FIELDS).
+    select: str | tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"filter": dict(self.filters)}
@@ -77,7 +80,8 @@ class SourceQuery:
             out["query"] = self.search
             out["query_bibliographic"] = self.query_bibliographic
         out["max_results"] = self.max_results
-        return {k: v for k, v in out.items() if v not in (None, {})}
+        out["select"] = list(self.select) if isinstance(self.select, tuple) else self.select
+        return {k: v for k, v in out.items() if v not in (None, {}, [])}
 
 
 @dataclass(frozen=True)
@@ -237,12 +241,23 @@ def _parse_source(source: str, section: dict[str, Any], fail) -> SourceQuery:
         if not texts and not filters:
             fail("[openalex] needs a `search` or a `filter`. Add one.", "openalex")
         return SourceQuery(source, search=texts.get("search"), filters=filters,
-                           max_results=max_results)
+                           max_results=max_results, select=_select(section.get("select", ()), fail))
     if not texts:
         fail("[crossref] needs `query` or `query_bibliographic`. Add one.", "crossref")
     return SourceQuery(source, search=texts.get("query"),
                        query_bibliographic=texts.get("query_bibliographic"), filters=filters,
                        max_results=max_results)
+
+
+def _select(value: Any, fail) -> str | tuple[str, ...]:
+    if value == "all":
+        return value
+    names = value if isinstance(value, (list, tuple)) else None
+    if names is None or not all(isinstance(n, str) and FILTER_NAME["openalex"].match(n)
+                                and "." not in n for n in names):
+        fail('[openalex] select must be "all" or a list of root-level field names, e.g. '
+             'select = ["topics", "counts_by_year"]. Fix it.', "select", "openalex")
+    return tuple(dict.fromkeys(names))
 
 
 def _filter_value(source: str, name: str, value: Any, fail) -> FilterValue:

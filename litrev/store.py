@@ -62,7 +62,7 @@ def save_records(
     new_rows = [row for row in rows if row["id"] not in known]
     changed = [row for row in rows if row["id"] in known and known[row["id"]] != row["raw_sha256"]]
     if new_rows:
-        db["records"].insert_all(new_rows, batch_size=500)
+        _insert(db, "records", new_rows)
     for row in changed:
         keep = {"first_seen", "work_id", "id"}
         db["records"].update(row["id"], {k: v for k, v in row.items() if k not in keep})
@@ -72,17 +72,26 @@ def save_records(
             [seen_at, json.dumps(list(known))],
         )
     context_json = json.dumps(context, sort_keys=True) if context else None
-    db["provenance"].insert_all(
-        (
-            {"record_id": row["id"], "run_id": run_id, "rank": start_rank + i,
-             "context": context_json, "found_at": seen_at}
-            for i, row in enumerate(rows)
-        ),
-        ignore=True,
-        batch_size=500,
-    )
+    _insert(db, "provenance", [
+        {"record_id": row["id"], "run_id": run_id, "rank": start_rank + i,
+         "context": context_json, "found_at": seen_at}
+        for i, row in enumerate(rows)
+    ], ignore=True)
     counts.new, counts.updated = len(new_rows), len(changed)
     return counts
+
+
+def _insert(db: Database, table: str, rows: list[dict[str, Any]], *, ignore: bool = False) -> None:
+    """`table.insert_all(rows)` for rows whose values are already SQL-ready.
+
+    sqlite-utils checks every value for JSON conversion; at a harvest's rate
+    (a page of 200 records, 20 columns) that check was a sixth of litrev's time.
+    """
+    columns = list(rows[0])
+    sql = "insert {}into [{}] ({}) values ({})".format(
+        "or ignore " if ignore else "", table, ", ".join(f"[{c}]" for c in columns),
+        ", ".join("?" * len(columns)))
+    db.conn.executemany(sql, [[row[c] for c in columns] for row in rows])
 
 
 def _known_hashes(db: Database, ids: list[str]) -> dict[str, str]:

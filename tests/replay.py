@@ -25,8 +25,11 @@ empty last page with a null next cursor).
 `Reply(body=b"...")` sends raw bytes (broken JSON, HTML); `delay=` sleeps first
 (slow replies, timeouts). Every request is recorded in `server.requests`
 (`Request(method, path, params, headers)`, params as a dict of single values).
+As OpenAlex does, `select=a,b` keeps only those root-level fields of each work in
+a JSON `results` list.
 """
 
+import dataclasses
 import json as jsonlib
 import threading
 import time
@@ -101,7 +104,7 @@ class ReplayServer:
                 params = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
                 request = Request("GET", split.path.rstrip("/") or "/", params,
                                   {k: v for k, v in self.headers.items()}, self.path)
-                reply = server._reply_for(request)
+                reply = openalex_select(server._reply_for(request), request)
                 if reply.delay:
                     time.sleep(reply.delay)
                 data, content_type = reply.payload()
@@ -165,6 +168,21 @@ class ReplayServer:
                 return Reply(status=404, json={"error": "Not found in replay",
                                                "message": f"no route for {request.url}"})
         return reply(request) if callable(reply) else reply
+
+
+def select_fields(work: dict[str, Any], select: str | None) -> dict[str, Any]:
+    """`work` with only the root-level fields named in OpenAlex's `select=a,b` (all without)."""
+    if not select:
+        return work
+    return {key: work[key] for key in select.split(",") if key in work}
+
+
+def openalex_select(reply: Reply, request: Request) -> Reply:
+    select = request.params.get("select")
+    if not select or not isinstance(reply.json, dict) or "results" not in reply.json:
+        return reply
+    results = [select_fields(work, select) for work in reply.json["results"]]
+    return dataclasses.replace(reply, json=dict(reply.json, results=results))
 
 
 def openalex_page(results: list[dict], *, count: int, per_page: int,

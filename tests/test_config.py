@@ -72,6 +72,9 @@ def test_sha_changes_with_text(tmp_path):
     ("name = 'x'\n[crossref]\nquery = 'a'\nmax_results = '100'\n", "max_results must be"),
     ("description = 'x'\n[openalex]\nsearch = 'a'\n", "`name`"),
     ("name = 'x'\n[crossref]\nfilter = { type = 'journal-article' }\n", "needs `query`"),
+    ("name = 'x'\n[openalex]\nsearch = 'a'\nselect = 'topics'\n",
+     'q.toml:4: [openalex] select must be "all" or a list of root-level field names'),
+    ("name = 'x'\n[openalex]\nsearch = 'a'\nselect = ['open_access.is_oa']\n", "root-level"),
 ])
 def test_broken_files_name_file_and_line(tmp_path, text, expected):
     with pytest.raises(QueryFileError) as e:
@@ -112,3 +115,13 @@ def test_settings_from_env():
     assert s.crossref_url == "https://api.crossref.org"
     assert (s.email, s.openalex_api_key, s.retry_base_seconds) == ("a@b.org", "k", 0.0)
     assert settings_from_env("flag@b.org", {"LITREV_EMAIL": "a@b.org"}).email == "flag@b.org"
+
+
+def test_openalex_select_adds_fields_or_asks_for_whole_works(tmp_path):
+    default = load_query(write(tmp_path, GOOD)).sources["openalex"]
+    extra = load_query(write(tmp_path, GOOD.replace(
+        "[crossref]", "select = ['topics', 'counts_by_year', 'topics']\n\n[crossref]")))
+    whole = load_query(write(tmp_path, GOOD.replace("[crossref]", "select = 'all'\n\n[crossref]")))
+    assert default.select == () and "select" not in default.as_dict()
+    assert extra.sources["openalex"].select == ("topics", "counts_by_year")
+    assert whole.sources["openalex"].as_dict()["select"] == "all"

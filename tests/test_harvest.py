@@ -18,6 +18,7 @@ from litrev import harvest as harvest_stage
 from litrev.cli import cli
 from litrev.config import Settings, load_query
 from litrev.errors import SourceError
+from litrev.sources import openalex as openalex_source
 
 QUERY = """name = "Peer mentors"
 description = "test"
@@ -462,3 +463,31 @@ def test_dry_run_says_when_the_update_filter_needs_a_paid_plan(db, replay, query
     [estimate] = harvest_stage.dry_run(db, [query], settings(replay), sources=("openalex",))
     assert estimate.mode == "full" and estimate.reported_total == 3
     assert "paid plan" in estimate.note
+
+
+def test_openalex_asks_only_for_the_fields_litrev_reads(db, replay, query, tmp_path):
+    add_openalex_pages(replay, [openalex_work(i, concepts=[{"id": "C1"}]) for i in range(3)])
+    run(db, replay, query)
+    selected = works_requests(replay)[0].params["select"].split(",")
+    assert selected == list(openalex_source.FIELDS)
+    raw = json.loads(db["records"].get("openalex:W4000000001")["raw"])
+    assert set(raw) <= set(selected) and "concepts" not in raw  # the replay honours select=
+    assert raw["abstract_inverted_index"] and raw["authorships"]  # what litrev reads is there
+
+    replay.clear()
+    path = tmp_path / "queries" / "whole.toml"
+    path.write_text(QUERY.replace("[crossref]", "select = 'all'\n\n[crossref]"))
+    add_openalex_pages(replay, [openalex_work(i, concepts=[{"id": "C1"}]) for i in range(3)])
+    run(db, replay, load_query(path), full=True)
+    assert "select" not in works_requests(replay)[0].params
+    raw = json.loads(db["records"].get("openalex:W4000000001")["raw"])
+    assert raw["concepts"] == [{"id": "C1"}]
+
+
+def test_openalex_select_list_adds_to_litrevs_fields(db, replay, tmp_path):
+    path = tmp_path / "extra.toml"
+    path.write_text(QUERY.replace("[crossref]", "select = ['topics', 'id']\n\n[crossref]"))
+    add_openalex_pages(replay, [openalex_work(0)])
+    run(db, replay, load_query(path))
+    selected = works_requests(replay)[0].params["select"].split(",")
+    assert selected == [*openalex_source.FIELDS, "topics"]

@@ -113,6 +113,27 @@ def test_rebuild_abstract_handles_unsorted_positions_and_none():
     assert rebuild_abstract({"x": [10], "y": [3]}) == "y x"  # gaps are fine
     assert rebuild_abstract(None) is None
     assert rebuild_abstract({}) is None
+    assert rebuild_abstract({"a": []}) is None
+
+
+def test_rebuild_abstract_far_apart_positions_keep_every_word_in_order():
+    # Positions so sparse that one slot each would be a gigabyte: still every word, in order.
+    assert rebuild_abstract({"end": [10**9], "start": [0], "middle": [5_000]}) == "start middle end"
+
+
+def test_rebuild_abstract_a_position_claimed_twice_keeps_the_first_word_listed():
+    assert rebuild_abstract({"peer": [0], "mentor": [1], "mentors": [1]}) == "peer mentor"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Peer  support\n workers", "Peer support workers"),
+    ("Alcohol &amp; drug services", "Alcohol & drug services"),
+    ("<jats:p>Recovery <i>coaches</i></jats:p>", "Recovery coaches"),
+    ("<p>A&lt;B &amp; C</p>", "A<B & C"),
+    ("   ", None),
+])
+def test_strip_markup_removes_tags_and_entities_and_folds_spaces(text, expected):
+    assert strip_markup(text) == expected
 
 
 @pytest.mark.parametrize("name,expected", [

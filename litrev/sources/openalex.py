@@ -40,6 +40,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 import pyalex
 import requests
 
@@ -58,6 +59,17 @@ from . import (
 
 NAME = "OpenAlex"
 PER_PAGE = 200
+# The root-level fields litrev reads (normalise, tags, snowball), plus cheap ones a
+# screener wants (retraction, open access). Asking only for these (`select=`)
+# halves a real work's size (14 KB -> ~6 KB: `concepts`, `topics` and `locations`
+# are most of the rest), so harvests download and parse half as much. A query
+# file can add fields or ask for whole works: `select = "all"`.
+FIELDS = (
+    "id", "doi", "title", "display_name", "publication_year", "publication_date", "type",
+    "language", "primary_location", "biblio", "authorships", "abstract_inverted_index", "ids",
+    "keywords", "mesh", "referenced_works", "updated_date", "is_retracted", "open_access",
+    "cited_by_count",
+)
 UPDATE_FILTER = "from_updated_date"
 PRICE_USD = {"list": 0.0001, "search": 0.001}  # per call, developers.openalex.org pricing
 FREE_DAILY_BUDGET_USD = 1.0  # with a free API key
@@ -93,6 +105,9 @@ class _Session(requests.Session):
         self.last_response = None
         kwargs.setdefault("timeout", self.timeout)
         response = super().request(method, url, **kwargs)
+        # pyalex decodes with `response.json()`; orjson parses a page of works in
+        # three quarters of the time (its errors are ValueErrors, like requests').
+        response.json = lambda **_: orjson.loads(response.content)
         self.last_response = response
         return response
 
@@ -121,7 +136,16 @@ def describe(query: SourceQuery, since: str | None = None) -> dict[str, Any]:
         out["filter"] = filters
     if query.max_results:
         out["max_results"] = query.max_results
+    if query.select:
+        out["select"] = query.select if query.select == "all" else list(query.select)
     return out
+
+
+def fields(query: SourceQuery) -> tuple[str, ...] | None:
+    """The `select=` fields for `query`; None fetches whole works."""
+    if query.select == "all":
+        return None
+    return tuple(dict.fromkeys(FIELDS + tuple(query.select)))
 
 
 def _filters(query: SourceQuery, since: str | None) -> dict[str, Any]:
@@ -144,6 +168,9 @@ def _works(query: SourceQuery, settings: Settings, since: str | None) -> Works:
     filters = _filters(query, since)
     if filters:
         works = works.filter(**filters)
+    selected = fields(query)
+    if selected:
+        works = works.select(",".join(selected))
     # The documented way to identify: api_key= (and mailto= for the contact).
     if settings.openalex_api_key:
         works._add_params("api_key", settings.openalex_api_key)
