@@ -58,6 +58,9 @@ from . import (
 )
 
 NAME = "OpenAlex"
+# The 2026 developer docs list per_page 1-100, but the API recorded in March 2026
+# (../shared/data/openalex/openalexPro_vcr) answers per_page=200 pages of 200, and a
+# search page is billed per call: 200 halves the cost of a harvest.
 PER_PAGE = 200
 # The root-level fields litrev reads (normalise, tags, snowball), plus cheap ones a
 # screener wants (retraction, open access). Asking only for these (`select=`)
