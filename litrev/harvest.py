@@ -17,6 +17,8 @@ The data flow, per query and source:
 
 import datetime
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -39,6 +41,9 @@ SOURCE_MODULES = {"openalex": openalex_source, "crossref": crossref_source}
 SOURCE_NAMES = {"openalex": "OpenAlex", "crossref": "Crossref"}
 NORMALISERS = {"openalex": "record_from_openalex", "crossref": "record_from_crossref"}
 RESUMABLE = ("interrupted", "failed", "stopped", "running")
+# A run on another machine (a database on a shared drive) whose cursor has not moved
+# for this long is taken to be dead: a page takes seconds, a retry wait minutes.
+OTHER_HOST_STALE_SECONDS = 30 * 60
 
 
 class Progress(Protocol):
@@ -186,6 +191,33 @@ def _last_complete(db: Database, query_id: str, source: str, version_id: int | N
     return row[0] if row else None
 
 
+def _running_elsewhere(db: Database, query_id: str, source: str) -> dict[str, Any] | None:
+    """The run of this query/source another live process is fetching now, if any.
+
+    A `running` run whose process is gone (killed, machine restarted) is not
+    busy: it is resumed like an interrupted one.
+    """
+    rows = list(db.query(
+        "select * from harvest_runs where kind = 'harvest' and query_id = ? and source = ? "
+        "and status = 'running' and pid is not null order by id desc limit 1", [query_id, source]))
+    if not rows:
+        return None
+    run = rows[0]
+    if run["host"] != socket.gethostname():
+        return run if _age_seconds(run["cursor_saved_at"]) < OTHER_HOST_STALE_SECONDS else None
+    return run if run["pid"] != os.getpid() and _process_alive(run["pid"]) else None
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by another user
+    return True
+
+
 def _resumable(db: Database, query_id: str, source: str, version_id: int,
                request: dict[str, Any] | None) -> dict[str, Any] | None:
     """The latest run of this query/source if it is unfinished and can continue.
@@ -217,10 +249,27 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
     sq = query.sources[source]
     mode, since_date, why = _plan(db, query.id, source, version_id, full=full, since=since)
     request = module.describe(sq, since_date)
-    run = _resumable(db, query.id, source, version_id,
-                     request if (full or since) else None)
     label = f"{query.id} · {SOURCE_NAMES[source]}"
     result = HarvestResult(query.id, source, None, "running", mode, since_date, None)
+    with write_transaction(db):  # check and claim at once: two harvests cannot both start
+        busy = _running_elsewhere(db, query.id, source)
+        if busy:
+            result.status = "failed"
+            result.message = (f"{label}: another litrev harvest (pid {busy['pid']} on "
+                              f"{busy['host']}) is fetching run {busy['id']}. Wait for it to "
+                              "finish, or stop it and run again to resume.")
+            return result
+        run = _resumable(db, query.id, source, version_id, request if (full or since) else None)
+        owner = {"pid": os.getpid(), "host": socket.gethostname()}
+        if run:
+            db["harvest_runs"].update(run["id"], {"status": "running", "error": None, **owner})
+        else:
+            run_id = start_run(
+                db, kind="harvest", source=source, source_name=SOURCE_NAMES[source],
+                query_id=query.id, query_version_id=version_id, mode=mode, since=since_date,
+                request=request, details={"why": why}, cursor="*", position=0,
+                cursor_saved_at=now(), **owner,
+            )
     if run:
         run_id, cursor, position = run["id"], run["cursor"], run["position"] or 0
         mode, since_date = run["mode"], run["since"]
@@ -231,16 +280,8 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
             progress.note(f"{label}: the stored Crossref cursor has expired; fetching this "
                           "run's pages again (saved records are kept, not duplicated).")
             cursor, position = "*", 0
-        with write_transaction(db):
-            db["harvest_runs"].update(run_id, {"status": "running", "error": None})
         progress.note(f"{label}: resuming run {run_id} at record {position + 1}.")
     else:
-        run_id = start_run(
-            db, kind="harvest", source=source, source_name=SOURCE_NAMES[source],
-            query_id=query.id, query_version_id=version_id, mode=mode, since=since_date,
-            request=request, details={"why": why}, cursor="*", position=0,
-            cursor_saved_at=now(),
-        )
         cursor, position, counts = "*", 0, SaveCounts()
     result.run_id, result.counts = run_id, counts
     while True:

@@ -296,3 +296,12 @@ def m007_harvest_resume(db: Database) -> None:
     # the next page starts, so provenance ranks continue without a gap.
     db["harvest_runs"].add_column("cursor_saved_at", str)
     db["harvest_runs"].add_column("position", int)
+
+
+@migrations()
+def m008_harvest_owner(db: Database) -> None:
+    # Which process is fetching a `running` run, so a second `litrev harvest` of the
+    # same query and source (cron and a person at once) waits its turn instead of
+    # paging through the same cursor twice.
+    db["harvest_runs"].add_column("pid", int)
+    db["harvest_runs"].add_column("host", str)

@@ -1,6 +1,9 @@
 """End to end: the real pyalex and habanero clients over real HTTP to the replay server."""
 
+import datetime
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +20,7 @@ from replay import (
 from litrev import harvest as harvest_stage
 from litrev.cli import cli
 from litrev.config import Settings, load_query
+from litrev.db import now
 from litrev.errors import SourceError
 from litrev.sources import openalex as openalex_source
 
@@ -444,10 +448,17 @@ def test_crossref_resume_after_the_cursor_expired_restarts_the_pass(db, replay, 
     assert db["records"].count == 25 and db["harvest_runs"].get(1)["fetched"] == 25
 
 
+def ended_process_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
 def test_a_crashed_run_left_running_is_resumed(db, replay, query):
     add_openalex_pages(replay, [openalex_work(i) for i in range(450)])
     run(db, replay, query, max_records=200)
-    db["harvest_runs"].update(1, {"status": "running"})  # as after kill -9
+    # as after kill -9: still "running", owned by a process that is gone
+    db["harvest_runs"].update(1, {"status": "running", "pid": ended_process_pid()})
     replay.requests.clear()
     [result] = run(db, replay, query)
     assert result.resumed and replay.requests[0].params["cursor"] == "c1"
@@ -491,3 +502,33 @@ def test_openalex_select_list_adds_to_litrevs_fields(db, replay, tmp_path):
     run(db, replay, load_query(path))
     selected = works_requests(replay)[0].params["select"].split(",")
     assert selected == [*openalex_source.FIELDS, "topics"]
+
+
+def test_a_second_harvest_of_a_query_being_fetched_waits_its_turn(db, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(450)])
+    run(db, replay, query, max_records=200)
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+        db["harvest_runs"].update(1, {"status": "running", "pid": other.pid})
+        replay.requests.clear()
+        with pytest.raises(SourceError, match=rf"another litrev harvest \(pid {other.pid} "):
+            run(db, replay, query)
+        other.kill()
+    assert works_requests(replay) == []
+    assert db["harvest_runs"].count == 1 and db["harvest_runs"].get(1)["status"] == "running"
+    [result] = run(db, replay, query)  # the other process has gone: resume its run
+    assert result.resumed and result.run_id == 1 and db["records"].count == 450
+
+
+def test_a_run_on_another_machine_is_busy_until_its_cursor_goes_stale(db, replay, query):
+    add_openalex_pages(replay, [openalex_work(i) for i in range(450)])
+    run(db, replay, query, max_records=200)
+    db["harvest_runs"].update(1, {"status": "running", "pid": 1, "host": "lab-server",
+                                  "cursor_saved_at": now()})
+    with pytest.raises(SourceError, match="on lab-server"):
+        run(db, replay, query)
+    stale = datetime.datetime.now(datetime.UTC) - datetime.timedelta(
+        seconds=harvest_stage.OTHER_HOST_STALE_SECONDS + 60)
+    db["harvest_runs"].update(1, {"cursor_saved_at": stale.isoformat(timespec="seconds")})
+    [result] = run(db, replay, query)
+    assert result.resumed and db["records"].count == 450
+    assert db["harvest_runs"].get(1)["host"] != "lab-server"
