@@ -197,15 +197,19 @@ def _running_elsewhere(db: Database, query_id: str, source: str) -> dict[str, An
     A `running` run whose process is gone (killed, machine restarted) is not
     busy: it is resumed like an interrupted one.
     """
-    rows = list(db.query(
-        "select * from harvest_runs where kind = 'harvest' and query_id = ? and source = ? "
-        "and status = 'running' and pid is not null order by id desc limit 1", [query_id, source]))
-    if not rows:
+    run = _latest_run(db, query_id, source)
+    if not run or run["status"] != "running" or run["pid"] is None:
         return None
-    run = rows[0]
     if run["host"] != socket.gethostname():
         return run if _age_seconds(run["cursor_saved_at"]) < OTHER_HOST_STALE_SECONDS else None
     return run if run["pid"] != os.getpid() and _process_alive(run["pid"]) else None
+
+
+def _latest_run(db: Database, query_id: str, source: str) -> dict[str, Any] | None:
+    rows = list(db.query(
+        "select * from harvest_runs where kind = 'harvest' and query_id = ? and source = ? "
+        "order by id desc limit 1", [query_id, source]))
+    return rows[0] if rows else None
 
 
 def _process_alive(pid: int) -> bool:
@@ -226,13 +230,9 @@ def _resumable(db: Database, query_id: str, source: str, version_id: int,
     (e.g. a `--full --max N` run); with `--full`/`--since` only a run that asked
     for exactly the same request is continued.
     """
-    rows = list(db.query(
-        "select * from harvest_runs where kind = 'harvest' and query_id = ? and source = ? "
-        "order by id desc limit 1", [query_id, source]))
-    if not rows:
-        return None
-    run = rows[0]
-    if (run["status"] in RESUMABLE and run["cursor"] and run["query_version_id"] == version_id
+    run = _latest_run(db, query_id, source)
+    if (run and run["status"] in RESUMABLE and run["cursor"]
+            and run["query_version_id"] == version_id
             and (request is None or run["request"] == _json(request))):
         return run
     return None
