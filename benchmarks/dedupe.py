@@ -2,6 +2,8 @@
 
     python benchmarks/dedupe.py            # every set, both tools, plus the 100k synthetic run
     python benchmarks/dedupe.py --quick    # the small sets only, no synthetic run
+    python benchmarks/dedupe.py --sets digital_work --no-peer --synthetic 0 --errors
+                                           # litrev's missed duplicates and false merges, with fields
 
 Scoring is per record, as in the sets' published_results_bib_dedupe.md: for each
 gold duplicate group of k records, k - 1 are duplicates to remove (TP when the
@@ -231,9 +233,51 @@ def print_table(title: str, rows: list[list[str]]) -> None:
         print("| " + " | ".join(r) + " |")
 
 
-def run_set(name: str, folder: Path, tools: list[str]) -> dict:
+def errors(ids: list[str], gold: list[list[str]], predicted: list[list[str]]) -> tuple[list, list]:
+    """(missed: gold groups split into predicted parts, false: predicted groups spanning gold groups)."""
+    gold_of = {i: i for i in ids}
+    for group in gold:
+        for member in group:
+            gold_of[member] = group[0]
+    predicted_of = {i: i for i in ids}
+    for group in predicted:
+        for member in group:
+            predicted_of[member] = group[0]
+    missed = []
+    for group in gold:
+        parts: dict[str, list[str]] = {}
+        for member in group:
+            parts.setdefault(predicted_of[member], []).append(member)
+        if len(parts) > 1:
+            missed.append(sorted(parts.values()))
+    false = [sorted(g) for g in predicted if len({gold_of[m] for m in g}) > 1]
+    return missed, false
+
+
+def show_errors(folder: Path, missed: list, false: list) -> None:
+    """Print each missed duplicate and false merge with its records' fields and litrev's judgement."""
+    sys.path.insert(0, str(HERE.parent))
+    from litrev.matching import prepare, score_pair
+
+    records = {r.source_id: r for r in load_records(str(folder / "records_pre_merged.csv"))}
+    fields = ("title", "authors", "year", "venue", "volume", "issue", "pages", "doi", "type")
+    for label, groups in (("missed", missed), ("false merge", false)):
+        for group in groups:
+            members = [m for part in group for m in part] if group and isinstance(group[0], list) else group
+            print(f"\n{label}: {group}")
+            for m in members:
+                r = records[m]
+                print(f"  {m}: " + " | ".join(f"{f}={getattr(r, f, None)!r}" for f in fields))
+            prepared = [prepare(records[m]) for m in members]
+            for x in range(len(prepared)):
+                for y in range(x + 1, len(prepared)):
+                    p = score_pair(prepared[x], prepared[y])
+                    print(f"  -> {p.a} ~ {p.b}: {p.outcome} by {p.method} {p.score} {p.details}")
+
+
+def run_set(name: str, folder: Path, tools: list[str], show: bool = False) -> dict:
     ids, gold = read_ids(folder), read_gold(folder)
-    rows, results = [], {}
+    rows, results, found = [], {}, None
     for tool in tools:
         result = run_child(tool, folder / "records_pre_merged.csv")
         if result is None:
@@ -243,12 +287,16 @@ def run_set(name: str, folder: Path, tools: list[str]) -> dict:
         results[tool] = {**s, "seconds": result["seconds"], "cpu": result.get("cpu"),
                          "peak_mb": result["peak_mb"]}
         rows.append(row(tool, s, result["seconds"], result["peak_mb"], result.get("cpu")))
+        if show and tool == "litrev":
+            found = errors(ids, gold, result["groups"])
     for pub in published(name):
         s = {k: int(pub[k]) for k in ("TP", "FP", "FN", "TN")}
         s.update(sensitivity=float(pub["sensitivity"]), specificity=float(pub["specificity"]),
                  precision=float(pub["precision"]), f1=float(pub["f1"]))
         rows.append(row(f"{pub['package']} (published)", s, None, None))
     print_table(f"{name} (n={len(ids)}, duplicates to remove {sum(len(g) - 1 for g in gold)})", rows)
+    if found:
+        show_errors(folder, *found)
     return results
 
 
@@ -258,6 +306,8 @@ def main() -> None:
     parser.add_argument("--child", metavar="CSV", help=argparse.SUPPRESS)
     parser.add_argument("--sets", nargs="*", help="only these sets")
     parser.add_argument("--no-peer", action="store_true", help="litrev only")
+    parser.add_argument("--errors", action="store_true",
+                        help="list litrev's missed duplicates and false merges with their fields")
     parser.add_argument("--synthetic", type=int, default=100_000, help="synthetic set size (0: skip)")
     args = parser.parse_args()
     if args.child:
@@ -269,7 +319,7 @@ def main() -> None:
     sets = args.sets or (QUICK_SETS if args.quick else SETS)
     summary = {}
     for name in sets:
-        summary[name] = run_set(name, DATA / name, tools)
+        summary[name] = run_set(name, DATA / name, tools, show=args.errors)
     print("\nSpeed-up, bib-dedupe / litrev (wall, CPU): " + ", ".join(
         f"{name} {r['bib-dedupe']['seconds'] / r['litrev']['seconds']:.1f}x, "
         f"{r['bib-dedupe']['cpu'] / max(r['litrev']['cpu'], 0.001):.1f}x"

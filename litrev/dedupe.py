@@ -25,13 +25,27 @@ from sqlite_utils import Database
 
 from .db import now
 from .errors import LitrevError, UnknownIdError
-from .matching import Pair, Prepared, cluster, doi_base, prepare, score_candidates
+from .matching import (
+    ABSTRACT_HEAD,
+    MAX_BLOCK,
+    WEAK_KEYS,
+    Pair,
+    Prepared,
+    block_keys,
+    cluster,
+    doi_base,
+    prepare,
+    score_candidates,
+)
 from .normalise import author_list, normalise_doi
 
 SOURCE_PRIORITY = {"crossref": 0, "openalex": 1, "pubmed": 2}  # then imports, alphabetically
 WORK_FIELDS = ("title", "abstract", "authors", "year", "venue", "volume", "issue", "pages",
                "doi", "pmid", "openalex_id", "type", "language", "countries", "url")
 HUMAN_SCORE = 10.0  # a person's "same" outranks every machine score when grouping
+# Bump when matching.block_keys (or the prepare() fields it reads) changes what keys a
+# record gets: every stored record is then re-keyed on its next incremental run.
+KEYS_VERSION = 1
 
 
 @dataclass
@@ -73,11 +87,17 @@ def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") 
     summary.new_records = len(new_ids)
     summary.records = db.execute("select count(*) from records").fetchone()[0]
     if full or new_ids:
-        # Every record's match keys are needed as the other side of the new records' pairs.
-        pairs = score_candidates(load_prepared(db), None if full else new_ids)
+        if full:
+            prepared = keyed = load_prepared(db)
+            skip = set()
+        else:
+            # Only the records sharing a block with a new one: the same pairs as a full read.
+            prepared, keyed, skip = prepared_for(db, new_ids)
+        pairs = score_candidates(prepared, None if full else new_ids, skip)
         summary.pairs = dict(Counter(p.outcome for p in pairs))
         with db.atomic():
             save_pairs(db, pairs, replace_all=full)
+            save_keys(db, keyed, replace_all=full)
     with db.atomic():
         assign_works(db, summary, refresh_all=full, reviewer=reviewer)
         save_relations(db, replace_all=full)
@@ -89,19 +109,84 @@ def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") 
 # --- reading ------------------------------------------------------------------
 
 
-def load_prepared(db: Database) -> list[Prepared]:
-    rows = db.execute(
-        "select id, doi, pmid, openalex_id, title, authors, year, venue, volume, issue, pages, type "
-        "from records order by id"
-    )
+def load_prepared(db: Database, ids: list[str] | None = None) -> list[Prepared]:
+    """Match keys of every record (or of `ids`), in id order."""
+    # Only the abstract's head and length are read: enough to tell a republication (same_abstract).
+    select = ("select id, doi, pmid, openalex_id, title, authors, year, venue, volume, issue, pages, "
+              f"type, substr(abstract, 1, {ABSTRACT_HEAD}), length(abstract) from records")
+    if ids is None:
+        rows = db.execute(f"{select} order by id")
+    else:
+        rows = db.execute(f"{select} where id in (select value from json_each(?)) order by id",
+                          [json.dumps(ids)])
     keys = ("id", "doi", "pmid", "openalex_id", "title", "authors", "year", "venue", "volume",
-            "issue", "pages", "type")
+            "issue", "pages", "type", "abstract", "abstract_chars")
     out = []
     for row in rows:
         record = dict(zip(keys, row))
         record["authors"] = author_list(record["authors"])
         out.append(prepare(record))
     return out
+
+
+def _encode(key: tuple) -> str:
+    return "\x1f".join(map(str, key))
+
+
+def prepared_for(db: Database, new_ids: set[str]) -> tuple[list[Prepared], list[Prepared], set[tuple]]:
+    """(the new records and every record sharing a blocking key with one, in id order;
+    the records whose keys must be stored: the new ones and any keyed from an older version;
+    the weak blocks over MAX_BLOCK, which `candidate_pairs` must skip though only part is read).
+
+    Keys are stored per record (`dedupe_keys`), so an incremental run reads only these
+    records instead of preparing the whole database. Each block touching a new record
+    is read whole, so `candidate_pairs` sees the same blocks, sizes and title-order
+    neighbours as a full read and yields the same pairs touching new records.
+    """
+    stale = [r[0] for r in db.execute(
+        """select r.id from records r left join dedupe_keyed k on k.record_id = r.id
+           where r.work_id is not null and (k.record_id is null or k.raw_sha256 is not r.raw_sha256
+                                            or k.keys_version is not ?)""", [KEYS_VERSION])]
+    fresh = load_prepared(db, sorted(new_ids | set(stale)))
+    fresh_ids = {p.id for p in fresh}
+    if len(fresh) == db.execute("select count(*) from records").fetchone()[0]:
+        return fresh, fresh, set()
+    tuples = {_encode(k): k for p in fresh for k in block_keys(p)}
+    fresh_keys = {p.id: [_encode(k) for k in block_keys(p)] for p in fresh}
+    wanted = {k for i in new_ids for k in fresh_keys.get(i, ())}
+    blocks: dict[str, set[str]] = defaultdict(set)
+    for key, record_id in db.execute(
+            "select key, record_id from dedupe_keys where key in (select value from json_each(?))",
+            [json.dumps(sorted(wanted))]):
+        if record_id not in fresh_ids:
+            blocks[key].add(record_id)
+    for record_id, keys in fresh_keys.items():
+        for key in keys:
+            if key in wanted:
+                blocks[key].add(record_id)
+    # A weak block (surname + year, volume + page) over MAX_BLOCK is skipped by
+    # candidate_pairs, so its members need not be read; every other block is read whole.
+    skip = {tuples[k] for k, m in blocks.items() if tuples[k][0] in WEAK_KEYS and len(m) > MAX_BLOCK}
+    members = set().union(*(m for k, m in blocks.items() if tuples[k] not in skip))
+    near = [p for p in fresh if p.id in members or p.id in new_ids]
+    members -= fresh_ids
+    prepared = sorted(near + load_prepared(db, sorted(members)), key=lambda p: p.id)
+    return prepared, fresh, skip
+
+
+def save_keys(db: Database, prepared: list[Prepared], *, replace_all: bool = False) -> None:
+    """Store the blocking keys of these records (and the raw version they were computed from)."""
+    if replace_all:
+        db.execute("delete from dedupe_keys")
+        db.execute("delete from dedupe_keyed")
+    elif prepared:
+        ids = json.dumps([p.id for p in prepared])
+        db.execute("delete from dedupe_keys where record_id in (select value from json_each(?))", [ids])
+    db.conn.executemany("insert or ignore into dedupe_keys (key, record_id) values (?, ?)",
+                        ((_encode(k), p.id) for p in prepared for k in block_keys(p)))
+    db.conn.executemany(
+        "insert or replace into dedupe_keyed (record_id, raw_sha256, keys_version) "
+        "select id, raw_sha256, ? from records where id = ?", ((KEYS_VERSION, p.id) for p in prepared))
 
 
 # --- pairs ---------------------------------------------------------------------
@@ -138,10 +223,15 @@ def assign_works(db: Database, summary: DedupeSummary, *, refresh_all: bool = Fa
         base = doi_base(doi)
         if base:
             doi_bases[record_id] = base
-    machine = [(a, b, s) for a, b, s in db.execute(
-        "select record_a, record_b, score from duplicate_pairs where outcome = 'merge'")]
+    machine, bridges = [], []
+    for a, b, s, method in db.execute(
+            "select record_a, record_b, score, method from duplicate_pairs where outcome = 'merge'"):
+        machine.append((a, b, s))
+        if method == "republication":  # one text under two DOIs: may join the two DOIs' groups
+            bridges.append((a, b))
     same, different = _verdicts(db)
-    groups = cluster(prepared_ids, machine, different, doi_bases, forced=[(a, b) for a, b, _ in same])
+    groups = cluster(prepared_ids, machine, different, doi_bases, forced=[(a, b) for a, b, _ in same],
+                     doi_bridges=bridges)
     current = dict(db.execute(
         "select records.id, coalesce(works.merged_into, works.id) from records "
         "left join works on works.id = records.work_id"))

@@ -305,3 +305,20 @@ def m008_harvest_owner(db: Database) -> None:
     # paging through the same cursor twice.
     db["harvest_runs"].add_column("pid", int)
     db["harvest_runs"].add_column("host", str)
+
+
+# --- dedupe: stored blocking keys for cheap incremental runs (issue 3) -------
+
+
+@migrations()
+def m009_dedupe_match_keys(db: Database) -> None:
+    # Each record's blocking keys (litrev.matching.block_keys, encoded as text), so an
+    # incremental dedupe reads only the records that share a block with the new ones
+    # instead of preparing every record. `dedupe_keyed` says which raw version of a
+    # record its keys were computed from, and by which version of the key rules
+    # (litrev.dedupe.KEYS_VERSION): a re-harvest that changed the record, or new rules,
+    # re-key it on the next run.
+    db["dedupe_keys"].create({"key": str, "record_id": str}, pk=("key", "record_id"))
+    db["dedupe_keys"].create_index(["record_id"])
+    db["dedupe_keyed"].create({"record_id": str, "raw_sha256": str, "keys_version": int},
+                              pk="record_id")

@@ -10,6 +10,7 @@ from litrev import dedupe
 from litrev.cli import cli
 from litrev.db import now, open_db
 from litrev.errors import UnknownIdError
+from litrev.matching import block_keys, prepare, score_candidates
 from litrev.store import save_records, start_run
 
 
@@ -68,6 +69,17 @@ def test_errata_and_preprints_are_linked_as_related(db):
     relations = {r["relation"] for r in db["work_relations"].rows}
     assert relations == {"erratum", "preprint"}
     assert len(groups(db)) == 4
+
+
+def test_a_republication_under_two_dois_becomes_one_work(db):
+    from test_matching import _republished
+
+    records = list(_republished())
+    add(db, records)
+    summary = dedupe.update_works(db)
+    assert summary.pairs == {"merge": 1}
+    assert groups(db) == {frozenset(r.id for r in records)}
+    assert dedupe.explain(db, records[0].id)["pairs"][0]["method"] == "republication"
 
 
 def test_rerun_is_a_no_op(db):
@@ -287,3 +299,82 @@ def test_incremental_equals_full_on_a_labelled_set(shared_data, tmp_path):
     dedupe.update_works(full)
     assert groups(incremental) == groups(full)
     assert len(groups(full)) < len(records) - 250  # stroke has 314 duplicates to remove
+
+
+def test_incremental_reads_only_the_blocks_of_new_records_and_finds_the_same_pairs(shared_data, tmp_path):
+    import csv
+    import random
+
+    from test_matching import _bib_record
+
+    with open(shared_data / "dedup" / "digital_work" / "records_pre_merged.csv", newline="") as f:
+        records = [_bib_record(row) for row in csv.DictReader(f)]
+    random.Random(5).shuffle(records)
+    records = records[:2500]
+    db = open_db(tmp_path / "keys.db")
+    add(db, records[:-40])
+    dedupe.update_works(db)
+    assert db.execute("select count(*) from dedupe_keyed").fetchone()[0] == len(records) - 40
+    add(db, records[-40:])
+    new_ids = {r.id for r in records[-40:]}
+
+    def judged(prepared):
+        return {(p.a, p.b, p.outcome, p.score) for p in score_candidates(prepared, new_ids, skip)}
+
+    skip = set()
+
+    prepared, keyed, skip = dedupe.prepared_for(db, new_ids)
+    assert {p.id for p in keyed} == new_ids
+    assert new_ids <= {p.id for p in prepared} and len(prepared) < len(records) / 5
+    assert judged(prepared) == judged(dedupe.load_prepared(db))
+    # Keys lost (a database from before they were stored) or from older key rules are rebuilt.
+    db.execute("delete from dedupe_keyed where record_id in (select record_id from dedupe_keyed limit 100)")
+    db.execute("update dedupe_keyed set keys_version = 0 where record_id in "
+               "(select record_id from dedupe_keyed limit 10)")
+    prepared, keyed, skip = dedupe.prepared_for(db, new_ids)
+    assert len(keyed) == 150 and judged(prepared) == judged(dedupe.load_prepared(db))
+
+
+def test_a_changed_record_is_keyed_again(db):
+    add(db, [PNAS[0], OTHER[0]])
+    dedupe.update_works(db)
+    changed = rec(PNAS[0].id, "Reputation offsets trust judgments: a different title now",
+                  doi=PNAS[0].doi, authors=["Abrahao, Bruno", "Parigi, Paolo"], year=2017)
+    add(db, [changed])  # a re-harvest brings a new version of a record that has a work
+    add(db, [PNAS[1]])
+    _prepared, keyed, _skip = dedupe.prepared_for(db, {PNAS[1].id})
+    assert {p.id for p in keyed} == {PNAS[0].id, PNAS[1].id}
+    dedupe.update_works(db)
+    keys = {k for (k,) in db.execute("select key from dedupe_keys where record_id = ?", [PNAS[0].id])}
+    assert keys == {"\x1f".join(map(str, k)) for k in block_keys(prepare(changed))}
+
+
+def test_incremental_skips_a_big_weak_block_like_a_full_run(db, tmp_path):
+    # 70 papers by one author in one year: their surname + year block is too big to pair
+    # (MAX_BLOCK), in a full run and in an incremental one that reads only some of them.
+    prolific = [rec(f"ris:{i}", f"Topic {i} {'abcdefghij'[i % 10] * 3} in the {i}th cohort of patients",
+                    authors=["Smith, J."], year=2010, venue=f"Journal {i}") for i in range(70)]
+    prolific[7] = rec("ris:7", "A study of peer support in recovery services among veterans",
+                      authors=["Smith, J."], year=2010, venue="Journal 7")
+    # n2 shares only its title start with ris:7 (so ris:7 is read); n1 shares only the
+    # author-year block with it, so no run may pair n1 with ris:7.
+    n1 = rec("new:1", "The study of peer support in recovery services among veteran",
+             authors=["Smith, J."], year=2010)
+    n2 = rec("new:2", "A study of peer support in recovery services: methods of a new trial",
+             authors=["Jones, K."], year=2015)
+    add(db, prolific)
+    dedupe.update_works(db)
+    add(db, [n1, n2])
+    new_ids = {"new:1", "new:2"}
+    prepared, _keyed, skip = dedupe.prepared_for(db, new_ids)
+    assert "ris:7" in {p.id for p in prepared} and len(prepared) < 10
+    assert skip == {("ay", "smith", 2010)}
+    unskipped = {(p.a, p.b) for p in score_candidates(prepared, new_ids)}
+    assert ("new:1", "ris:7") in unskipped  # what reading part of the block would wrongly add
+    dedupe.update_works(db)
+    full = open_db(tmp_path / "full.db")
+    add(full, prolific + [n1, n2])
+    dedupe.update_works(full)
+    pairs = "select record_a, record_b, outcome from duplicate_pairs order by 1, 2"
+    assert list(db.execute(pairs)) == list(full.execute(pairs))
+    assert ("new:1", "ris:7", "review") not in list(db.execute(pairs))

@@ -164,6 +164,81 @@ def test_translated_title_merges_on_full_location_and_authors():
     assert judge(a, b).outcome == "merge"
 
 
+def test_title_missing_its_leading_words_merges_on_authors_year_and_venue():
+    # digital_work: one database glued a column heading before the title, and gave the year
+    # as the volume; the other has the real volume. Same author, year and journal.
+    a = rec("scopus:1", "Upwork’s CEO on how an introverted engineer learned to lead",
+            authors=["Kasriel, S."], year=2016, venue="Harvard Business Review", volume="2016",
+            issue="May")
+    b = rec("wos:1", "How did it ... Upwork's CEO on how an introverted engineer learned to lead",
+            authors=["Kasriel, Stephane"], year=2016, venue="Harvard Business Review", volume="94",
+            issue="5", pages="35+")
+    result = judge(a, b)
+    assert (result.outcome, result.method) == ("merge", "fuzzy-suffix")
+    assert "soft_conflicts" not in result.details  # volume "2016" is the year, not a volume
+
+
+def test_a_short_title_ending_a_longer_one_is_not_a_duplicate():
+    # haematology: a short title can end an unrelated longer one (share of the longer < 0.75).
+    base = {"authors": ["Noris, M.", "Remuzzi, G."], "year": 2009,
+            "venue": "New England Journal of Medicine"}
+    a = rec("a:1", "Atypical hemolytic uremic syndrome", volume="361", pages="1676-1687", **base)
+    b = rec("a:2", "Age-related penetrance of hereditary atypical hemolytic uremic syndrome",
+            volume="362", pages="100-108", **base)
+    assert judge(a, b).outcome != "merge"
+    # A real volume that differs is still a conflict when neither is a year.
+    c = rec("a:3", "How did it ... atypical hemolytic uremic syndrome in adults and children",
+            volume="361", **base)
+    d = rec("a:4", "Atypical hemolytic uremic syndrome in adults and children", volume="360", **base)
+    assert judge(c, d).outcome != "merge"
+
+
+LIU_ABSTRACT = ("Project sponsorship is assumed to be critical to the success of information systems "
+                "development and implementation. However, there is limited research on the effect of "
+                "vendor-based sponsorship on the management of information technology (IT) projects. "
+                "This paper contributes to that emerging body of evidence.")
+
+
+def _republished(abstract_b: str | None = LIU_ABSTRACT, authors_b=("Liu, Li", "Yetton, Philip")):
+    # digital_work: one article printed in J Inf Technol 24(1) 2009 and again in 25(1) 2010.
+    a = rec("crossref:10.1057/jit.2009.2", "Sponsorship and IT vendor management of projects",
+            doi="10.1057/JIT.2009.2", authors=["Liu, Li", "Yetton, Philip"], year=2009,
+            venue="Journal of Information Technology", volume="24", issue="1", pages="46-54",
+            abstract=LIU_ABSTRACT)
+    b = rec("crossref:10.1057/jit.2008.23", "Sponsorship and IT vendor management of projects",
+            doi="10.1057/JIT.2008.23", authors=list(authors_b), year=2010,
+            venue="Journal of Information Technology", volume="25", issue="1", pages="56-64",
+            abstract=abstract_b)
+    return a, b
+
+
+def test_one_text_registered_under_two_dois_merges_as_a_republication():
+    result = judge(*_republished())
+    assert (result.outcome, result.method) == ("merge", "republication")
+    # Whitespace, case and punctuation in the abstract do not matter.
+    assert judge(*_republished(LIU_ABSTRACT.upper().replace(". ", ".  "))).outcome == "merge"
+
+
+def test_two_dois_without_the_same_abstract_stay_in_review():
+    # No abstract (JMIS "Special Section" introductions 2009/2010), another abstract, or the
+    # same abstract under other authors (a commentary): never merged by the machine.
+    assert judge(*_republished(None)).outcome == "review"
+    assert judge(*_republished("A different text. " * 20)).outcome == "review"
+    assert judge(*_republished(authors_b=("Zimmer, Michael",))).outcome == "distinct"
+
+
+def test_cluster_lets_a_republication_pair_join_two_dois():
+    dois = {"a": "10.1057/jit.2009.2", "b": "10.1057/jit.2008.23", "c": "10.1057/jit.2008.23"}
+    merges = [("a", "b", 1.0), ("b", "c", 1.0)]
+    groups = cluster(["a", "b", "c"], merges, dois=dois)
+    assert groups["a"] != groups["b"] == groups["c"]  # without the bridge, two DOIs stay apart
+    groups = cluster(["a", "b", "c"], merges, dois=dois, doi_bridges=[("b", "a")])
+    assert groups["a"] == groups["b"] == groups["c"]
+    # A person's "different" still wins over the bridge.
+    groups = cluster(["a", "b", "c"], merges, cannot_link=[("a", "b")], dois=dois, doi_bridges=[("a", "b")])
+    assert groups["a"] != groups["b"]
+
+
 # --- blocking and clustering ------------------------------------------------------------
 
 
