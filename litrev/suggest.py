@@ -92,7 +92,14 @@ HEALTH_SYSTEMS = {  # phrase -> (country, nation)
     "NICE": ("GB", None), "National Institute for Health and Clinical Excellence": ("GB", None),
     "National Institute for Health and Care Excellence": ("GB", None), "Medicare": ("US", None), "Medicaid": ("US", None),
     "Veterans Affairs": ("US", None), "Veterans Health Administration": ("US", None),
+    "VA medical center": ("US", None), "VA medical centers": ("US", None), "VA Medical Center": ("US", None),
+    "VA Medical Centers": ("US", None), "VA hospitals": ("US", None),
 }
+# A health system named as what the study used or served places it even when named once: "the
+# National Health Service smoking cessation strategy", "the NICE threshold", "9 VA medical centers".
+_SYSTEM_USE = re.compile(
+    r"^\s+(?:\([^)]*\)\s+)?(?:[\w-]+\s+){0,3}?(?:strategy|threshold|perspective|hospitals?|trusts?|data(?:base)?|records|"
+    r"cooperative study|(?:health ?care )?system|facilities|sites|clinics|patients|population|services?)\b", re.IGNORECASE)
 CITIES = {  # major UK cities -> nation (Birmingham, Alabama and London, Ontario are excluded below)
     "London": "England", "Manchester": "England", "Birmingham": "England", "Liverpool": "England",
     "Leeds": "England", "Sheffield": "England", "Bristol": "England", "Nottingham": "England",
@@ -317,7 +324,7 @@ _PEOPLE_AFTER = re.compile(
     r"^\s+(?:[a-z-]+\s+){0,3}?(?:patients|women|men|children|adults|mothers|fathers|parents|participants|"
     r"respondents|households|farmers|workers|nurses|physicians|doctors|residents|members|students|adolescents|"
     r"veterans|hospitals?|clinics?|cent(?:er|re)s?|sites?|units?|wards?|departments?|facilities|municipalities|"
-    r"schools|general practices?|practices|population|cohort|sample|pharmacies|pharmacists|GPs|general practitioners|"
+    r"schools|general practices?|practices|population|cohorts?|sample|pharmacies|pharmacists|GPs|general practitioners|"
     r"dentists|prisoners|inmates|"
     r"towns|communities|counties|districts|regions|states|prisons?|forests?)\b"
 )
@@ -445,6 +452,8 @@ def suggest_countries(
         for phrase, code, nation, kind, conf, start, end in _mentions(text):
             cued = where == "title" or kind == "place" or bool(SETTING_CUE.search(folded[max(0, start - 80): start]))
             strong = (where == "title" or kind == "place"
+                      or (kind == "health system" and (bool(_SYSTEM_USE.match(folded[end: end + 60]))
+                                                       or phrase.startswith("VA ")))
                       or bool(_STRONG_CUE.search(folded[max(0, start - 120): start]))
                       or (cued and bool(_STUDY_VERBS.search(_sentence(folded, start, end))))
                       or bool(re.match(r"\s+(?:was|were) (?:chosen|selected)\b", folded[end: end + 20]))
@@ -532,9 +541,13 @@ DESIGN_LABELS = {  # how people read them (README, gap map)
     "commentary": "Commentary / editorial",
     "other": "Other",
 }
-PRECEDENCE = ("commentary-meta", "protocol", "other", "systematic-review", "economic-evaluation", "rct",
-              "mixed-methods", "non-randomised", "case-control", "cohort", "qualitative",
-              "cross-sectional", "case-study", "commentary")
+PRECEDENCE = ("commentary-meta", "protocol", "other", "systematic-review", "economic-evaluation", "extension",
+              "rct", "mixed-methods", "non-randomised", "case-control", "cohort", "qualitative",
+              "cross-sectional", "case-study", "guideline", "commentary")
+# Pseudo-designs that rank apart but are reported as another: an open extension of a
+# trial is non-randomised (it outranks the trial it extends); a guideline named in the
+# title is `other` only when no study design is found (a trial of guidelines is a trial).
+REPORTED_AS = {"commentary-meta": "commentary", "extension": "non-randomised", "guideline": "other"}
 DECISIVE = 0.8
 _NOT = r"(?<!non-)(?<!non)(?<!not )(?<!quasi-)"
 _DATABASES = r"(?:MEDLINE|PubMed|EMBASE|CINAHL|PsycINFO|PsycLit|Cochrane|Web of Science|Scopus|Science Citation Index)"
@@ -571,6 +584,11 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("systematic-review", (r"\b(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+) (?:[\w-]+,? ){0,5}"
      r"(?:trials|studies) (?:have )?(?:demonstrated|shown|showed|found|reported)\b"), 0.75, "abstract"),
     ("systematic-review", r"\breview\b|\boverview\b", 0.8, "title"),
+    # A narrative review that never says "review": "Clinical trials show that ...", "This article
+    # summarizes current thought". A fallback: any study phrase outranks it.
+    ("systematic-review", (r"\b(?:clinical )?(?:trials|studies) (?:have )?(?:show|shown|suggest|indicate|"
+     r"demonstrate)(?:ed|s)?\b|\bsummari[sz]es (?:current|recent|what)\b|\b(?:this|the present) (?:article|"
+     r"chapter) (?:describes|discusses|addresses|summari[sz]es)\b"), 0.55, "abstract"),
     # Titles narrative reviews use: "Update on overactive bladder", "Current concepts in ...", "State of the art".
     ("systematic-review", (r"^\[?(?:an? )?update (?:on|in|of)\b|\bcurrent (?:concepts|status|perspectives|"
      r"management|treatment options)\b|\bstate of the art\b|\ba second look\b"), 0.8, "title"),
@@ -586,7 +604,10 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("rct", r"\bdouble[- ]blind(?:ed)?\b|\bplacebo[- ]controlled\b|\bRCTs?\b", 0.85, "any"),
     ("rct", _NOT + r"\brandomi[sz]ed\b", 0.8, "any"),
     ("rct", r"\b(?:field|survey|laboratory|lab|vignette|conjoint) experiments?\b", 0.75, "any"),
-    ("rct", r"\b(?:or|versus|vs\.?|with|and) placebo\b|\bplacebo (?:or|group|arm|tablets?)\b", 0.6, "any"),
+    ("rct", r"\b(?:or|versus|vs\.?|with|and) placebo\b|\bplacebo (?:or|group|arm|tablets?)\b|\bplacebos\b", 0.6, "any"),
+    # An open continuation of a trial: "crossover design (extension of a randomized clinical trial)".
+    ("extension", (r"\b(?:open[- ]label )?extension (?:of|to) (?:an?|the) (?:[\w-]+ ){0,4}(?:trials?|stud(?:y|ies))\b|"
+     r"\bopen[- ]label (?:extension|continuation)\b"), 0.85, "any"),
     ("non-randomised", (r"\bquasi-?experiment\w*|\bnon-?randomi[sz]ed\b|\bcontrolled before[- ]and[- ]after\b|"
      r"\binterrupted time[- ]series\b|\bdifference-in-differences?\b|\bsingle[- ]arm\b|\bnatural experiment\b|"
      r"\bopen(?:-label)? (?:prospective )?(?:study|trial)\b"), 0.85, "any"),
@@ -597,8 +618,15 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"(?:comparison|control) (?:communities|districts|practices|sites|areas)\b"), 0.8, "any"),
     # A treatment series: "Twenty-two children ... received", "25 patients were treated with" (no control group).
     ("non-randomised", (r"\b" + _COUNT + r" (?:[\w-]+ ){0,4}(?:patients|children|subjects|volunteers|adults|women|"
-     r"men|boys|girls)\b(?:[^.;]|\.(?=\s?\d)){0,200}?\b(?:received|were (?:treated|given|started))\b|"
+     r"men|boys|girls)\b(?:[^.;]|\.(?=\s?\d)){0,200}?\b(?:received|(?:enrolled )?to receive|were (?:treated|given|"
+     r"started))\b|"
      r"\bused to treat (?:[\w-]+ ){1,4}in " + _COUNT + r" (?:patients|children|adults|women|men)\b"), 0.6, "abstract"),
+    # Two treated groups compared without random allocation: "22 patients (group I) ... 22 patients (group II)".
+    ("non-randomised", r"\bgroup (?:I|1|A)\b.{0,300}?\bgroup (?:II|2|B)\b", 0.55, "abstract"),
+    # Pharmacokinetic and crossover studies in volunteers without random allocation (fallback: any trial
+    # phrase outranks it): "in eight healthy subjects", "a crossover design".
+    ("non-randomised", (r"\b" + _COUNT + r" healthy (?:[\w-]+ ){0,2}(?:volunteers|subjects|men|women|adults)\b|"
+     r"\bcross-?over (?:design|study|comparison)\b"), 0.6, "abstract"),
     ("mixed-methods", r"\bmixed[- ]methods?\b|\bmulti-?method\b", 0.9, "any"),
     ("case-control", r"\bcase[- ]control\b|\bnested case\b", 0.9, "any"),
     ("cohort", (r"\bcohort\b|\blongitudinal (?:study|survey|data|analysis)\b|\bprospective(?:ly)? (?:study|"
@@ -616,6 +644,19 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("case-study", (r"\bcase (?:report|series)\b|\bwe (?:report|describe|present) (?:a|an|the|two|three) "
      r"(?:\w+ )?cases?\b|\bservice evaluation\b"), 0.8, "any"),
     ("case-study", r"\bcase stud(?:y|ies)\b|\bthe case of\b|\bthe experience of\b", 0.8, "title"),
+    # Case reports abstracts rarely call themselves so: "A 16-year-old girl was admitted", "To report two cases",
+    # "a study of two children".
+    ("case-study", (r"\b(?:an?|\d+) ?-?(?:year|month|week)-old (?:[\w-]+ ){0,3}(?:man|woman|boy|girl|patient|male|"
+     r"female|infant|child|neonate|gentleman|lady)\b|\b(?:report|describe|present)s? (?:of )?(?:a|an|one|two|three|"
+     r"four|five) (?:[\w-]+ ){0,2}(?:cases?|patients)\b|\b(?:study|report) of (?:a|one|two|three) (?:children|"
+     r"patients|cases)\b"), 0.75, "abstract"),
+    # A surgical or clinical series with no comparison group: "Fifteen consecutive ... patients underwent",
+    # "we have operated on 40 children", "the records of 24 patients were reviewed".
+    ("case-study", (r"\b" + _COUNT + r" (?:[\w-]+ ){0,3}(?:patients|children|boys|girls|men|women|cases|infants|"
+     r"neonates)\b(?: \([^)]*\))?[^.;()]{0,100}?(?<!who )\bunderwent\b|\bwe have operated on " + _COUNT + r"\b|\b(?:records|charts|"
+     r"files|findings) (?:in|of) " + _COUNT + r" (?:[\w-]+ ){0,4}(?:patients|children|cases|neonates|infants)\b"
+     r"[^.;]{0,60}\b(?:were|was) reviewed\b|\bwe reviewed the (?:medical )?(?:records|charts|files) of\b"), 0.6,
+     "abstract"),
     # A clinical series: "To report our experience of children with ...", "Preliminary results in eight patients".
     ("case-study", (r"\breport (?:on )?our (?:\w+ )?experience\b|\bour (?:initial |early )?experience (?:with|of|in)\b|"
      r"\bpreliminary results in (?:\d+|\w+) patients\b|\bpilot evaluation\b"), 0.8, "any"),
@@ -628,14 +669,18 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     # "An American perspective", "A Practitioner's Perspective": a viewpoint named in the title.
     ("commentary", r"\b(?:an?|my|our) (?:[\w'’-]+ ){0,2}perspective\.?$", 0.75, "title"),
     ("commentary", r"\bI (?:suggest|contend|argue)\b|\bit is clear to me\b|\bin my (?:view|opinion)\b", 0.75, "abstract"),
+    # First-person argument: "I consider most of the recommendations ...", "In this article I will cite",
+    # "we ought to elevate ...".
+    ("commentary", (r"\bI (?:consider|believe|think|will|would argue|propose)\b|\bwe ought to\b|"
+     r"\b(?:we|they) (?:should|must) (?:not )?(?:be|become|stop|start|recogni[sz]e|accept)\b"), 0.65, "abstract"),
     ("commentary", (r"\beditorial\b|\bcommentary\b|\bletter to the editor\b|\bviewpoint\b|\bperspective piece\b|"
      r"\bopinion piece\b|\bin this (?:comment|essay)\b"), 0.7, "any"),
     # Guidelines, consensus statements, animal and laboratory studies are `other`.
-    ("other", (r"^clinical practice guideline|\bguidelines? (?:on|for)\b|\bguidance on\b|\bconsensus statement\b|"
+    ("guideline", (r"^clinical practice guideline|\bguidelines? (?:on|for)\b|\bguidance on\b|\bconsensus statement\b|"
      r"\bposition statement\b"), 0.85, "title"),
     ("other", r"\bexpert panel\b|\bDelphi\b", 0.7, "any"),
     ("other", (r"\b(?:Wistar|Sprague[- ]Dawley) rats?\b|\bin (?:rats|mice)\b|"
-     r"\bin vitro\b|\bisolated (?:human )?[\w ]{0,20}(?:muscle|tissue|cells)\b"), 0.8, "any"),
+     r"\bin vitro\b|\bisolated (?:human )?[\w ]{0,30}(?:muscle|tissue|cells)\b"), 0.8, "any"),
 ]
 _DESIGN_RULES = [(d, re.compile(p, re.IGNORECASE), c, w) for d, p, c, w in DESIGN_RULES]
 SOURCE_TYPES = {  # OpenAlex `type`; its "review" is broad (any review-like article), so moderate
@@ -654,7 +699,8 @@ MESH_TYPES = {  # MeSH publication types, and the design descriptors NLM indexer
     "prospective studies": ("cohort", 0.6), "longitudinal studies": ("cohort", 0.65),
     "retrospective studies": ("cohort", 0.6), "case-control studies": ("case-control", 0.75),
     "qualitative research": ("qualitative", 0.8), "focus groups": ("qualitative", 0.75),
-    "cost-benefit analysis": ("economic-evaluation", 0.45),  # a topic heading, weak "surveys and questionnaires": ("cross-sectional", 0.5),
+    "cost-benefit analysis": ("economic-evaluation", 0.45),  # a topic heading, weak
+    "surveys and questionnaires": ("cross-sectional", 0.5),
 }
 
 
@@ -686,8 +732,10 @@ def suggest_design(
         if mesh and mesh.lower() in MESH_TYPES:
             design, conf = MESH_TYPES[mesh.lower()]
             note(design, conf, f"MeSH: {mesh}")
+    if "guideline" in scores and _GUIDELINE_STUDIED.search(_fold(title or "")):
+        del scores["guideline"]  # "Effect of computer-based guidelines on ...": a study of guidelines
     design, (conf, evidence) = _choose(scores)
-    return [Suggestion("design", "commentary" if design == "commentary-meta" else design, round(conf, 2), evidence)]
+    return [Suggestion("design", REPORTED_AS.get(design, design), round(conf, 2), evidence)]
 
 
 def _choose(scores: dict[str, tuple[float, str]]) -> tuple[str, tuple[float, str]]:
@@ -708,6 +756,9 @@ def _choose(scores: dict[str, tuple[float, str]]) -> tuple[str, tuple[float, str
     return "other", (0.3, "no design phrase or type found")
 
 
+_GUIDELINE_STUDIED = re.compile(
+    r"\b(?:effects?|effectiveness|efficacy|impact|adherence|complian\w+|implement\w*|use of|apply|applied|"
+    r"evaluat\w*|dissemina\w*|improv\w*|uptake|trial|versus)\b", re.IGNORECASE)
 # "Further randomised trials are needed", "there have been no studies of ...": not this study's design.
 _FUTURE_RESEARCH = re.compile(
     r"\b(?:further|future|additional|larger|well-designed)\b[^.]{0,60}\b(?:trials?|studies|research|"

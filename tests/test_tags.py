@@ -442,3 +442,69 @@ def test_cli_errors_are_one_line(cli_db):
     assert result.exit_code == 1 and "reviewer" in result.output
     result = CliRunner().invoke(cli, ["tag", "set", "1", "design=trial", "--reviewer", "a", "--db", cli_db])
     assert result.exit_code == 1 and "Unknown design" in result.output
+
+
+# --- third round: fallbacks when no design phrase is present, health systems named once ----------
+
+@pytest.mark.parametrize("title,abstract,expected", [
+    # case reports and clinical series that never call themselves so
+    ("Failure of tolterodine to treat enuresis", ("A 16-year-old Hispanic girl was admitted to the state psychiatric "
+     "hospital with a diagnosis of bipolar disorder."), "case-study"),
+    ("Oxybutynin does not affect cyclosporin blood levels", ("However, a study of two children receiving cyclosporin "
+     "with and without oxybutynin revealed no significant changes."), "case-study"),
+    ("Advantages and risks of ileovesicostomy", ("Fifteen consecutive neurologically impaired patients (8 from multiple "
+     "sclerosis, 4 from spinal cord injury) with complications underwent ileovesicostomy."), "case-study"),
+    ("Reflux in infants", "The records of 24 patients with reflux were reviewed.", "case-study"),
+    # uncontrolled pharmacokinetic comparisons, groups compared without random allocation
+    ("Oral and transdermal clonidine", ("One tablet was given orally every 12 hours for 3 days in eight healthy "
+     "subjects. The study was conducted by a crossover design."), "non-randomised"),
+    ("Urethral catheterization in hypospadias surgery", ("A feeding tube was used as a stent in 22 patients (group I). "
+     "In the other 22 patients (group II), the catheter was passed into the bladder."), "non-randomised"),
+    ("Tolterodine in children", "Twenty-two children were enrolled to receive tolterodine tartrate.", "non-randomised"),
+    # an open extension of a trial is not the trial
+    ("Combined behavioral and drug therapy", "Modified crossover design (extension of a randomized clinical trial).",
+     "non-randomised"),
+    # narrative reviews and opinion pieces
+    ("Centrally acting antihypertensive drugs", ("Clinical trials show that moxonidine is as effective as ACE "
+     "inhibitors."), "systematic-review"),
+    ("Pharmacologic management of urinary incontinence in women", ("This article summarizes current thought regarding "
+     "the efficacy of drug therapy."), "systematic-review"),
+    ("History of evidence-based medicine", ("In this article I will cite some pivotal moments in the history of "
+     "medicine."), "commentary"),
+    # a study of guidelines is a study; a guideline is `other`
+    ("Primary care guidelines on consultation practices: a cluster randomized controlled trial", "", "rct"),
+    ("Guidelines for the management of asthma", "", "other"),
+])
+def test_design_fallbacks_without_an_explicit_design_phrase(title, abstract, expected):
+    evidence = suggest_design(title, abstract)[0].evidence
+    assert design(title, abstract) == expected
+    assert evidence != "no design phrase or type found"
+
+
+def test_design_fallback_traps():
+    # any explicit design phrase outranks a fallback
+    assert design("Oxybutynin kinetics", "A randomised crossover study in 12 healthy volunteers.") == "rct"
+    assert design("Tolterodine", "Clinical trials show benefit. We conducted a retrospective cohort study.") == "cohort"
+    # tissue from patients who underwent surgery is not a surgical series
+    assert design("Anticholinergic drugs on isolated bladder", "Bladders were obtained from 20 patients who "
+                  "underwent total cystectomy.") != "case-study"
+    # "all patients underwent" a test after treatment is not a surgical series
+    assert design("Tolterodine in children", "Twenty-two children received tolterodine (n = 10, group 2). Within 3 "
+                  "months, all patients underwent urodynamic re-evaluation.") == "non-randomised"
+    # a paper that "examines" or "describes" is not thereby a review
+    assert design("Market policies", "This paper examines trends and policies that shape demand.") == "other"
+
+
+@pytest.mark.parametrize("abstract,expected", [
+    ("The mainstay of National Health Service smoking cessation strategy should be brief intervention.", {"GB"}),
+    ("The Veterans Affairs (VA) Cooperative Study of Clozapine evaluated 423 patients.", {"US"}),
+    ("A randomized controlled trial of 284 female veterans at 9 VA medical centers.", {"US"}),
+    ("Data are shared across the five UK birth cohorts.", {"GB"}),
+])
+def test_a_health_system_used_or_served_places_the_study(abstract, expected):
+    assert countries("A study", abstract) == expected
+
+
+def test_a_health_system_named_in_passing_stays_weak():
+    # compared with, not used: stays below the suggestion threshold
+    assert countries("Insurance design", "Unlike Medicare, private insurers vary in cover.") == set()
