@@ -5,7 +5,8 @@ same prior records (1 include + 1 exclude, drawn with seeds 0..K-1) and stop whe
 relevant record is found; WSS@95, RRF@10 and recall are computed from each tool's screening
 order by the same code (`litrev.simulate.metrics`), so the figures differ only by the model.
 
-ASReview runs its default model (ELAS u4: TF-IDF 1-2 grams + linear SVM, balanced) through
+ASReview runs its default model (ELAS u4: TF-IDF 1-2 grams + linear SVM, C = 0.11, includes
+weighing 9.8x the excludes in total) through
 its Python API (`asreview.simulation.Simulate`), in its own virtualenv because it pins many
 dependencies: set ASREVIEW_PYTHON (default /work/peer-venvs/asreview/bin/python;
 `python3 -m venv /work/peer-venvs/asreview && /work/peer-venvs/asreview/bin/pip install asreview`).
@@ -234,6 +235,13 @@ def print_table(rows: list[dict], runs: int, label: str, latency: dict) -> None:
         print(line + f" for {runs} runs; litrev refit+rank median "
                      f"{r['litrev_fit_ms_median']:.1f} ms per decision")
     print()
+    print("WSS@95 range over the runs (min-max), to judge the differences above:")
+    for r in rows:
+        line = f"  {r['set']}: litrev {_range(r['litrev'])}"
+        if "asreview" in r:
+            line += f", ASReview {_range(r['asreview'])}"
+        print(line)
+    print()
     print("Stopping estimate (sum of calibrated probabilities) vs truth, mean of all runs:")
     for r in rows:
         for pct in (0.1, 0.25, 0.5):
@@ -247,6 +255,10 @@ def print_table(rows: list[dict], runs: int, label: str, latency: dict) -> None:
     print(f"Retrain latency, {latency['works']:,} works, {latency['decided']:,} decided: "
           f"median {latency['median_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms per update "
           f"({latency['updates']} updates; first call incl. TF-IDF fit {latency['cold_ms']:.0f} ms)")
+
+
+def _range(summary: dict) -> str:
+    return f"{summary['wss@95']['min']:.1%}-{summary['wss@95']['max']:.1%}"
 
 
 if __name__ == "__main__":
