@@ -72,16 +72,18 @@ def read_ids(folder: Path) -> list[str]:
         return [row["ID"] for row in csv.DictReader(f)]
 
 
+def group_of(ids: list[str], groups: list[list[str]]) -> dict[str, str]:
+    """Each record id -> the first id of its group (itself when in none)."""
+    of = {i: i for i in ids}
+    for group in groups:
+        for member in group:
+            of[member] = group[0]
+    return of
+
+
 def score(ids: list[str], gold: list[list[str]], predicted: list[list[str]]) -> dict:
     """Per-record TP/FP/FN/TN (see the module docstring) and the derived rates."""
-    gold_of = {i: i for i in ids}
-    for group in gold:
-        for member in group:
-            gold_of[member] = group[0]
-    predicted_of = {i: i for i in ids}
-    for group in predicted:
-        for member in group:
-            predicted_of[member] = group[0]
+    gold_of, predicted_of = group_of(ids, gold), group_of(ids, predicted)
     members: dict[str, set[str]] = {}
     for i in ids:
         members.setdefault(predicted_of[i], set()).add(i)
@@ -235,14 +237,7 @@ def print_table(title: str, rows: list[list[str]]) -> None:
 
 def errors(ids: list[str], gold: list[list[str]], predicted: list[list[str]]) -> tuple[list, list]:
     """(missed: gold groups split into predicted parts, false: predicted groups spanning gold groups)."""
-    gold_of = {i: i for i in ids}
-    for group in gold:
-        for member in group:
-            gold_of[member] = group[0]
-    predicted_of = {i: i for i in ids}
-    for group in predicted:
-        for member in group:
-            predicted_of[member] = group[0]
+    gold_of, predicted_of = group_of(ids, gold), group_of(ids, predicted)
     missed = []
     for group in gold:
         parts: dict[str, list[str]] = {}
