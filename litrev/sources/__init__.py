@@ -93,6 +93,11 @@ class Retrier:
         raise AssertionError("unreachable")
 
 
+def filter_text(value: Any) -> str:
+    """A filter value as both APIs write it: TOML booleans as `true`/`false`."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """`Retry-After` as seconds (delta-seconds or an HTTP date); None when absent or odd."""
     if not value:

@@ -38,7 +38,15 @@ from habanero.exceptions import RequestError
 
 from .. import __version__
 from ..config import Settings, SourceQuery
-from . import Failure, Page, Retrier, api_message, describe_body, retry_after_seconds
+from . import (
+    Failure,
+    Page,
+    Retrier,
+    api_message,
+    describe_body,
+    filter_text,
+    retry_after_seconds,
+)
 
 NAME = "Crossref"
 ROWS = 1000  # the API's maximum page size
@@ -70,15 +78,11 @@ def describe(query: SourceQuery, since: str | None = None) -> dict[str, Any]:
 
 def _filters(query: SourceQuery, since: str | None) -> dict[str, Any]:
     # habanero repeats a filter for a list value; Crossref ORs repeats of one filter.
-    filters = {name: [_str(v) for v in value] if isinstance(value, list) else _str(value)
+    filters = {name: [filter_text(v) for v in value] if isinstance(value, list) else filter_text(value)
                for name, value in query.filters.items()}
     if since:
         filters[UPDATE_FILTER] = since
     return filters
-
-
-def _str(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _works(cr: Crossref, query: SourceQuery, since: str | None, **kwargs) -> dict[str, Any]:

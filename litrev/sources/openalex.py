@@ -53,6 +53,7 @@ from . import (
     UpdateFilterUnavailable,
     api_message,
     describe_body,
+    filter_text,
     redact,
     retry_after_seconds,
 )
@@ -153,15 +154,11 @@ def fields(query: SourceQuery) -> tuple[str, ...] | None:
 
 def _filters(query: SourceQuery, since: str | None) -> dict[str, Any]:
     # A TOML list means "any of": OpenAlex's OR is `|` inside one filter value.
-    filters = {name: "|".join(_str(v) for v in value) if isinstance(value, list) else value
+    filters = {name: "|".join(filter_text(v) for v in value) if isinstance(value, list) else value
                for name, value in query.filters.items()}
     if since:
         filters[UPDATE_FILTER] = since
     return filters
-
-
-def _str(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _works(query: SourceQuery, settings: Settings, since: str | None) -> Works:
