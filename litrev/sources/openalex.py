@@ -141,7 +141,7 @@ def describe(query: SourceQuery, since: str | None = None) -> dict[str, Any]:
     if query.max_results:
         out["max_results"] = query.max_results
     if query.select:
-        out["select"] = query.select if query.select == "all" else list(query.select)
+        out["select"] = query.as_dict()["select"]
     return out
 
 
