@@ -191,13 +191,12 @@ def _last_complete(db: Database, query_id: str, source: str, version_id: int | N
     return row[0] if row else None
 
 
-def _running_elsewhere(db: Database, query_id: str, source: str) -> dict[str, Any] | None:
-    """The run of this query/source another live process is fetching now, if any.
+def _running_elsewhere(run: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`run` (a query/source's latest) if another live process is fetching it now.
 
     A `running` run whose process is gone (killed, machine restarted) is not
     busy: it is resumed like an interrupted one.
     """
-    run = _latest_run(db, query_id, source)
     if not run or run["status"] != "running" or run["pid"] is None:
         return None
     if run["host"] != socket.gethostname():
@@ -222,15 +221,14 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _resumable(db: Database, query_id: str, source: str, version_id: int,
+def _resumable(run: dict[str, Any] | None, version_id: int,
                request: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The latest run of this query/source if it is unfinished and can continue.
+    """`run` (a query/source's latest) if it is unfinished and can continue.
 
     `request=None` (a plain search update) continues whatever was left unfinished
     (e.g. a `--full --max N` run); with `--full`/`--since` only a run that asked
     for exactly the same request is continued.
     """
-    run = _latest_run(db, query_id, source)
     if (run and run["status"] in RESUMABLE and run["cursor"]
             and run["query_version_id"] == version_id
             and (request is None or run["request"] == _json(request))):
@@ -252,14 +250,15 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
     label = f"{query.id} · {SOURCE_NAMES[source]}"
     result = HarvestResult(query.id, source, None, "running", mode, since_date, None)
     with write_transaction(db):  # check and claim at once: two harvests cannot both start
-        busy = _running_elsewhere(db, query.id, source)
+        latest = _latest_run(db, query.id, source)
+        busy = _running_elsewhere(latest)
         if busy:
             result.status = "failed"
             result.message = (f"{label}: another litrev harvest (pid {busy['pid']} on "
                               f"{busy['host']}) is fetching run {busy['id']}. Wait for it to "
                               "finish, or stop it and run again to resume.")
             return result
-        run = _resumable(db, query.id, source, version_id, request if (full or since) else None)
+        run = _resumable(latest, version_id, request if (full or since) else None)
         owner = {"pid": os.getpid(), "host": socket.gethostname()}
         if run:
             db["harvest_runs"].update(run["id"], {"status": "running", "error": None, **owner})
