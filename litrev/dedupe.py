@@ -28,6 +28,7 @@ from .errors import LitrevError, UnknownIdError
 from .matching import (
     ABSTRACT_HEAD,
     MAX_BLOCK,
+    ONE_TEXT_TWO_DOIS,
     WEAK_KEYS,
     Pair,
     Prepared,
@@ -227,7 +228,7 @@ def assign_works(db: Database, summary: DedupeSummary, *, refresh_all: bool = Fa
     for a, b, s, method in db.execute(
             "select record_a, record_b, score, method from duplicate_pairs where outcome = 'merge'"):
         machine.append((a, b, s))
-        if method == "republication":  # one text under two DOIs: may join the two DOIs' groups
+        if method in ONE_TEXT_TWO_DOIS:  # may join the two DOIs' groups
             bridges.append((a, b))
     same, different = _verdicts(db)
     groups = cluster(prepared_ids, machine, different, doi_bases, forced=[(a, b) for a, b, _ in same],

@@ -79,6 +79,14 @@ SUFFIX_MIN_SHARE = 0.75
 # Section" introductions 2009/2010, Markus's JIT commentary 2014/2015) are distinct, and
 # a shared abstract with other authors (JIT "Studying cyborgs" and its commentary) is
 # stopped by the author check.
+# The same test merges an erratum record that carries its article's abstract word for word
+# (method "erratum-copy"): a database indexed the article a second time under the erratum's
+# title and DOI, and screeners would read the article's text twice (digital_work: Schneider et
+# al., J Inf Technol 33(2) 2018, "Erratum to - How do requirements evolve over time?", p. 171,
+# labelled one with its article). Errata with no abstract or their own text stay related: the
+# set's other four errata whose articles it holds have none and are labelled distinct.
+# Merge methods that judged one text under two DOIs: such a pair may join two DOIs' groups.
+ONE_TEXT_TWO_DOIS = frozenset({"republication", "erratum-copy"})
 ABSTRACT_HEAD = 400
 ABSTRACT_MIN_CHARS = 200
 ABSTRACT_LENGTH_SLACK = 0.1
@@ -490,6 +498,9 @@ def score_pair(a: Prepared, b: Prepared) -> Pair:
         base = fuzz.ratio(a.base_title, b.base_title) if a.base_title and b.base_title else 0
         if base >= TITLE_SAME:
             details["relation"] = a.relation or b.relation
+            if details["relation"] == "erratum" and authors is not None and authors >= AUTHORS_STRONG \
+                    and (venue or 0) >= VENUE_STRONG and same_abstract(a, b):
+                return pair(base, "erratum-copy", "merge")  # the article indexed again under the erratum
             return pair(base, "relation", "related")
         return pair(title, "fuzzy", "distinct")
     authors_ok = authors is None or authors >= AUTHORS_SAME
@@ -670,8 +681,8 @@ def cluster(
     joined when a cannot-link pair (a person's "different" verdict) spans them, nor,
     by the machine, when each carries a different DOI: that stops a chain of fuzzy
     matches from gluing two distinct published papers together. The exception is a
-    merge pair in `doi_bridges` (a republication: the pair itself was judged one text
-    under two DOIs), which may join its two DOIs' groups.
+    merge pair in `doi_bridges` (a republication or an erratum copy: the pair itself was
+    judged one text under two DOIs), which may join its two DOIs' groups.
     """
     bridges = {(min(x, y), max(x, y)) for x, y in doi_bridges}
     parent = {i: i for i in ids}

@@ -82,6 +82,17 @@ def test_a_republication_under_two_dois_becomes_one_work(db):
     assert dedupe.explain(db, records[0].id)["pairs"][0]["method"] == "republication"
 
 
+def test_an_erratum_copy_under_its_own_doi_joins_its_article(db):
+    from test_matching import _erratum_pair
+
+    records = list(_erratum_pair())
+    add(db, records)
+    dedupe.update_works(db)
+    assert groups(db) == {frozenset(r.id for r in records)}
+    assert dedupe.explain(db, records[1].id)["pairs"][0]["method"] == "erratum-copy"
+    assert not list(db["work_relations"].rows)
+
+
 def test_rerun_is_a_no_op(db):
     add(db, ALL)
     dedupe.update_works(db)

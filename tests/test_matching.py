@@ -227,6 +227,35 @@ def test_two_dois_without_the_same_abstract_stay_in_review():
     assert judge(*_republished(authors_b=("Zimmer, Michael",))).outcome == "distinct"
 
 
+SCHNEIDER_ABSTRACT = ("In recent years, organizations have increasingly sourced cloud-based enterprise "
+                      "software (ES). Although comprehensively capturing organizations' requirements "
+                      "considerably affects the success of an ES sourcing project, little is known about "
+                      "how requirements evolve beyond the implementation.")
+
+
+def _erratum_pair(erratum_abstract: str | None = SCHNEIDER_ABSTRACT):
+    # digital_work: J Inf Technol 33(2) 2018, the article (pp. 151-170) and its erratum (p. 171),
+    # which one database indexed with the article's abstract.
+    title = ("How do requirements evolve over time? A case study investigating the role of context "
+             "and experiences in the evolution of enterprise software requirements")
+    common = {"authors": ["Schneider, Stephan", "Wollersheim, Jan", "Krcmar, Helmut", "Sunyaev, Ali"],
+              "year": 2018, "venue": "Journal of Information Technology", "volume": "33", "issue": "2"}
+    article = rec("crossref:10.1057/s41265-016-0001-y", title, doi="10.1057/s41265-016-0001-y",
+                  pages="151-170", abstract=SCHNEIDER_ABSTRACT, **common)
+    erratum = rec("crossref:10.1057/s41265-017-0039-5", "Erratum to - " + title,
+                  doi="10.1057/s41265-017-0039-5", pages="171", abstract=erratum_abstract, **common)
+    return article, erratum
+
+
+def test_an_erratum_carrying_its_articles_abstract_merges_as_a_copy():
+    result = judge(*_erratum_pair())
+    assert (result.outcome, result.method) == ("merge", "erratum-copy")
+    # An erratum with no abstract, or its own text, is the notice itself: related, not merged.
+    assert judge(*_erratum_pair(None)).outcome == "related"
+    notice = "In the original publication of this article, the affiliation of the third author was wrong. " * 3
+    assert judge(*_erratum_pair(notice)).outcome == "related"
+
+
 def test_cluster_lets_a_republication_pair_join_two_dois():
     dois = {"a": "10.1057/jit.2009.2", "b": "10.1057/jit.2008.23", "c": "10.1057/jit.2008.23"}
     merges = [("a", "b", 1.0), ("b", "c", 1.0)]
