@@ -4,6 +4,25 @@
 Views are created in order (a view may use those above it).
 """
 
+
+def _latest_decisions(kind: str, per_reviewer: bool) -> str:
+    """The latest `kind` decision per canonical work and stage (and reviewer), unless undone."""
+    reviewer = ", decisions.reviewer" if per_reviewer else ""
+    return f"""
+        select work_id, stage, reviewer, decision, reason, decided_at, decision_id from (
+            select canonical_works.canonical_id as work_id, decisions.stage, decisions.reviewer,
+                   decisions.decision, decisions.reason, decisions.decided_at,
+                   decisions.id as decision_id,
+                   row_number() over (
+                       partition by canonical_works.canonical_id, decisions.stage{reviewer}
+                       order by decisions.id desc) as latest
+            from decisions join canonical_works on canonical_works.work_id = decisions.work_id
+            where decisions.kind = '{kind}'
+        )
+        where latest = 1 and decision != 'undo'
+    """
+
+
 VIEWS: dict[str, str] = {
     # A work's canonical id: itself, or the work it was merged into.
     # The cast gives canonical_id INTEGER affinity: a bare coalesce() has none, and
@@ -22,33 +41,9 @@ VIEWS: dict[str, str] = {
     # work later merged into another count for the canonical work.
     # A reviewer's current vote on a (canonical work, stage): their latest vote row;
     # an `undo` as the latest row means no vote. Notes stay out (they are private).
-    "screening_votes": """
-        select work_id, stage, reviewer, decision, reason, decided_at, decision_id from (
-            select canonical_works.canonical_id as work_id, decisions.stage, decisions.reviewer,
-                   decisions.decision, decisions.reason, decisions.decided_at,
-                   decisions.id as decision_id,
-                   row_number() over (
-                       partition by canonical_works.canonical_id, decisions.stage, decisions.reviewer
-                       order by decisions.id desc) as latest
-            from decisions join canonical_works on canonical_works.work_id = decisions.work_id
-            where decisions.kind = 'vote'
-        )
-        where latest = 1 and decision != 'undo'
-    """,
+    "screening_votes": _latest_decisions("vote", per_reviewer=True),
     # The latest adjudication per (canonical work, stage); it overrides the votes.
-    "screening_adjudications": """
-        select work_id, stage, reviewer, decision, reason, decided_at, decision_id from (
-            select canonical_works.canonical_id as work_id, decisions.stage, decisions.reviewer,
-                   decisions.decision, decisions.reason, decisions.decided_at,
-                   decisions.id as decision_id,
-                   row_number() over (
-                       partition by canonical_works.canonical_id, decisions.stage
-                       order by decisions.id desc) as latest
-            from decisions join canonical_works on canonical_works.work_id = decisions.work_id
-            where decisions.kind = 'adjudication'
-        )
-        where latest = 1 and decision != 'undo'
-    """,
+    "screening_adjudications": _latest_decisions("adjudication", per_reviewer=False),
     # One row per canonical work and stage with any decision. Screeners needed per
     # stage come from review_settings (1 when the stage has no row). Any disagreement
     # between current votes is a conflict; fewer agreeing votes than needed is pending.
