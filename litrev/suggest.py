@@ -8,7 +8,9 @@ Confidence is the tagger's own estimate that a suggestion is right, on 0..1:
 >= 0.8 an explicit statement (a country named in the title, "randomised
 controlled trial"), 0.5-0.8 a strong clue (a demonym, a city, a design
 keyword in the abstract only), < 0.5 weak evidence (author affiliations only,
-a single passing mention) shown to reviewers but not counted as suggested.
+a single passing mention, a background statistic, an example, a country named
+only as the home of a body or a rule, a people beside a named place) shown to
+reviewers, with the reason in the evidence, but not counted as suggested.
 The thresholds were checked against benchmarks/tagging.py, not tuned per record.
 """
 
@@ -91,6 +93,7 @@ HEALTH_SYSTEMS = {  # phrase -> (country, nation)
     "NHS Scotland": ("GB", "Scotland"), "NHS Wales": ("GB", "Wales"), "NHS Digital": ("GB", "England"),
     "NICE": ("GB", None), "National Institute for Health and Clinical Excellence": ("GB", None),
     "National Institute for Health and Care Excellence": ("GB", None), "Medicare": ("US", None), "Medicaid": ("US", None),
+    "National Institute of Health and Care Excellence": ("GB", None),  # a common misnaming
     "Veterans Affairs": ("US", None), "Veterans Health Administration": ("US", None),
     "VA medical center": ("US", None), "VA medical centers": ("US", None), "VA Medical Center": ("US", None),
     "VA Medical Centers": ("US", None), "VA hospitals": ("US", None),
@@ -123,7 +126,10 @@ TRAPS = [
     r"gulf of mexico", r"latin americ\w*", r"(?:south|north|central) americ\w*", r"jordan'?s principle",
     r"niger delta", r"new guinea", r"dutch elm", r"norway (?:rats?|spruce|maple)", r"turkish delight",
     r"new england", r"birmingham(?=,? alabama)", r"london(?=,? ontario)", r"(?<=alabama at )birmingham",
-    r"prince of wales", r"U\.?S\.? dollars?|UK (?:pounds?|sterling)", (r"(?:countries|nations),? "
+    r"prince of wales", r"U\.?S\.? dollars?|UK (?:pounds?|sterling)",
+    # where a drug is sold, not where it was studied: "pharmacotherapies available in the United States"
+    r"(?:available|approved|licensed|marketed) (?:for use )?in (?:the )?(?-i:[A-Z][\w.]*(?: [A-Z][\w.]*)*)",
+    (r"(?:countries|nations),? "
     r"(?:including|such as|like|e\.g\.,?) [^.;:]*"),
 ]
 # "in X", "from the X", and lists after them: "in Helsinki, Finland", "in Cuba, Peru and Bolivia".
@@ -232,14 +238,24 @@ def _places() -> dict[str, tuple[str, str | None]]:
 
 
 _CAPITALISED = re.compile(r"(?<![\w-])[A-Z][a-z][\w'-]*(?:[ -](?:upon[ -]|on[ -]|de[ -]|del[ -])?[A-Z][\w'-]*)*")
-# What puts a study in a place: "in/at/around/near X", "in north X", "the city and county of X", a SETTING heading.
+# A named institution, which abstracts give with its town: "at the Aga Khan University, Karachi",
+# "SETTING: University Hospitals Bristol", "School of Medicine (Huntington, West Virginia)".
+_INSTITUTION = (r"(?:University|Universities|Hospitals?|Infirmary|Medical (?:College|School|Cent(?:er|re))|"
+                r"School of Medicine|Health (?:Cent(?:er|re)|System|Trust)|Institute|Clinic)")
+_INSTITUTION_PLACE = re.compile(r"\b" + _INSTITUTION + r"(?:,\s+|\s+\()(?:[A-Z][\w.'-]*\s+){0,2}$")
+_SITES = r"(?i:\b(?:cent(?:er|re)s|hospitals|clinics|sites|universities|practices|cities|towns)\s+\()"  # ... (A, B, C)
+# What puts a study in a place: "in/at/around/near X", "in north X", "the city and county of X", a SETTING
+# heading, an institution's town.
 _PLACE_CUE = re.compile(
     r"(?:(?i:\b(?:in|at|around|near|across|throughout|within)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west|central|northern|southern|eastern|western|greater|inner|outer|rural|urban)"
     r"(?:[- ]?(?:east|west)(?:ern)?)?\s+(?:of\s+)?)?"
     + r"|\b(?:city|town|county|municipality|borough|district|province|state)(?: and county)? of\s+(?:the\s+)?)"
-    + r"|\bSETTINGS?\s*:?\s*(?:[A-Z][\w'-]*\s+){0,3}?)$"
+    + r"|\bSETTINGS?\s*:?\s*(?:[A-Z][\w'-]*\s+){0,3}?"
+    + r"|\b" + _INSTITUTION + r"(?:,\s+|\s+\()(?:[A-Z][\w.'-]*\s+){0,2}?"
+    + r"|" + _SITES + r")$"
 )
+_SITES_LISTED = re.compile(_SITES + r"(?:[A-Z][\w.'-]*,?\s+(?:(?:and|und|or)\s+)?)*$")
 _VENUE = re.compile(r"\b(?:held|hosted|convened|headquart\w*)\b[^.;]{0,30}$|"
                     r"\b(?:meeting|conference|congress|symposium|workshop|summit)\s+(?:\w+\s+){0,2}(?:in|at)\s+$",
                     re.IGNORECASE)
@@ -268,12 +284,16 @@ def _place_mentions(text: str, taken: list[tuple[int, int]]):
             follows_country = re.match(r",\s*(?:the\s+)?([A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)?)", after)
             cued = bool(_PLACE_CUE.search(before)) or bool(follows_country and (
                 follows_country.group(1) in _COUNTRY_NAMES or follows_country.group(1).split()[0] in _COUNTRY_NAMES))
-            if _ADDRESS_BEFORE.search(text[:start]) or re.match(r"^[^()]*\)", after):
+            sites_listed = bool(_SITES_LISTED.search(before))  # "six university centres (Berlin, Erlangen)"
+            if _ADDRESS_BEFORE.search(text[:start]) or (re.match(r"^[^()]*\)", after) and not sites_listed):
                 continue  # "(Excerpta Medica, Amsterdam, the Netherlands)": where an organisation is
             if follows_country and re.match(r"^[^.;]{0,30}?(?::|\d)", after[follows_country.end():]):
                 continue  # "Cambridge, UK: IUCN", "Oslo, Norway, 22-25 January": a publisher or a meeting
+            code, nation = places[phrase]
+            if any(GAZETTEER[n.group(1)][0] != code and GAZETTEER[n.group(1)][2] in ("country", "region")
+                   for n in _NAMES.finditer(before[-40:])):
+                continue  # "Oregon State Hospital, Salem": the town of that name in the country just named
             if cued and not _VENUE.search(before):
-                code, nation = places[phrase]
                 yield phrase, code, nation, start, end
 
 
@@ -319,15 +339,41 @@ _STUDY_VERBS = re.compile(
 _PLACE_BEFORE = re.compile(r"(?<![(,]\s)\b[A-Z][a-z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2},\s+(?:the\s+)?$")
 # A review's abstract names the places of the studies it reviewed; its own setting is in its title.
 _REVIEW_TEXT = re.compile(r"\bsystematic(?:ally)? review|\bmeta-?analys[ie]s\b|\b(?:we|were|was) searched\b|"
-                          r"\bliterature search\b|\bscoping review\b", re.IGNORECASE)
+                          r"\bliterature search\b|\bscoping review\b|\bdata sources\s*:|\bstudy selection\s*:",
+                          re.IGNORECASE)
 _PEOPLE_AFTER = re.compile(
     r"^\s+(?:[a-z-]+\s+){0,3}?(?:patients|women|men|children|adults|mothers|fathers|parents|participants|"
     r"respondents|households|farmers|workers|nurses|physicians|doctors|residents|members|students|adolescents|"
     r"veterans|hospitals?|clinics?|cent(?:er|re)s?|sites?|units?|wards?|departments?|facilities|municipalities|"
     r"schools|general practices?|practices|population|cohorts?|sample|pharmacies|pharmacists|GPs|general practitioners|"
     r"dentists|prisoners|inmates|"
-    r"towns|communities|counties|districts|regions|states|prisons?|forests?)\b"
+    r"towns|communities|counties|districts|regions|states|prisons?|forests?|"
+    r"databases?|registr(?:y|ies)|claims data)\b"
 )
+# --- mentions that name a country without placing the study: kept, but as weak evidence (< SUGGESTED) ---
+# An abstract's opening statistics name a country as background, not as the setting: "the leading
+# cause of death among women in the United States", "At least 50% of nursing home residents in
+# Britain". Only sentences before the study's own aim or methods count as background.
+_STATISTIC = re.compile(
+    r"\b(?:leading|deaths?|mortality|prevalen\w+|incidence|accounts? for|accounted for|million|billion|"
+    r"each year|annually|per year|suffer(?:s|ing)? from|burden)\b|%|\bper ?cent\b",
+    re.IGNORECASE)
+_STUDY_START = re.compile(
+    r"\b(?:OBJECTIVES?|PURPOSE|AIMS?|METHODS?|DESIGN|SETTINGS?|PARTICIPANTS)\b|(?i:\b(?:objectives?|purpose|aims?|"
+    r"methods?|design|settings?|participants|patients|subjects)\s*:)|(?i:\b(?:we|our|this (?:study|"
+    r"paper|article|review|trial|survey)|the (?:aim|purpose|objective)s?)\b)|^\s*To [a-z]+\b|[.:]\s*To [a-z]+\b")
+BACKGROUND = " (background statistic)"  # appended to the evidence; such a mention is not counted as a second one
+# A place given as an example or a comparison, not as the setting: "For example, CI may wish to fund programs
+# in Mexico", "(e.g., ... plantations in Mexico and Costa Rica)", "a titration strategy analogous to that used
+# in routine clinical practice in the United Kingdom".
+_EXAMPLE = re.compile(r"\b(?:for (?:example|instance)|such as(?! th(?:ose|ese)\b)|analogous to|similar to|unlike|"
+                      r"in contrast to)\b|\be\.g\.", re.IGNORECASE)
+EXAMPLE = " (an example or comparison)"
+# A country named as the home of a body or a rule: "the U.S. Preventive Services Task Force",
+# "proposed US guidelines"; weak even in a title.
+SOURCE_KINDS = ("organisation", "norm")
+_NORM_AFTER = re.compile(r"^\s+(?:national\s+)?(?:guidelines?|guidance|recommendations|criteria|standards|regulations?|"
+                         r"legislation|laws?|polic(?:y|ies)|licen[cs]ing|labell?ing)\b", re.IGNORECASE)
 _LANGUAGE_CUE = re.compile(r"\b(?:language|languages|version|versions|translat\w*|speaking|speakers?|"
                            r"published in|written in|articles in)\b", re.IGNORECASE)
 _US_CONTEXT = re.compile(r"\b(?:USA|U\.S\.|United States|Atlanta|Savannah|Augusta|Medicaid|Medicare|"
@@ -385,10 +431,16 @@ def _mentions(text: str) -> Iterable[tuple[str, str, str | None, str, float, int
             continue  # "(National Library of Medicine, Bethesda, Maryland, USA)": where an organisation is
         if _VENUE.search(before[-60:]):
             continue  # "held at Sacramento, California", "headquarters in Apia, Western Samoa"
+        if re.match(r"^(?:[^.;()]|(?<=\b[A-Z])\.){0,30}?\bet al\b", after):
+            continue  # a cited work: "... in Nicaragua et al. 2003)", "demand in Mali, D. Boughton et al"
         if word_after and word_after.group(1) in ("Basin", "Delta"):
             continue  # a region across several countries ("Congo Basin")
         if phrase in ABBREVIATIONS and next_cap:
-            conf -= 0.4  # "U.S. Geological Survey", "US Food and Drug Administration": an organisation, usually
+            # "U.S. Geological Survey", "for the U.S. Preventive Services Task Force": an organisation,
+            # usually a sponsor or a source; weak alone even in a title.
+            kind, conf = "organisation", conf - 0.4
+        elif _NORM_AFTER.match(after):
+            kind, conf = "norm", min(conf, 0.45)  # "proposed US guidelines", "Dutch criteria": where a rule comes from
         if kind == "demonym":
             if _ORGANISATION_AFTER.match(after) or after.startswith("-speaking"):
                 continue  # an organisation's name ("Dutch Cancer Society") or a language
@@ -399,8 +451,9 @@ def _mentions(text: str) -> Iterable[tuple[str, str, str | None, str, float, int
             if code is None:
                 continue
             kind, conf = ("region", 0.7) if code == "US" else (kind, conf)
-        if kind == "city" and (prev_cap or _ORGANISATION_AFTER.match(after)):
-            continue  # "East London", "New London", "Jack London", "London School of Economics"
+        hospital_of = bool(word_before and word_before.group(1) in ("Hospital", "Hospitals", "Infirmary"))
+        if kind == "city" and ((prev_cap and not hospital_of) or _ORGANISATION_AFTER.match(after)):
+            continue  # "East London", "Jack London", "London School of Economics"; not "University Hospitals Bristol"
         if phrase == "NICE" and not re.search(r"guidance|guideline|Institute|appraisal", cleaned):
             continue
         yield phrase, code, nation, kind, conf, m.start(), m.end()
@@ -417,6 +470,8 @@ def _places_before(text: str, start: int) -> bool:
         return False  # a list of countries ("Honduras, Guatemala"), not a place and its country
     name = _NAMES.match(text, start)
     after = re.split(r"\.\s|;", text[start + (len(name.group(0)) if name else 0): start + 80])[0]
+    if re.match(r"^\s*\)", after) and _INSTITUTION_PLACE.search(before[: m.start()]):
+        return True  # "School of Medicine (Huntington, West Virginia)": where the institution studied is
     return not re.match(r"^[\w ,.'-]{0,40}?(?::|\d|\))", after)
 
 
@@ -446,12 +501,15 @@ def suggest_countries(
     author with a known country shares one: then a weak (0.4) suggestion.
     """
     found: dict[tuple[str, str], list[tuple[float, str, bool, bool]]] = {}
+    kinds: dict[str, set[str]] = {}
     review = bool(_REVIEW_TEXT.search(_fold(clean_abstract(abstract))))
     for where, text in (("title", title or ""), ("abstract", clean_abstract(abstract))):
         folded = _fold(text)
+        opening = _STUDY_START.search(folded) if where == "abstract" else None
+        background_end = opening.start() if opening else len(folded) if where == "abstract" else 0
         for phrase, code, nation, kind, conf, start, end in _mentions(text):
-            cued = where == "title" or kind == "place" or bool(SETTING_CUE.search(folded[max(0, start - 80): start]))
-            strong = (where == "title" or kind == "place"
+            cued = where == "title" or kind in ("place", "health system") or bool(SETTING_CUE.search(folded[max(0, start - 80): start]))
+            strong = ((where == "title" and kind not in SOURCE_KINDS) or kind == "place"
                       or (kind == "health system" and (bool(_SYSTEM_USE.match(folded[end: end + 60]))
                                                        or phrase.startswith("VA ")))
                       or bool(_STRONG_CUE.search(folded[max(0, start - 120): start]))
@@ -459,19 +517,28 @@ def suggest_countries(
                       or bool(re.match(r"\s+(?:was|were) (?:chosen|selected)\b", folded[end: end + 20]))
                       or (kind in ("country", "region") and _places_before(folded, start))
                       or bool(_PEOPLE_AFTER.match(folded[end: end + 60])))
-            if where == "title":
+            if where == "title" and kind not in SOURCE_KINDS:
                 conf = min(0.95, conf + 0.05)
             elif review:
                 conf, strong = conf * 0.5, False  # where the reviewed studies were done, not the review
             elif not cued and kind in ("country", "nation"):
                 conf -= 0.1  # named, but not as "in/from/across X"
             evidence = _evidence(where, folded, start, end)
+            sentence_start = max(folded.rfind(". ", 0, start), folded.rfind("? ", 0, start), -1) + 1
+            if start < background_end and _STATISTIC.search(_sentence(folded, start, end)):
+                conf, cued, strong = min(conf, 0.3), False, False
+                evidence += BACKGROUND
+            elif _EXAMPLE.search(folded[sentence_start: start]):
+                conf, cued, strong = min(conf, 0.3), False, False
+                evidence += EXAMPLE
             if kind == "place":
                 evidence += f" ({phrase}: {code})"
             found.setdefault(("country", code), []).append((conf, evidence, cued, strong))
+            kinds.setdefault(code, set()).add(kind)
             if nation:
                 found.setdefault(("nation", nation), []).append((conf, evidence, cued, strong))
     suggestions = _demote_passing_mentions([_combine(k, v, hits) for (k, v), hits in found.items()], found)
+    suggestions = _demote_peoples_and_sources(suggestions, kinds)
     if review:  # only a place in a review's title is its own setting
         suggestions = [s if s.evidence.startswith("title:") else
                        Suggestion(s.key, s.value, min(s.confidence, 0.45), s.evidence) for s in suggestions]
@@ -492,9 +559,37 @@ def _combine(key: str, value: str, hits: list[tuple[float, str, bool, bool]]) ->
         miss *= 1 - conf
     best = max(hits)[1]
     confidence = min(0.98, 1 - miss)
-    if len(hits) < 2 and not any(strong for *_, strong in hits):
+    if _counted(hits) < 2 and not any(strong for *_, strong in hits):
         confidence = min(confidence, 0.45)
+    if not any(cued or strong for _, _, cued, strong in hits):
+        confidence = min(confidence, 0.45)  # named twice, but never as "in X" nor with the study's people
     return Suggestion(key, value, round(confidence, 2), best)
+
+
+def _counted(hits: list[tuple[float, str, bool, bool]]) -> int:
+    """Mentions that count towards "named more than once": background statistics and examples do not."""
+    return sum(not evidence.endswith((BACKGROUND, EXAMPLE)) for _, evidence, *_ in hits)
+
+
+def _demote_peoples_and_sources(suggestions: list[Suggestion], kinds: dict[str, set[str]]) -> list[Suggestion]:
+    """A demonym beside a place named as such is a people, not a second setting: "Chinese
+    women" in two centres "in Hong Kong", "Turkish migrants in Germany"; a country named only
+    as the home of a body or a rule ("the US National Kidney Foundation", "proposed US
+    guidelines") is not a setting either. Both kept, but weak (0.45)."""
+    placed = {s.value for s in suggestions if s.key == "country" and s.confidence >= SUGGESTED
+              and kinds.get(s.value, set()) - {"demonym", *SOURCE_KINDS}}
+    demoted = []
+    for s in suggestions:
+        if s.key == "country" and kinds.get(s.value) == {"demonym"} and placed - {s.value}:
+            s = Suggestion(s.key, s.value, min(s.confidence, 0.45),
+                           s.evidence + f" (a people; the place named is {', '.join(sorted(placed))})")
+        elif s.key == "country" and kinds.get(s.value, {""}) <= set(SOURCE_KINDS):
+            s = Suggestion(s.key, s.value, min(s.confidence, 0.45), s.evidence + " (only a body's or a rule's home)")
+        demoted.append(s)
+    if any(s.key == "country" and s.value == "GB" and s.confidence < SUGGESTED for s in demoted):
+        demoted = [Suggestion(s.key, s.value, min(s.confidence, 0.45), s.evidence) if s.key == "nation" else s
+                   for s in demoted]  # a UK nation is no surer than the UK
+    return demoted
 
 
 def _demote_passing_mentions(suggestions: list[Suggestion], found: dict) -> list[Suggestion]:
@@ -503,7 +598,7 @@ def _demote_passing_mentions(suggestions: list[Suggestion], found: dict) -> list
     comparison or a source, not a setting: halve its confidence."""
     def strong(code: str) -> bool:
         hits = found[("country", code)]
-        return len(hits) >= 2 or any(cued for _, _, cued, _ in hits)
+        return _counted(hits) >= 2 or any(cued for _, _, cued, _ in hits)
 
     codes = {s.value for s in suggestions if s.key == "country"}
     if len(codes) < 2 or not any(strong(c) for c in codes):
@@ -565,8 +660,11 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("systematic-review", (r"\bsystematic(?:ally)? review|\bmeta-?analys[ie]s\b|\bscoping review\b|"
      r"\bumbrella review\b|\brapid review\b|\brealist review\b|\bmeta-?synthesis\b|\bevidence synthesis\b"),
      0.85, "any"),
+    # The headings of a structured review abstract (Annals, AHRQ evidence reports): "Data Sources: ...
+    # Study Selection: 35 randomized, controlled trials ...".
+    ("systematic-review", r"\b(?:data sources|study selection|data synthesis)\s*:", 0.85, "abstract"),
     ("systematic-review", r"\b(?:literature|narrative|integrative|critical) review\b|\breview of (?:the )?"
-     r"(?:literature|evidence|studies|research|past research)\b|\b(?:I|we) reviewed (?:the|some|available)\b|"
+     r"(?:literature|evidence|studies|research|past research)\b|\b(?:I|we) reviewed (?:the|some|available)\b(?! (?:[\w-]+ )?(?:records|charts|notes|files|cases))|"
      r"\b" + _DATABASES + r"\b[^.]{0,150}\b(?:search|sought|retriev|identif|obtained)|"
      r"\b(?:search|sought|retriev|identif|obtained)\w*[^.]{0,150}\b" + _DATABASES + r"\b", 0.85, "any"),
     ("systematic-review", (r"\bthis review\b|\bwe review\b|\bis reviewed\b|\bare reviewed\b|\b(?:an )?overview of "
@@ -582,13 +680,20 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("systematic-review", (r"\b(?:this|the present) (?:article|paper|chapter) reviews\b|\b(?:purpose|aim|objective) of "
      r"this (?:article|paper|chapter) (?:is|was) to review\b|\b(?:aims|aim) to review\b"), 0.8, "abstract"),
     ("systematic-review", (r"\b(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+) (?:[\w-]+,? ){0,5}"
-     r"(?:trials|studies) (?:have )?(?:demonstrated|shown|showed|found|reported)\b"), 0.75, "abstract"),
-    ("systematic-review", r"\breview\b|\boverview\b", 0.8, "title"),
+     r"(?:trials|studies) (?:have )?(?:demonstrated|shown|showed|found|reported)\b|\b(?:few|many|most|some) "
+     r"(?:[\w-]+ ){0,2}(?:trials|studies) (?:have|are|were) (?:evaluated|examined|investigated|assessed|flawed|"
+     r"limited)\b"), 0.75, "abstract"),
+    ("systematic-review", r"(?<!peer )(?<!peer-)\breview\b|\boverview\b", 0.8, "title"),  # not "a peer review method"
     # A narrative review that never says "review": "Clinical trials show that ...", "This article
     # summarizes current thought". A fallback: any study phrase outranks it.
     ("systematic-review", (r"\b(?:clinical )?(?:trials|studies) (?:have )?(?:show|shown|suggest|indicate|"
      r"demonstrate)(?:ed|s)?\b|\bsummari[sz]es (?:current|recent|what)\b|\b(?:this|the present) (?:article|"
      r"chapter) (?:describes|discusses|addresses|summari[sz]es)\b"), 0.55, "abstract"),
+    # Clinical narrative reviews report others' studies and give advice: "In clinical studies, tolterodine ... has
+    # been reported", "in a clinical trial involving 282 children", "Anticholinergics should be reserved for".
+    ("systematic-review", (r"\bin (?:clinical|published|controlled|several|recent) (?:studies|trials)\b|\bin a "
+     r"(?:clinical )?trial involving\b|\b(?:should|must) be (?:reserved|considered|tailored|identified|used|"
+     r"encouraged)\b"), 0.55, "abstract"),
     # Titles narrative reviews use: "Update on overactive bladder", "Current concepts in ...", "State of the art".
     ("systematic-review", (r"^\[?(?:an? )?update (?:on|in|of)\b|\bcurrent (?:concepts|status|perspectives|"
      r"management|treatment options)\b|\bstate of the art\b|\ba second look\b"), 0.8, "title"),
@@ -613,14 +718,29 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"\bopen(?:-label)? (?:prospective )?(?:study|trial)\b"), 0.85, "any"),
     ("non-randomised", (r"\bopen[- ]label\b|\bpre-? ?(?:and|/) ?post-?(?:test|intervention)?\b|\bpre-?post\b|"
      r"\buncontrolled (?:trial|study)\b|\bbefore and after\b"), 0.65, "any"),
+    # Uncontrolled and controlled before-after and quality-improvement studies name their periods or groups,
+    # not their design: "preintervention and postintervention design", "three control and three intervention
+    # periods", "compared during three periods", "11 months before and 11 months after", "post-intervention group".
+    ("non-randomised", (r"\b(?:pre|post)-? ?intervention (?:and (?:post|pre)-? ?intervention )?(?:groups?|periods?|"
+     r"phases?|data|audits?|design|measurements?|surveys?|assessments?)\b|\b(?:control|baseline) and (?:\w+ )?"
+     r"intervention periods\b|\bintervention periods?\b|\bcompared (?:during|across|over) (?:two|three|four|\d+) "
+     r"periods\b|\b(?:\d+|\w+) (?:days|weeks|months|years) before and (?:\d+|\w+ )?(?:days|weeks|months|years)? ?after\b|"
+     r"\b(?:intervention|segmented) time[- ]series\b|\bhistorical(?:ly)? control(?:s|led|group)?\b|"
+     r"\binterventional study\b|\bsingle[- ]treatment (?:study|trial)\b|\bdose[- ]escalation (?:study|trial)\b"),
+     0.8, "any"),
+    ("non-randomised", (r"\bpost[- ]?intervention\b|\bpre[- ]?(?:intervention|implementation)\b|\bfrom a baseline "
+     r"of\b|\bbefore and after (?:the )?(?:intervention|implementation|introduction)\b"), 0.7, "any"),
     # A comparison group without random allocation: "an intervention with comparison group design".
     ("non-randomised", (r"\bcomparison group design\b|\bcontrolled comparison study\b|\bintervention (?:and|versus|vs\.?) "
      r"(?:comparison|control) (?:communities|districts|practices|sites|areas)\b"), 0.8, "any"),
     # A treatment series: "Twenty-two children ... received", "25 patients were treated with" (no control group).
-    ("non-randomised", (r"\b" + _COUNT + r" (?:[\w-]+ ){0,4}(?:patients|children|subjects|volunteers|adults|women|"
+    ("non-randomised", (r"\b" + _COUNT + r" (?:[\w-]+ ){0,4}(?:patients|children|subjects|volunteers|adults|women|participants|"
      r"men|boys|girls)\b(?:[^.;]|\.(?=\s?\d)){0,200}?\b(?:received|(?:enrolled )?to receive|were (?:treated|given|"
      r"started))\b|"
      r"\bused to treat (?:[\w-]+ ){1,4}in " + _COUNT + r" (?:patients|children|adults|women|men)\b"), 0.6, "abstract"),
+    # Weakest fallbacks for the taxonomy's uncontrolled treatment series and pharmacokinetic studies: "Patients
+    # with nocturia ... were treated with oral desmopressin", "Non-linear pharmacokinetics of MDMA in humans".
+    ("non-randomised", r"\bwere treated with\b|\bpharmacokinetics?\b", 0.55, "any"),
     # Two treated groups compared without random allocation: "22 patients (group I) ... 22 patients (group II)".
     ("non-randomised", r"\bgroup (?:I|1|A)\b.{0,300}?\bgroup (?:II|2|B)\b", 0.55, "abstract"),
     # Pharmacokinetic and crossover studies in volunteers without random allocation (fallback: any trial
@@ -632,8 +752,11 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("cohort", (r"\bcohort\b|\blongitudinal (?:study|survey|data|analysis)\b|\bprospective(?:ly)? (?:study|"
      r"investigation|followed)\b|\bfollow-up study\b|\bretrospective(?:ly)? (?:study|analysis|review|chart|record|"
      r"cohort)\b|(?<!trials )(?<!trial )\bregistry\b|\bchart review\b"), 0.75, "any"),
+    # Observational studies and drug surveillance follow patients over time: "an open label, observational
+    # study of 2,250 patients", "a post-marketing surveillance study".
+    ("cohort", r"\bobservational (?:study|studies)\b|\b(?:post-?marketing )?surveillance study\b", 0.7, "any"),
     ("cohort", r"\bat follow-?up\b|\bfollowed (?:up )?for\b|\bfollowed (?:up )?(?:until|to)\b", 0.65, "any"),
-    ("qualitative", (r"\bqualitative\b|\bsemi-?structured interviews?\b|\bin-?depth interviews?\b|\bfocus groups?\b|"
+    ("qualitative", (r"\bqualitative\b(?! (?:and quantitative )?(?:differences?|changes?|improvements?))|\bsemi-?structured interviews?\b|\bin-?depth interviews?\b|\bfocus groups?\b|"
      r"\bethnograph\w*|\bthematic(?:ally)? analy[sz]\w*|\bgrounded theory\b|\bphenomenolog\w*"), 0.8, "any"),
     ("qualitative", r"\binterviews? (?:with|of)\b|\binterviewed\b", 0.6, "any"),
     ("cross-sectional", (r"\bcross-?sectional\b|\bprevalence (?:study|survey)\b|\b(?:online|web-based|postal|mail|"
@@ -641,6 +764,14 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"administered|sent|mailed)\b|\bsurvey administered\b"), 0.8, "any"),
     ("cross-sectional", r"\bsurvey(?:ed)?\b|\bquestionnaires?\b", 0.6, "any"),
     ("cross-sectional", r"(?<!qualitative )\bdescriptive (?:study|analysis)\b", 0.75, "any"),
+    # One-time observations no phrase names (fallbacks): what newspapers wrote, "was examined among 159
+    # adult patients", "boys with ADHD had higher ... than healthy control subjects".
+    ("cross-sectional", r"\b(?:newspapers?|news media|media coverage|news stories)\b", 0.6, "any"),
+    ("cross-sectional", (r"\b(?:assessed|examined|measured|evaluated|investigated|studied) (?:[\w-]+ ){0,4}(?:among|in) "
+     r"(?:a (?:sample|total) of )?" + _COUNT + r" (?:[\w-]+ ){0,3}(?:patients|adults|children|physicians|women|men|"
+     r"participants|subjects|respondents|residents|students|nurses)\b"), 0.55, "abstract"),
+    ("cross-sectional", (r"\b(?:than|with|and|versus|vs\.?) (?:\d+ )?(?:age[- ]matched |sex[- ]matched |normal |"
+     r"healthy )+(?:control )?(?:subjects|controls|volunteers|children|adults|individuals)\b"), 0.55, "abstract"),
     ("case-study", (r"\bcase (?:report|series)\b|\bwe (?:report|describe|present) (?:a|an|the|two|three) "
      r"(?:\w+ )?cases?\b|\bservice evaluation\b"), 0.8, "any"),
     ("case-study", r"\bcase stud(?:y|ies)\b|\bthe case of\b|\bthe experience of\b", 0.8, "title"),
@@ -655,7 +786,7 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("case-study", (r"\b" + _COUNT + r" (?:[\w-]+ ){0,3}(?:patients|children|boys|girls|men|women|cases|infants|"
      r"neonates)\b(?: \([^)]*\))?[^.;()]{0,100}?(?<!who )\bunderwent\b|\bwe have operated on " + _COUNT + r"\b|\b(?:records|charts|"
      r"files|findings) (?:in|of) " + _COUNT + r" (?:[\w-]+ ){0,4}(?:patients|children|cases|neonates|infants)\b"
-     r"[^.;]{0,60}\b(?:were|was) reviewed\b|\bwe reviewed the (?:medical )?(?:records|charts|files) of\b"), 0.6,
+     r"(?:[^.;]|\.(?=\d)){0,120}\b(?:were|was) reviewed\b|\bwe reviewed the (?:medical )?(?:records|charts|files) of\b"), 0.6,
      "abstract"),
     # A clinical series: "To report our experience of children with ...", "Preliminary results in eight patients".
     ("case-study", (r"\breport (?:on )?our (?:\w+ )?experience\b|\bour (?:initial |early )?experience (?:with|of|in)\b|"
@@ -680,7 +811,10 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"\bposition statement\b"), 0.85, "title"),
     ("other", r"\bexpert panel\b|\bDelphi\b", 0.7, "any"),
     ("other", (r"\b(?:Wistar|Sprague[- ]Dawley) rats?\b|\bin (?:rats|mice)\b|"
-     r"\bin vitro\b|\bisolated (?:human )?[\w ]{0,30}(?:muscle|tissue|cells)\b"), 0.8, "any"),
+     r"\bisolated (?:human )?[\w ]{0,30}(?:muscle|tissue|cells)\b"), 0.8, "any"),
+    # "in vitro" alone is a laboratory study; beside "in vivo" a trial in people may be the design, so it
+    # only wins when no human-study phrase does.
+    ("other", r"\bin vitro\b", 0.8, "any"),
 ]
 _DESIGN_RULES = [(d, re.compile(p, re.IGNORECASE), c, w) for d, p, c, w in DESIGN_RULES]
 SOURCE_TYPES = {  # OpenAlex `type`; its "review" is broad (any review-like article), so moderate
@@ -732,6 +866,9 @@ def suggest_design(
         if mesh and mesh.lower() in MESH_TYPES:
             design, conf = MESH_TYPES[mesh.lower()]
             note(design, conf, f"MeSH: {mesh}")
+    if "other" in scores and re.search(r"\bin vivo\b", f"{title} {abstract}", re.IGNORECASE) and "in vitro" in \
+            scores["other"][1].lower():
+        scores["other"] = (0.6, scores["other"][1])  # "in vitro and in vivo performance": people may be studied too
     if "guideline" in scores and _GUIDELINE_STUDIED.search(_fold(title or "")):
         del scores["guideline"]  # "Effect of computer-based guidelines on ...": a study of guidelines
     design, (conf, evidence) = _choose(scores)
@@ -762,7 +899,8 @@ _GUIDELINE_STUDIED = re.compile(
 # "Further randomised trials are needed", "there have been no studies of ...": not this study's design.
 _FUTURE_RESEARCH = re.compile(
     r"\b(?:further|future|additional|larger|well-designed)\b[^.]{0,60}\b(?:trials?|studies|research|"
-    r"needed|warranted|required)\b|\b(?:are|is) (?:needed|warranted|required)\b|\bthere (?:have been|are|were) no\b",
+    r"needed|warranted|required)\b|\b(?:are|is) (?:needed|warranted|required)\b|\bthere (?:have been|are|were) no\b|"
+    r"\b(?:a|the|an urgent) need for\b",
     re.IGNORECASE)
 _RCT_WORDS = re.compile(r"randomi[sz]ed (?:controlled |clinical )?trials?\W*$", re.IGNORECASE)
 _NHS_WORDS = re.compile(r"National Health Service\W*$", re.IGNORECASE)
