@@ -15,6 +15,7 @@ from typing import Any
 import pycountry
 from sqlite_utils import Database
 
+from . import design_model
 from .db import now, write_transaction
 from .errors import LitrevError, UnknownIdError
 from .suggest import (
@@ -51,15 +52,17 @@ __all__ = [
 NATIONS = {"England", "Scotland", "Wales", "Northern Ireland"}
 
 
-def suggest_for_work(work: dict[str, Any], raws: Iterable[dict[str, Any]] = ()) -> list[Suggestion]:
-    """Every suggestion for one `works` row, with MeSH types from its records' raw JSON."""
+def suggest_for_work(work: dict[str, Any], raws: Iterable[dict[str, Any]] = (),
+                     model: design_model.DesignModel | None = None) -> list[Suggestion]:
+    """Every suggestion for one `works` row, with MeSH types from its records' raw JSON;
+    with a `model` (learned from confirmed designs) it stands in where the rules found no design."""
     countries = _json_list(work.get("countries"))
     mesh: list[str] = []
     for raw in raws:
         mesh.extend(_mesh_types(raw))
-    return suggest_countries(work.get("title"), work.get("abstract"), countries) + suggest_design(
-        work.get("title"), work.get("abstract"), work.get("type"), mesh
-    )
+    designs = suggest_design(work.get("title"), work.get("abstract"), work.get("type"), mesh)
+    designs = design_model.fuse_all(model, designs, [(work.get("title"), work.get("abstract"))] * len(designs))
+    return suggest_countries(work.get("title"), work.get("abstract"), countries) + designs
 
 
 def _json_list(value: Any) -> list[str]:
@@ -92,24 +95,45 @@ def save_suggestions(db: Database, work_id: int, suggestions: Iterable[Suggestio
     return len(rows)
 
 
-def auto_tag(db: Database, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+def auto_tag(db: Database, progress: Callable[[int], None] | None = None,
+             learned: bool | None = None) -> dict[str, int]:
     """Suggest tags for every canonical work that has no suggestions yet.
 
     Works already suggested for are left alone, and people's tags are never
-    touched, so re-running is safe and cheap.
+    touched, so re-running is safe and cheap. With `learned` (default
+    `design_model.ENABLED`) and enough confirmed designs, a model trained once on
+    them suggests the design where the rules found none (counted as "learned").
     """
     todo = [row for row in db.query(
         """select * from works where merged_into is null
            and id not in (select distinct work_id from tags where origin = 'auto') order by id""")]
     counts = {"works": 0, "suggestions": 0}
+    use_model = design_model.ENABLED if learned is None else learned
+    model = design_model.train(confirmed_designs(db)) if use_model and todo else None
+    if model is not None:
+        counts["learned"] = 0
     with write_transaction(db):
         for work in todo:
             raws = [_loads(r["raw"]) for r in db.query("select raw from records where work_id = ?", [work["id"]])]
-            counts["suggestions"] += save_suggestions(db, work["id"], suggest_for_work(work, raws))
+            suggestions = suggest_for_work(work, raws, model)
+            counts["suggestions"] += save_suggestions(db, work["id"], suggestions)
             counts["works"] += 1
+            if model is not None:
+                counts["learned"] += sum(s.key == "design" and s.evidence.startswith("learned") for s in suggestions)
             if progress:
                 progress(1)
     return counts
+
+
+def confirmed_designs(db: Database) -> list[tuple[str | None, str | None, str]]:
+    """(title, abstract, design) of every canonical work whose design a person set or
+    accepted; works with several confirmed designs are left out (no single label)."""
+    rows = db.query(
+        """select works.id, works.title, works.abstract, group_concat(distinct work_tags.value) as designs
+           from work_tags join works on works.id = work_tags.work_id
+           where work_tags.key = 'design' and (work_tags.origin = 'manual' or work_tags.status = 'accepted')
+           group by works.id order by works.id""")
+    return [(r["title"], r["abstract"], r["designs"]) for r in rows if "," not in r["designs"]]
 
 
 def _loads(text: str | None) -> dict[str, Any]:

@@ -15,11 +15,14 @@ reviewer_option = click.option(
 
 @click.group(invoke_without_command=True, context_settings=GROUP_SETTINGS)
 @click.option("--auto", is_flag=True, help="Suggest country and design for every work without suggestions.")
+@click.option("--learned/--no-learned", default=True, show_default=True,
+              help="With --auto: once 30+ works have a confirmed design, learn from them where no design "
+                   "phrase is found.")
 @db_option
 @quiet_option
 @json_option
 @click.pass_context
-def tag(ctx, auto, db_path, quiet, as_json):
+def tag(ctx, auto, learned, db_path, quiet, as_json):
     """Tag works by country of study and study design: suggestions with evidence, people decide.
 
     Example:
@@ -38,13 +41,15 @@ def tag(ctx, auto, db_path, quiet, as_json):
     total = db.execute("select count(*) from works where merged_into is null").fetchone()[0]
     with Progress(console=Console(stderr=True), disable=quiet or as_json, transient=True) as progress:
         task = progress.add_task("Suggesting tags", total=total)
-        counts = tags_stage.auto_tag(db, progress=lambda n: progress.advance(task, n))
+        counts = tags_stage.auto_tag(db, progress=lambda n: progress.advance(task, n), learned=learned)
     ensure_shape(db)
     if as_json:
         echo_json(counts)
     else:
         click.echo(f"Suggested {counts['suggestions']} tags for {counts['works']} works "
                    "(works with suggestions already were left alone).")
+        if "learned" in counts:
+            click.echo(f"{counts['learned']} design suggestions were learned from the team's confirmed designs.")
 
 
 @tag.command(name="set")
