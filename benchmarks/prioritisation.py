@@ -254,7 +254,7 @@ def print_table(rows: list[dict], runs: int, label: str, latency: dict) -> None:
     print()
     print(f"Retrain latency, {latency['works']:,} works, {latency['decided']:,} decided: "
           f"median {latency['median_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms per update "
-          f"({latency['updates']} updates; first call incl. TF-IDF fit {latency['cold_ms']:.0f} ms)")
+          f"({latency['updates']} updates; first call incl. fitting the BM25 matrix {latency['cold_ms']:.0f} ms)")
 
 
 def _range(summary: dict) -> str:

@@ -218,7 +218,7 @@ def simulate(
     vectoriser_factory: Callable | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[Run]:
-    """`runs` replays with prior seeds seed, seed + 1, ...; the TF-IDF is fitted once."""
+    """`runs` replays with prior seeds seed, seed + 1, ...; the BM25 matrix is fitted once."""
     from .rank import make_vectoriser, work_text
 
     texts = [work_text(t, a) for t, a in zip(data.titles, data.abstracts)]

@@ -61,3 +61,34 @@ def test_probabilities_are_calibrated_out_of_fold(corpus):
     assert ((0 <= p) & (p <= 1)).all()
     # The two relevant works left get higher probabilities than any irrelevant one.
     assert p[labels[rest] == 1].min() > p[labels[rest] == 0].max()
+
+
+
+def test_bm25_weights_follow_the_formula():
+    texts = ["alpha alpha alpha beta", "beta gamma", "beta delta delta", "gamma"]
+    vec = rank.Bm25Vectoriser(k1=1.2, b=0.75)
+    matrix = vec.fit_transform(texts).toarray()
+    counts = vec.counts.transform(texts).toarray().astype(float)  # terms and bigrams
+    length = counts.sum(axis=1, keepdims=True)
+    df = (counts > 0).sum(axis=0)
+    idf = np.log(1 + (4 - df + 0.5) / (df + 0.5))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = np.nan_to_num(
+            counts * 2.2 / (counts + 1.2 * (0.25 + 0.75 * length / length.mean())) * idf
+        )
+    expected = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    np.testing.assert_allclose(matrix, expected, atol=1e-12)
+    assert matrix.dtype == np.float64
+
+
+def test_bm25_saturates_term_frequency_and_favours_rare_words():
+    vec = rank.Bm25Vectoriser(b=0.0)  # no length discount: tf alone
+    texts = ["alpha " * 8 + "beta", "alpha x", "beta y", "z w"]  # alpha, beta: same df
+    matrix = vec.fit_transform(texts).toarray()
+    voc = vec.counts.vocabulary_
+    ratio = matrix[0, voc["alpha"]] / matrix[0, voc["beta"]]
+    assert ratio == pytest.approx(8 * 2.2 / (8 + 1.2))  # not 8: capped below k1 + 1
+    vec = rank.Bm25Vectoriser()
+    matrix = vec.fit_transform(["rare shared", "shared x", "y z", "w v"]).toarray()
+    voc = vec.counts.vocabulary_
+    assert matrix[0, voc["rare"]] > matrix[0, voc["shared"]]
