@@ -37,7 +37,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from litrev import design_model
-from litrev.suggest import DECISIVE
+from litrev.designs import DECISIVE
 from litrev.tags import SUGGESTED, suggest_countries, suggest_design
 
 HERE = Path(__file__).parent

@@ -1,6 +1,6 @@
 """A learned study-design suggestion: trained on the review team's own confirmed designs.
 
-The phrase rules (`litrev.suggest.suggest_design`) find a design only when the title,
+The phrase rules (`litrev.designs.suggest_design`) find a design only when the title,
 abstract or metadata say it. Once people have confirmed (set or accepted) a design on
 at least MIN_WORKS works with at least MIN_DESIGNS different designs, `train()` fits a
 TF-IDF + linear model on those works' titles and abstracts, and `fuse()` puts its
@@ -41,7 +41,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .suggest import DECISIVE, Suggestion, clean_abstract
+from .designs import DECISIVE
+from .suggest import Suggestion, clean_abstract
 
 if TYPE_CHECKING:  # scikit-learn is imported when a model is trained: it takes a second, and
     # `litrev tag --auto` runs without it until the learned fallback is switched on
@@ -54,7 +55,7 @@ MIN_DESIGNS = 2  # ... with at least this many different designs
 THRESHOLD = 0.6  # the model's probability at and above which it replaces a phrase-less rules suggestion
 CAP = round(DECISIVE - 0.05, 2)  # 0.75: a learned confidence stays below the rules' explicit phrases (DECISIVE)
 C = 10.0  # inverse regularisation: 1, 10 and 100 measured; 10 best as a fallback (benchmarks/tagging.py)
-NO_PHRASE = "no design phrase or type found"  # the rules' evidence when they found nothing (suggest._choose)
+NO_PHRASE = "no design phrase or type found"  # the rules' evidence when they found nothing (designs._choose)
 
 
 def make_vectoriser(ngrams: int = 1) -> TfidfVectorizer:

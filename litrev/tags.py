@@ -1,6 +1,6 @@
 """Tags: country of study and study design, suggested with evidence; people decide.
 
-The suggesters are pure (`litrev.suggest`). Here: `auto_tag()` stores
+The suggesters are pure (`litrev.countries`, `litrev.designs`). Here: `auto_tag()` stores
 suggestions (origin=auto, status=suggested) for works that have none,
 `set_tags()` stores a person's tags (origin=manual, status=set; an earlier
 manual tag for the same key becomes status=replaced), and `review()` walks the
@@ -16,18 +16,11 @@ import pycountry
 from sqlite_utils import Database
 
 from . import design_model
+from .countries import GAZETTEER, suggest_countries
 from .db import now, write_transaction
+from .designs import DESIGN_LABELS, DESIGNS, suggest_design
 from .errors import LitrevError, UnknownIdError
-from .suggest import (
-    DESIGN_LABELS,
-    DESIGNS,
-    GAZETTEER,
-    SUGGESTED,
-    Suggestion,
-    _fold,
-    suggest_countries,
-    suggest_design,
-)
+from .suggest import SUGGESTED, Suggestion, fold
 
 __all__ = [
     "DESIGNS",
@@ -179,7 +172,7 @@ def normalise_tag(key: str, value: str) -> list[tuple[str, str]]:
 
 def _country_tag(value: str) -> list[tuple[str, str]]:
     """GB, gbr, United Kingdom, UK -> GB; Scotland -> GB + nation=Scotland."""
-    folded = _fold(value)
+    folded = fold(value)
     hit = GAZETTEER.get(folded) or GAZETTEER.get(folded.title()) or GAZETTEER.get(folded.upper())
     if hit and hit[2] in ("country", "nation"):
         return [("country", hit[0])] + ([("nation", hit[1])] if hit[1] else [])

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from litrev import design_model, tags
 from litrev.cli import cli
-from litrev.suggest import DECISIVE, suggest_design
+from litrev.designs import DECISIVE, suggest_design
 
 # A review team's confirmed designs, in the shapes people write: service descriptions
 # (case-study), conceptual and policy pieces (other) and trials (rct). The words vary

@@ -7,7 +7,9 @@ from click.testing import CliRunner
 
 from litrev import tags
 from litrev.cli import cli
-from litrev.suggest import SUGGESTED, clean_abstract, suggest_countries, suggest_design
+from litrev.countries import suggest_countries
+from litrev.designs import suggest_design
+from litrev.suggest import SUGGESTED, clean_abstract
 
 
 def countries(title, abstract="", affiliations=()):

@@ -1,0 +1,304 @@
+"""Study design: one of `DESIGNS`, from explicit phrases in title and abstract and from
+source metadata (OpenAlex `type`, MeSH publication types).
+
+Pure: text in, `Suggestion`s out (see `litrev.suggest` for what confidence means).
+"""
+
+import re
+from collections.abc import Iterable
+
+from .suggest import SUGGESTED, Suggestion, clean_abstract, fold, quote, sentence_at, unredefine
+
+# --- study design -------------------------------------------------------------
+#
+# Taxonomy (README "Study design taxonomy"). Each rule: design, pattern,
+# confidence in the abstract; a title match adds 0.05. The chosen design is
+# the first in PRECEDENCE scoring >= DECISIVE (so "meta-analysis of randomised
+# trials" is a review, "cost-effectiveness alongside a trial" an economic
+# evaluation), else the highest-scoring one, else `other`.
+
+DESIGNS = ("rct", "non-randomised", "cohort", "case-control", "cross-sectional", "qualitative",
+           "mixed-methods", "systematic-review", "economic-evaluation", "case-study", "protocol",
+           "commentary", "other")
+DESIGN_LABELS = {  # how people read them (README, gap map)
+    "rct": "Randomised controlled trial",
+    "non-randomised": "Non-randomised / quasi-experimental",
+    "cohort": "Cohort",
+    "case-control": "Case-control",
+    "cross-sectional": "Cross-sectional / survey",
+    "qualitative": "Qualitative",
+    "mixed-methods": "Mixed methods",
+    "systematic-review": "Systematic / scoping review, meta-analysis",
+    "economic-evaluation": "Economic evaluation",
+    "case-study": "Case study / service evaluation",
+    "protocol": "Protocol",
+    "commentary": "Commentary / editorial",
+    "other": "Other",
+}
+PRECEDENCE = ("commentary-meta", "protocol", "other", "systematic-review", "economic-evaluation", "extension",
+              "rct", "mixed-methods", "non-randomised", "case-control", "cohort", "qualitative",
+              "cross-sectional", "case-study", "guideline", "commentary")
+# Pseudo-designs that rank apart but are reported as another: an open extension of a
+# trial is non-randomised (it outranks the trial it extends); a guideline named in the
+# title is `other` only when no study design is found (a trial of guidelines is a trial).
+REPORTED_AS = {"commentary-meta": "commentary", "extension": "non-randomised", "guideline": "other"}
+DECISIVE = 0.8
+_NOT = r"(?<!non-)(?<!non)(?<!not )(?<!quasi-)"
+_DATABASES = r"(?:MEDLINE|PubMed|EMBASE|CINAHL|PsycINFO|PsycLit|Cochrane|Web of Science|Scopus|Science Citation Index)"
+_COUNT = (r"(?:\d+|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|"
+          r"seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+          r"fifteen|sixteen|seventeen|eighteen|nineteen)")
+# (design, pattern, confidence, where): where is "any", "title" or "abstract".
+DESIGN_RULES: list[tuple[str, str, float, str]] = [
+    ("protocol", r"\b(?:study|trial|review) protocol\b|\bprotocol for an?\b|\bthis protocol\b", 0.9, "any"),
+    ("protocol", r"\bwill be (?:randomi[sz]ed|recruited|allocated|assigned)\b", 0.75, "any"),
+    ("protocol", r"^design of (?:the|an?)\b", 0.8, "title"),
+    ("protocol", r"\brationale and design\b|\bdesign and rationale\b", 0.85, "any"),
+    # BMC-style protocols head their methods "Methods/design".
+    ("protocol", r"\bmethods ?/ ?design\b", 0.8, "abstract"),
+    ("systematic-review", (r"\bsystematic(?:ally)? review|\bmeta-?analys[ie]s\b|\bscoping review\b|"
+     r"\bumbrella review\b|\brapid review\b|\brealist review\b|\bmeta-?synthesis\b|\bevidence synthesis\b"),
+     0.85, "any"),
+    # The headings of a structured review abstract (Annals, AHRQ evidence reports): "Data Sources: ...
+    # Study Selection: 35 randomized, controlled trials ...".
+    ("systematic-review", r"\b(?:data sources|study selection|data synthesis)\s*:", 0.85, "abstract"),
+    ("systematic-review", r"\b(?:literature|narrative|integrative|critical) review\b|\breview of (?:the )?"
+     r"(?:literature|evidence|studies|research|past research)\b|\b(?:I|we) reviewed (?:the|some|available)\b(?! (?:[\w-]+ )?(?:records|charts|notes|files|cases))|"
+     r"\b" + _DATABASES + r"\b[^.]{0,150}\b(?:search|sought|retriev|identif|obtained)|"
+     r"\b(?:search|sought|retriev|identif|obtained)\w*[^.]{0,150}\b" + _DATABASES + r"\b", 0.85, "any"),
+    ("systematic-review", (r"\bthis review\b|\bwe review\b|\bis reviewed\b|\bare reviewed\b|\b(?:an )?overview of "
+     r"(?:the )?(?:results|evidence|literature|studies|trials|research)\b"), 0.8, "any"),
+    # A summary of several trials: "Evidence from seven ... randomised trials shows".
+    ("systematic-review", (r"\b(?:evidence from) (?:the )?(?:two|three|four|five|six|seven|eight|"
+     r"nine|ten|several|multiple|\d+) (?:[\w-]+,? ){0,5}(?:trials|studies)\b"), 0.85, "abstract"),
+    ("systematic-review", (r"\b(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+) published "
+     r"(?:[\w-]+,? ){0,4}(?:trials|studies)\b|\bsummari[sz]es (?:the )?(?:reports|evidence|literature|studies|data)\b"),
+     0.85, "abstract"),
+    ("systematic-review", r"\bprovides? an update on\b|\ban update on\b", 0.75, "abstract"),
+    # A narrative review says so: "This article reviews ...", "The purpose of this article is to review".
+    ("systematic-review", (r"\b(?:this|the present) (?:article|paper|chapter) reviews\b|\b(?:purpose|aim|objective) of "
+     r"this (?:article|paper|chapter) (?:is|was) to review\b|\b(?:aims|aim) to review\b"), 0.8, "abstract"),
+    ("systematic-review", (r"\b(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+) (?:[\w-]+,? ){0,5}"
+     r"(?:trials|studies) (?:have )?(?:demonstrated|shown|showed|found|reported)\b|\b(?:few|many|most|some) "
+     r"(?:[\w-]+ ){0,2}(?:trials|studies) (?:have|are|were) (?:evaluated|examined|investigated|assessed|flawed|"
+     r"limited)\b"), 0.75, "abstract"),
+    ("systematic-review", r"(?<!peer )(?<!peer-)\breview\b|\boverview\b", 0.8, "title"),  # not "a peer review method"
+    # A narrative review that never says "review": "Clinical trials show that ...", "This article
+    # summarizes current thought". A fallback: any study phrase outranks it.
+    ("systematic-review", (r"\b(?:clinical )?(?:trials|studies) (?:have )?(?:show|shown|suggest|indicate|"
+     r"demonstrate)(?:ed|s)?\b|\bsummari[sz]es (?:current|recent|what)\b|\b(?:this|the present) (?:article|"
+     r"chapter) (?:describes|discusses|addresses|summari[sz]es)\b"), 0.55, "abstract"),
+    # Clinical narrative reviews report others' studies and give advice: "In clinical studies, tolterodine ... has
+    # been reported", "in a clinical trial involving 282 children", "Anticholinergics should be reserved for".
+    ("systematic-review", (r"\bin (?:clinical|published|controlled|several|recent) (?:studies|trials)\b|\bin a "
+     r"(?:clinical )?trial involving\b|\b(?:should|must) be (?:reserved|considered|tailored|identified|used|"
+     r"encouraged)\b"), 0.55, "abstract"),
+    # Titles narrative reviews use: "Update on overactive bladder", "Current concepts in ...", "State of the art".
+    ("systematic-review", (r"^\[?(?:an? )?update (?:on|in|of)\b|\bcurrent (?:concepts|status|perspectives|"
+     r"management|treatment options)\b|\bstate of the art\b|\ba second look\b"), 0.8, "title"),
+    ("economic-evaluation", (r"\bcost[- ](?:effectiveness|utility|benefit|minimi[sz]ation)\b|\beconomic evaluation\b|"
+     r"\bcosts? of illness\b|\bcost-of-illness\b|\beconomic costs? of\b"), 0.85, "title"),
+    ("economic-evaluation", (r"\bcost[- ](?:effectiveness|utility|benefit|minimi[sz]ation) (?:analys[ie]s|study|"
+     r"evaluation|ratio)\b|\beconomic evaluation\b|\bQALYs?\b|\bcosts? of illness\b|\bcost-of-illness\b"), 0.75,
+     "abstract"),
+    ("economic-evaluation", r"\bcost analysis\b|\bcost[- ]savings?\b|\bcost[- ]saving\b", 0.75, "any"),
+    ("rct", _NOT + r"\brandomi[sz]ed,? (?:\w+[- ]?){0,4}(?:trials?|study|studies)\b", 0.9, "any"),
+    ("rct", _NOT + r"\b(?:were|was|being|been) randomi[sz]ed\b|\brandomly (?:assigned|allocated|divided)\b|"
+     r"\brandomi[sz]ed (?:to|into)\b|\brandomi[sz]ation\b|\brandom (?:assignment|allocation)\b", 0.9, "any"),
+    ("rct", r"\bdouble[- ]blind(?:ed)?\b|\bplacebo[- ]controlled\b|\bRCTs?\b", 0.85, "any"),
+    ("rct", _NOT + r"\brandomi[sz]ed\b", 0.8, "any"),
+    ("rct", r"\b(?:field|survey|laboratory|lab|vignette|conjoint) experiments?\b", 0.75, "any"),
+    ("rct", r"\b(?:or|versus|vs\.?|with|and) placebo\b|\bplacebo (?:or|group|arm|tablets?)\b|\bplacebos\b", 0.6, "any"),
+    # An open continuation of a trial: "crossover design (extension of a randomized clinical trial)".
+    ("extension", (r"\b(?:open[- ]label )?extension (?:of|to) (?:an?|the) (?:[\w-]+ ){0,4}(?:trials?|stud(?:y|ies))\b|"
+     r"\bopen[- ]label (?:extension|continuation)\b"), 0.85, "any"),
+    ("non-randomised", (r"\bquasi-?experiment\w*|\bnon-?randomi[sz]ed\b|\bcontrolled before[- ]and[- ]after\b|"
+     r"\binterrupted time[- ]series\b|\bdifference-in-differences?\b|\bsingle[- ]arm\b|\bnatural experiment\b|"
+     r"\bopen(?:-label)? (?:prospective )?(?:study|trial)\b"), 0.85, "any"),
+    ("non-randomised", (r"\bopen[- ]label\b|\bpre-? ?(?:and|/) ?post-?(?:test|intervention)?\b|\bpre-?post\b|"
+     r"\buncontrolled (?:trial|study)\b|\bbefore and after\b"), 0.65, "any"),
+    # Uncontrolled and controlled before-after and quality-improvement studies name their periods or groups,
+    # not their design: "preintervention and postintervention design", "three control and three intervention
+    # periods", "compared during three periods", "11 months before and 11 months after", "post-intervention group".
+    ("non-randomised", (r"\b(?:pre|post)-? ?intervention (?:and (?:post|pre)-? ?intervention )?(?:groups?|periods?|"
+     r"phases?|data|audits?|design|measurements?|surveys?|assessments?)\b|\b(?:control|baseline) and (?:\w+ )?"
+     r"intervention periods\b|\bintervention periods?\b|\bcompared (?:during|across|over) (?:two|three|four|\d+) "
+     r"periods\b|\b(?:\d+|\w+) (?:days|weeks|months|years) before and (?:\d+|\w+ )?(?:days|weeks|months|years)? ?after\b|"
+     r"\b(?:intervention|segmented) time[- ]series\b|\bhistorical(?:ly)? control(?:s|led|group)?\b|"
+     r"\binterventional study\b|\bsingle[- ]treatment (?:study|trial)\b|\bdose[- ]escalation (?:study|trial)\b"),
+     0.8, "any"),
+    ("non-randomised", (r"\bpost[- ]?intervention\b|\bpre[- ]?(?:intervention|implementation)\b|\bfrom a baseline "
+     r"of\b|\bbefore and after (?:the )?(?:intervention|implementation|introduction)\b"), 0.7, "any"),
+    # A comparison group without random allocation: "an intervention with comparison group design".
+    ("non-randomised", (r"\bcomparison group design\b|\bcontrolled comparison study\b|\bintervention (?:and|versus|vs\.?) "
+     r"(?:comparison|control) (?:communities|districts|practices|sites|areas)\b"), 0.8, "any"),
+    # A treatment series: "Twenty-two children ... received", "25 patients were treated with" (no control group).
+    ("non-randomised", (r"\b" + _COUNT + r" (?:[\w-]+ ){0,4}(?:patients|children|subjects|volunteers|adults|women|participants|"
+     r"men|boys|girls)\b(?:[^.;]|\.(?=\s?\d)){0,200}?\b(?:received|(?:enrolled )?to receive|were (?:treated|given|"
+     r"started))\b|"
+     r"\bused to treat (?:[\w-]+ ){1,4}in " + _COUNT + r" (?:patients|children|adults|women|men)\b"), 0.6, "abstract"),
+    # Weakest fallbacks for the taxonomy's uncontrolled treatment series and pharmacokinetic studies: "Patients
+    # with nocturia ... were treated with oral desmopressin", "Non-linear pharmacokinetics of MDMA in humans".
+    ("non-randomised", r"\bwere treated with\b|\bpharmacokinetics?\b", 0.55, "any"),
+    # Two treated groups compared without random allocation: "22 patients (group I) ... 22 patients (group II)".
+    ("non-randomised", r"\bgroup (?:I|1|A)\b.{0,300}?\bgroup (?:II|2|B)\b", 0.55, "abstract"),
+    # Pharmacokinetic and crossover studies in volunteers without random allocation (fallback: any trial
+    # phrase outranks it): "in eight healthy subjects", "a crossover design".
+    ("non-randomised", (r"\b" + _COUNT + r" healthy (?:[\w-]+ ){0,2}(?:volunteers|subjects|men|women|adults)\b|"
+     r"\bcross-?over (?:design|study|comparison)\b"), 0.6, "abstract"),
+    ("mixed-methods", r"\bmixed[- ]methods?\b|\bmulti-?method\b", 0.9, "any"),
+    ("case-control", r"\bcase[- ]control\b|\bnested case\b", 0.9, "any"),
+    ("cohort", (r"\bcohort\b|\blongitudinal (?:study|survey|data|analysis)\b|\bprospective(?:ly)? (?:study|"
+     r"investigation|followed)\b|\bfollow-up study\b|\bretrospective(?:ly)? (?:study|analysis|review|chart|record|"
+     r"cohort)\b|(?<!trials )(?<!trial )\bregistry\b|\bchart review\b"), 0.75, "any"),
+    # Observational studies and drug surveillance follow patients over time: "an open label, observational
+    # study of 2,250 patients", "a post-marketing surveillance study".
+    ("cohort", r"\bobservational (?:study|studies)\b|\b(?:post-?marketing )?surveillance study\b", 0.7, "any"),
+    ("cohort", r"\bat follow-?up\b|\bfollowed (?:up )?for\b|\bfollowed (?:up )?(?:until|to)\b", 0.65, "any"),
+    ("qualitative", (r"\bqualitative\b(?! (?:and quantitative )?(?:differences?|changes?|improvements?))|\bsemi-?structured interviews?\b|\bin-?depth interviews?\b|\bfocus groups?\b|"
+     r"\bethnograph\w*|\bthematic(?:ally)? analy[sz]\w*|\bgrounded theory\b|\bphenomenolog\w*"), 0.8, "any"),
+    ("qualitative", r"\binterviews? (?:with|of)\b|\binterviewed\b", 0.6, "any"),
+    ("cross-sectional", (r"\bcross-?sectional\b|\bprevalence (?:study|survey)\b|\b(?:online|web-based|postal|mail|"
+     r"telephone|national|questionnaire) survey\b|\bsurvey (?:was|were) (?:performed|conducted|carried out|"
+     r"administered|sent|mailed)\b|\bsurvey administered\b"), 0.8, "any"),
+    ("cross-sectional", r"\bsurvey(?:ed)?\b|\bquestionnaires?\b", 0.6, "any"),
+    ("cross-sectional", r"(?<!qualitative )\bdescriptive (?:study|analysis)\b", 0.75, "any"),
+    # One-time observations no phrase names (fallbacks): what newspapers wrote, "was examined among 159
+    # adult patients", "boys with ADHD had higher ... than healthy control subjects".
+    ("cross-sectional", r"\b(?:newspapers?|news media|media coverage|news stories)\b", 0.6, "any"),
+    ("cross-sectional", (r"\b(?:assessed|examined|measured|evaluated|investigated|studied) (?:[\w-]+ ){0,4}(?:among|in) "
+     r"(?:a (?:sample|total) of )?" + _COUNT + r" (?:[\w-]+ ){0,3}(?:patients|adults|children|physicians|women|men|"
+     r"participants|subjects|respondents|residents|students|nurses)\b"), 0.55, "abstract"),
+    ("cross-sectional", (r"\b(?:than|with|and|versus|vs\.?) (?:\d+ )?(?:age[- ]matched |sex[- ]matched |normal |"
+     r"healthy )+(?:control )?(?:subjects|controls|volunteers|children|adults|individuals)\b"), 0.55, "abstract"),
+    ("case-study", (r"\bcase (?:report|series)\b|\bwe (?:report|describe|present) (?:a|an|the|two|three) "
+     r"(?:\w+ )?cases?\b|\bservice evaluation\b"), 0.8, "any"),
+    ("case-study", r"\bcase stud(?:y|ies)\b|\bthe case of\b|\bthe experience of\b", 0.8, "title"),
+    # Case reports abstracts rarely call themselves so: "A 16-year-old girl was admitted", "To report two cases",
+    # "a study of two children".
+    ("case-study", (r"\b(?:an?|\d+) ?-?(?:year|month|week)-old (?:[\w-]+ ){0,3}(?:man|woman|boy|girl|patient|male|"
+     r"female|infant|child|neonate|gentleman|lady)\b|\b(?:report|describe|present)s? (?:of )?(?:a|an|one|two|three|"
+     r"four|five) (?:[\w-]+ ){0,2}(?:cases?|patients)\b|\b(?:study|report) of (?:a|one|two|three) (?:children|"
+     r"patients|cases)\b"), 0.75, "abstract"),
+    # A surgical or clinical series with no comparison group: "Fifteen consecutive ... patients underwent",
+    # "we have operated on 40 children", "the records of 24 patients were reviewed".
+    ("case-study", (r"\b" + _COUNT + r" (?:[\w-]+ ){0,3}(?:patients|children|boys|girls|men|women|cases|infants|"
+     r"neonates)\b(?: \([^)]*\))?[^.;()]{0,100}?(?<!who )\bunderwent\b|\bwe have operated on " + _COUNT + r"\b|\b(?:records|charts|"
+     r"files|findings) (?:in|of) " + _COUNT + r" (?:[\w-]+ ){0,4}(?:patients|children|cases|neonates|infants)\b"
+     r"(?:[^.;]|\.(?=\d)){0,120}\b(?:were|was) reviewed\b|\bwe reviewed the (?:medical )?(?:records|charts|files) of\b"), 0.6,
+     "abstract"),
+    # A clinical series: "To report our experience of children with ...", "Preliminary results in eight patients".
+    ("case-study", (r"\breport (?:on )?our (?:\w+ )?experience\b|\bour (?:initial |early )?experience (?:with|of|in)\b|"
+     r"\bpreliminary results in (?:\d+|\w+) patients\b|\bpilot evaluation\b"), 0.8, "any"),
+    ("case-study", (r"\bcase stud(?:y|ies)\b|\b(?:we describe|describes|we report on) (?:a|an|the|one) "
+     r"(?:[\w-]+ ){0,8}(?:project|programme|program|initiative|model|scheme)\b"), 0.7, "abstract"),
+    ("case-study", r"\bevaluation of (?:the|a|an) (?:[\w-]+ ){0,5}(?:programme|program|project|initiative|service)\b",
+     0.7, "any"),
+    ("case-study", r"\b(?:the|a) (?:[\w-]+ ){0,3}(?:programme|program|project)\b", 0.7, "title"),
+    ("commentary", r"\bstudy (?:finds|shows|suggests)\b|\bsays\b", 0.75, "title"),
+    # "An American perspective", "A Practitioner's Perspective": a viewpoint named in the title.
+    ("commentary", r"\b(?:an?|my|our) (?:[\w'’-]+ ){0,2}perspective\.?$", 0.75, "title"),
+    ("commentary", r"\bI (?:suggest|contend|argue)\b|\bit is clear to me\b|\bin my (?:view|opinion)\b", 0.75, "abstract"),
+    # First-person argument: "I consider most of the recommendations ...", "In this article I will cite",
+    # "we ought to elevate ...".
+    ("commentary", (r"\bI (?:consider|believe|think|will|would argue|propose)\b|\bwe ought to\b|"
+     r"\b(?:we|they) (?:should|must) (?:not )?(?:be|become|stop|start|recogni[sz]e|accept)\b"), 0.65, "abstract"),
+    ("commentary", (r"\beditorial\b|\bcommentary\b|\bletter to the editor\b|\bviewpoint\b|\bperspective piece\b|"
+     r"\bopinion piece\b|\bin this (?:comment|essay)\b"), 0.7, "any"),
+    # Guidelines, consensus statements, animal and laboratory studies are `other`.
+    ("guideline", (r"^clinical practice guideline|\bguidelines? (?:on|for)\b|\bguidance on\b|\bconsensus statement\b|"
+     r"\bposition statement\b"), 0.85, "title"),
+    ("other", r"\bexpert panel\b|\bDelphi\b", 0.7, "any"),
+    ("other", (r"\b(?:Wistar|Sprague[- ]Dawley) rats?\b|\bin (?:rats|mice)\b|"
+     r"\bisolated (?:human )?[\w ]{0,30}(?:muscle|tissue|cells)\b"), 0.8, "any"),
+    # "in vitro" alone is a laboratory study; beside "in vivo" a trial in people may be the design, so it
+    # only wins when no human-study phrase does.
+    ("other", r"\bin vitro\b", 0.8, "any"),
+]
+_DESIGN_RULES = [(d, re.compile(p, re.IGNORECASE), c, w) for d, p, c, w in DESIGN_RULES]
+SOURCE_TYPES = {  # OpenAlex `type`; its "review" is broad (any review-like article), so moderate
+    "review": ("systematic-review", 0.6), "editorial": ("commentary-meta", 0.9),
+    "letter": ("commentary-meta", 0.9), "erratum": ("other", 0.9), "paratext": ("other", 0.9),
+    "book": ("other", 0.75), "book-chapter": ("other", 0.75),
+}
+MESH_TYPES = {  # MeSH publication types, and the design descriptors NLM indexers assign
+    "randomized controlled trial": ("rct", 0.95), "pragmatic clinical trial": ("rct", 0.85),
+    "meta-analysis": ("systematic-review", 0.95), "systematic review": ("systematic-review", 0.95),
+    "review": ("systematic-review", 0.7), "editorial": ("commentary-meta", 0.9),
+    "comment": ("commentary-meta", 0.9), "letter": ("commentary-meta", 0.9),
+    "case reports": ("case-study", 0.9), "clinical trial protocol": ("protocol", 0.95),
+    "controlled clinical trial": ("non-randomised", 0.7), "observational study": ("cohort", 0.55),
+    "cross-sectional studies": ("cross-sectional", 0.75), "cohort studies": ("cohort", 0.7),
+    "prospective studies": ("cohort", 0.6), "longitudinal studies": ("cohort", 0.65),
+    "retrospective studies": ("cohort", 0.6), "case-control studies": ("case-control", 0.75),
+    "qualitative research": ("qualitative", 0.8), "focus groups": ("qualitative", 0.75),
+    "cost-benefit analysis": ("economic-evaluation", 0.45),  # a topic heading, weak
+    "surveys and questionnaires": ("cross-sectional", 0.5),
+}
+
+
+def suggest_design(
+    title: str | None,
+    abstract: str | None,
+    source_type: str | None = None,
+    mesh_types: Iterable[str] | None = None,
+) -> list[Suggestion]:
+    """The study design (one of DESIGNS) with its confidence and the phrase or field behind it."""
+    scores: dict[str, tuple[float, str]] = {}
+
+    def note(design: str, conf: float, evidence: str) -> None:
+        if conf > scores.get(design, (0.0, ""))[0]:
+            scores[design] = (conf, evidence)
+
+    for where, text in (("title", fold(title or "")), ("abstract", fold(clean_abstract(abstract)))):
+        for design, pattern, conf, scope in _DESIGN_RULES:
+            if scope not in ("any", where):
+                continue
+            m = next((m for m in pattern.finditer(text if design != "rct" else unredefine(text, "RCT", _RCT_WORDS))
+                      if not _FUTURE_RESEARCH.search(sentence_at(text, *m.span()))), None)
+            if m:
+                note(design, min(0.97, conf + (0.05 if where == "title" else 0)), quote(where, text, *m.span()))
+    if source_type and source_type.lower() in SOURCE_TYPES:
+        design, conf = SOURCE_TYPES[source_type.lower()]
+        note(design, conf, f"source type: {source_type}")
+    for mesh in mesh_types or []:
+        if mesh and mesh.lower() in MESH_TYPES:
+            design, conf = MESH_TYPES[mesh.lower()]
+            note(design, conf, f"MeSH: {mesh}")
+    if "other" in scores and re.search(r"\bin vivo\b", f"{title} {abstract}", re.IGNORECASE) and "in vitro" in \
+            scores["other"][1].lower():
+        scores["other"] = (0.6, scores["other"][1])  # "in vitro and in vivo performance": people may be studied too
+    if "guideline" in scores and _GUIDELINE_STUDIED.search(fold(title or "")):
+        del scores["guideline"]  # "Effect of computer-based guidelines on ...": a study of guidelines
+    design, (conf, evidence) = _choose(scores)
+    return [Suggestion("design", REPORTED_AS.get(design, design), round(conf, 2), evidence)]
+
+
+def _choose(scores: dict[str, tuple[float, str]]) -> tuple[str, tuple[float, str]]:
+    quant = max((scores[d] for d in ("cross-sectional", "cohort", "rct", "non-randomised") if d in scores),
+                default=(0.0, ""))
+    qual = scores.get("qualitative", (0.0, ""))
+    if "mixed-methods" not in scores and qual[0] >= DECISIVE and quant[0] >= 0.65:
+        # Qualitative methods beside a survey or a before-after comparison: mixed methods.
+        scores["mixed-methods"] = (min(qual[0], max(quant[0], DECISIVE)), qual[1] + "; " + quant[1])
+    for design in PRECEDENCE:
+        if design in scores and scores[design][0] >= DECISIVE:
+            return design, scores[design]
+    ranked = [(conf, -PRECEDENCE.index(d), d) for d, (conf, _) in scores.items()
+              if d in PRECEDENCE and conf >= SUGGESTED]
+    if ranked:
+        _, _, design = max(ranked)
+        return design, scores[design]
+    return "other", (0.3, "no design phrase or type found")
+
+
+_GUIDELINE_STUDIED = re.compile(
+    r"\b(?:effects?|effectiveness|efficacy|impact|adherence|complian\w+|implement\w*|use of|apply|applied|"
+    r"evaluat\w*|dissemina\w*|improv\w*|uptake|trial|versus)\b", re.IGNORECASE)
+# "Further randomised trials are needed", "there have been no studies of ...": not this study's design.
+_FUTURE_RESEARCH = re.compile(
+    r"\b(?:further|future|additional|larger|well-designed)\b[^.]{0,60}\b(?:trials?|studies|research|"
+    r"needed|warranted|required)\b|\b(?:are|is) (?:needed|warranted|required)\b|\bthere (?:have been|are|were) no\b|"
+    r"\b(?:a|the|an urgent) need for\b",
+    re.IGNORECASE)
+_RCT_WORDS = re.compile(r"randomi[sz]ed (?:controlled |clinical )?trials?\W*$", re.IGNORECASE)
