@@ -42,6 +42,8 @@ from litrev.tags import SUGGESTED, suggest_countries, suggest_design
 
 HERE = Path(__file__).parent
 LABELS = HERE / "tagging_labels.csv"
+# A second annotator's blind labels for 120 labelled records: how far two people agree.
+AGREEMENT = HERE / "tagging_agreement.csv"
 SHARED = Path(os.environ.get("LITREV_SHARED_DATA", HERE.parents[1] / "shared" / "data"))
 
 
@@ -131,11 +133,50 @@ def evaluate(labels: list[dict], texts: dict) -> dict:
             "gold_d": gold_d, "pred_d": pred_d, "base_d": base_d, "errors": errors}
 
 
-def summary_line(name: str, n: int, r: dict) -> str:
+def cohen_kappa(a: list[str], b: list[str]) -> float:
+    observed = sum(x == y for x, y in zip(a, b)) / len(a)
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[k] * cb[k] for k in ca) / len(a) ** 2
+    return (observed - expected) / (1 - expected)
+
+
+def agreement_report(labels: list[dict], texts: dict) -> None:
+    """A second annotator, blind to the labels, against them; litrev on the same records."""
+    if not AGREEMENT.exists():
+        return
+    with AGREEMENT.open(newline="") as f:
+        second = {(r["source"], r["record_id"]): r for r in csv.DictReader(f)}
+    rows = [r for r in labels if (r["source"], r["record_id"]) in second]
+    if not rows:
+        return
+    texts.update(load_texts(SHARED, {r["source"] for r in rows} - {k[0] for k in texts}))
+    print(f"\nHuman agreement: a second annotator, blind to the labels, on {len(rows)} labelled records")
+    print(f"  {'against the labels':18} {'country P':>10} {'country R':>8} {'design F1':>10} {'accuracy':>9}"
+          f" {'RCT recall':>11} {'kappa':>6}")
+    person = [{**r, "countries": second[(r["source"], r["record_id"])]["countries"],
+               "design": second[(r["source"], r["record_id"])]["design"]} for r in rows]
+    gold_c = [set(filter(None, r["countries"].split(";"))) for r in rows]
+    gold_d = [r["design"] for r in rows]
+    tagger = evaluate(rows, texts)
+    for name, countries, designs in (
+        ("second annotator", [set(filter(None, r["countries"].split(";"))) for r in person],
+         [r["design"] for r in person]),
+        ("litrev (rules)", tagger["strong_c"], tagger["pred_d"]),
+    ):
+        scored = {"gold_c": gold_c, "strong_c": countries, "gold_d": gold_d, "pred_d": designs}
+        print(f"  {name:18} {figures(scored)} {cohen_kappa(gold_d, designs):6.3f}")
+
+
+def figures(r: dict) -> str:
+    """Country precision and recall, design macro-F1, accuracy and RCT recall, as columns."""
     _, (p, rec, _) = country_scores(r["gold_c"], r["strong_c"])
     per, macro, accuracy = design_scores(r["gold_d"], r["pred_d"])
     rct = per["rct"][1] if "rct" in per else float("nan")
-    return f"  {name:10} {n:7} {p:10.3f} {rec:8.3f} {macro:10.3f} {accuracy:9.3f} {rct:11.3f}"
+    return f"{p:10.3f} {rec:8.3f} {macro:10.3f} {accuracy:9.3f} {rct:11.3f}"
+
+
+def summary_line(name: str, n: int, r: dict) -> str:
+    return f"  {name:10} {n:7} {figures(r)}"
 
 
 def report(r: dict) -> None:
@@ -324,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                   f" design {row['design']} -> {design.value} ({design.evidence[:70]})")
             print(f"      {row['title'][:100]}")
     learned_report(labels, texts, args.candidates)
+    agreement_report(labels, texts)
     return 0
 
 
