@@ -89,7 +89,8 @@ HEALTH_SYSTEMS = {  # phrase -> (country, nation)
 # National Health Service smoking cessation strategy", "the NICE threshold", "9 VA medical centers".
 _SYSTEM_USE = re.compile(
     r"^\s+(?:\([^)]*\)\s+)?(?:[\w-]+\s+){0,3}?(?:strategy|threshold|perspective|hospitals?|trusts?|data(?:base)?|records|"
-    r"cooperative study|(?:health ?care )?system|facilities|sites|clinics|patients|population|services?)\b", re.IGNORECASE)
+    r"cooperative study|(?:health ?care )?system|facilities|sites|clinics|patients|population|services?|units?|"
+    r"ICUs?|wards?|medical cent(?:er|re)s?)\b", re.IGNORECASE)
 CITIES = {  # major UK cities -> nation (Birmingham, Alabama and London, Ontario are excluded below)
     "London": "England", "Manchester": "England", "Birmingham": "England", "Liverpool": "England",
     "Leeds": "England", "Sheffield": "England", "Bristol": "England", "Nottingham": "England",
@@ -301,10 +302,11 @@ _PLACE_NOUNS = (
     r"plantations?|farms?|projects?|programmes?|programs?|initiatives?|case stud(?:y|ies)|valleys?|rivers?|basins?|"
     r"mountains?|highlands?|lowlands?|coasts?|pharmacies|authorities|"
     r"patients|women|men|children|adults|mothers|participants|respondents|households|farmers|workers|nurses|"
-    r"physicians|doctors|residents|managers|users|people|sample|survey(?:ed)?|trial|study"
+    r"physicians|doctors|residents|managers|users|people|sample|survey(?:ed)?|trial|study|staff|surgeons|"
+    r"general practitioners|GPs|pharmacists|dentists|teachers|questionnaires?"
 )
 _DIRECTION = (r"(?:(?:north|south|east|west|central|northern|southern|eastern|western|rural|urban|"
-              r"north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+(?:of\s+)?(?:the\s+)?)?")
+              r"north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+(?:of\s+)?(?:the\s+)?){0,2}")
 _NAME_CHAIN = r"(?:[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*,?\s+(?:(?:and|or)\s+)?)*$"
 _STRONG_CUE = re.compile(
     r"(?:\b(?i:" + _PLACE_NOUNS + r")\b[^.;]{0,40}\b(?:in|from|across|throughout|at|of)\s+(?:the\s+)?"
@@ -321,8 +323,12 @@ _STUDY_VERBS = re.compile(
 _PLACE_BEFORE = re.compile(r"(?<![(,]\s)\b[A-Z][a-z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2},\s+(?:the\s+)?$")
 # A review's abstract names the places of the studies it reviewed; its own setting is in its title.
 _REVIEW_TEXT = re.compile(r"\bsystematic(?:ally)? review|\bmeta-?analys[ie]s\b|\b(?:we|were|was) searched\b|"
+                          r"\b(?:MEDLINE|PubMed|EMBASE|PsycINFO|CINAHL) search|\bsearch(?:es|ed)? (?:of )?(?:MEDLINE|"
+                          r"PubMed|EMBASE)\b|"
                           r"\bliterature search\b|\bscoping review\b|\bdata sources\s*:|\bstudy selection\s*:",
                           re.IGNORECASE)
+# A structured abstract's "Setting:" heading (its colon sometimes lost: "SettingÂ Public ..." folds to "SettingA Public").
+_SETTING_HEADING = re.compile(r"\bSETTINGS?\s*(?::|A?\s+(?=[A-Z]))[^.]*$|\bSetting\s*(?::|A?\s+(?=[A-Z]))[^.]*$")
 _PEOPLE_AFTER = re.compile(
     r"^\s+(?:[a-z-]+\s+){0,3}?(?:patients|women|men|children|adults|mothers|fathers|parents|participants|"
     r"respondents|households|farmers|workers|nurses|physicians|doctors|residents|members|students|adolescents|"
@@ -338,7 +344,8 @@ _PEOPLE_AFTER = re.compile(
 # Britain". Only sentences before the study's own aim or methods count as background.
 _STATISTIC = re.compile(
     r"\b(?:leading|deaths?|mortality|prevalen\w+|incidence|accounts? for|accounted for|million|billion|"
-    r"each year|annually|per year|suffer(?:s|ing)? from|burden)\b|%|\bper ?cent\b",
+    r"each year|annually|per year|suffer(?:s|ing)? from|burden)\b|%|\bper ?cent\b|\b(?:one|1) in (?:\d+|every|"
+    r"two|three|four|five|six|seven|eight|nine|ten)\b",
     re.IGNORECASE)
 _STUDY_START = re.compile(
     r"\b(?:OBJECTIVES?|PURPOSE|AIMS?|METHODS?|DESIGN|SETTINGS?|PARTICIPANTS)\b|(?i:\b(?:objectives?|purpose|aims?|"
@@ -351,6 +358,10 @@ BACKGROUND = " (background statistic)"  # appended to the evidence; such a menti
 _EXAMPLE = re.compile(r"\b(?:for (?:example|instance)|such as(?! th(?:ose|ese)\b)|analogous to|similar to|unlike|"
                       r"in contrast to)\b|\be\.g\.", re.IGNORECASE)
 EXAMPLE = " (an example or comparison)"
+_EXAMPLES_AFTER = re.compile(r"^[^.;]{0,80}?\b(?:and|or) (?:many |several |some )?other (?:nations|countries|states)\b",
+                             re.IGNORECASE)
+_COMPARED_BEFORE = re.compile(r"\b(?:compared (?:with|to)|than(?: in)?|versus|vs\.?) (?:th(?:at|ose) (?:of|in) )?(?:the )?"
+                              r"(?:general |national |average )?$", re.IGNORECASE)
 # A country named as the home of a body or a rule: "the U.S. Preventive Services Task Force",
 # "proposed US guidelines"; weak even in a title.
 SOURCE_KINDS = ("organisation", "norm")
@@ -366,6 +377,9 @@ _GE_CONTEXT = re.compile(r"\b(?:Tbilisi|Caucasus|Caucasian|Georgian|Republic of 
 _ADDRESS_BEFORE = re.compile(r"\([^()]*,[^()]*,\s*(?:the\s+)?$")  # (Organisation, City, [State,] ...
 _ADDRESS_AFTER = re.compile(r"^[^()]*\)")
 ABBREVIATIONS = {"US", "U.S.", "USA", "U.S.A.", "UK", "U.K."}
+# US ethnic groups name who the participants are ("98% white, 2% African American"), not where they live.
+PARTICIPANT_GROUPS = {"African American", "African-American", "Native American", "American Indian",
+                      "Hispanic American", "Mexican American", "Asian American"}
 
 
 def _mentions(text: str) -> Iterable[tuple[str, str, str | None, str, float, int, int]]:
@@ -404,6 +418,8 @@ def _mentions(text: str) -> Iterable[tuple[str, str, str | None, str, float, int
             kind, conf = "organisation", conf - 0.4
         elif _NORM_AFTER.match(after):
             kind, conf = "norm", min(conf, 0.45)  # "proposed US guidelines", "Dutch criteria": where a rule comes from
+        if phrase in PARTICIPANT_GROUPS:
+            kind = "participants"
         if kind == "demonym":
             if _ORGANISATION_AFTER.match(after) or after.startswith("-speaking"):
                 continue  # an organisation's name ("Dutch Cancer Society") or a language
@@ -459,6 +475,7 @@ def suggest_countries(
     found: dict[tuple[str, str], list[tuple[float, str, bool, bool]]] = {}
     kinds: dict[str, set[str]] = {}
     review = bool(_REVIEW_TEXT.search(fold(clean_abstract(abstract))))
+    headed: set[str] = set()
     for where, text in (("title", title or ""), ("abstract", clean_abstract(abstract))):
         folded = fold(text)
         opening = _STUDY_START.search(folded) if where == "abstract" else None
@@ -475,6 +492,8 @@ def suggest_countries(
                       or bool(_PEOPLE_AFTER.match(folded[end: end + 60])))
             if where == "title" and kind not in SOURCE_KINDS:
                 conf = min(0.95, conf + 0.05)
+            elif review and _SETTING_HEADING.search(folded[max(0, start - 200): start]):
+                headed.add(code)  # "Setting: ... in Afghanistan, Cameroon ...": a pooled analysis's own settings
             elif review:
                 conf, strong = conf * 0.5, False  # where the reviewed studies were done, not the review
             elif not cued and kind in ("country", "nation"):
@@ -484,19 +503,21 @@ def suggest_countries(
             if start < background_end and _STATISTIC.search(sentence_at(folded, start, end)):
                 conf, cued, strong = min(conf, 0.3), False, False
                 evidence += BACKGROUND
-            elif _EXAMPLE.search(folded[sentence_start: start]):
+            elif (_EXAMPLE.search(folded[sentence_start: start]) or _EXAMPLES_AFTER.match(folded[end:])
+                  or _COMPARED_BEFORE.search(folded[max(0, start - 60): start])):
                 conf, cued, strong = min(conf, 0.3), False, False
                 evidence += EXAMPLE
             if kind == "place":
                 evidence += f" ({phrase}: {code})"
             found.setdefault(("country", code), []).append((conf, evidence, cued, strong))
-            kinds.setdefault(code, set()).add(kind)
+            if not evidence.endswith((BACKGROUND, EXAMPLE)):  # what kind of clue places it, not a passing one
+                kinds.setdefault(code, set()).add(kind)
             if nation:
                 found.setdefault(("nation", nation), []).append((conf, evidence, cued, strong))
     suggestions = _demote_passing_mentions([_combine(k, v, hits) for (k, v), hits in found.items()], found)
     suggestions = _demote_peoples_and_sources(suggestions, kinds)
     if review:  # only a place in a review's title is its own setting
-        suggestions = [s if s.evidence.startswith("title:") else
+        suggestions = [s if s.evidence.startswith("title:") or (s.key == "country" and s.value in headed) else
                        Suggestion(s.key, s.value, min(s.confidence, 0.45), s.evidence) for s in suggestions]
     if not any(s.key == "country" for s in suggestions):
         codes = {c.upper() for c in affiliation_countries or [] if c}
@@ -541,6 +562,8 @@ def _demote_peoples_and_sources(suggestions: list[Suggestion], kinds: dict[str, 
                            s.evidence + f" (a people; the place named is {', '.join(sorted(placed))})")
         elif s.key == "country" and kinds.get(s.value, {""}) <= set(SOURCE_KINDS):
             s = Suggestion(s.key, s.value, min(s.confidence, 0.45), s.evidence + " (only a body's or a rule's home)")
+        elif s.key == "country" and kinds.get(s.value) == {"participants"}:
+            s = Suggestion(s.key, s.value, min(s.confidence, 0.45), s.evidence + " (a participant category, not a place)")
         demoted.append(s)
     if any(s.key == "country" and s.value == "GB" and s.confidence < SUGGESTED for s in demoted):
         demoted = [Suggestion(s.key, s.value, min(s.confidence, 0.45), s.evidence) if s.key == "nation" else s

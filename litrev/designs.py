@@ -35,13 +35,14 @@ DESIGN_LABELS = {  # how people read them (README, gap map)
     "commentary": "Commentary / editorial",
     "other": "Other",
 }
-PRECEDENCE = ("commentary-meta", "protocol", "other", "systematic-review", "economic-evaluation", "extension",
-              "rct", "mixed-methods", "non-randomised", "case-control", "cohort", "qualitative",
-              "cross-sectional", "case-study", "guideline", "commentary")
+PRECEDENCE = ("commentary-meta", "protocol", "other", "systematic-review", "others-trials", "economic-evaluation",
+              "extension", "rct", "mixed-methods", "non-randomised", "case-control", "cohort", "qualitative",
+              "cross-sectional", "case-study", "guideline", "commentary", "narrative")
 # Pseudo-designs that rank apart but are reported as another: an open extension of a
 # trial is non-randomised (it outranks the trial it extends); a guideline named in the
 # title is `other` only when no study design is found (a trial of guidelines is a trial).
-REPORTED_AS = {"commentary-meta": "commentary", "extension": "non-randomised", "guideline": "other"}
+REPORTED_AS = {"commentary-meta": "commentary", "extension": "non-randomised", "guideline": "other",
+               "others-trials": "systematic-review", "narrative": "systematic-review"}
 DECISIVE = 0.8
 _NOT = r"(?<!non-)(?<!non)(?<!not )(?<!quasi-)"
 _DATABASES = r"(?:MEDLINE|PubMed|EMBASE|CINAHL|PsycINFO|PsycLit|Cochrane|Web of Science|Scopus|Science Citation Index)"
@@ -63,7 +64,7 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     # Study Selection: 35 randomized, controlled trials ...".
     ("systematic-review", r"\b(?:data sources|study selection|data synthesis)\s*:", 0.85, "abstract"),
     ("systematic-review", r"\b(?:literature|narrative|integrative|critical) review\b|\breview of (?:the )?"
-     r"(?:literature|evidence|studies|research|past research)\b|\b(?:I|we) reviewed (?:the|some|available)\b(?! (?:[\w-]+ )?(?:records|charts|notes|files|cases))|"
+     r"(?:literature|evidence|studies|research|past research)\b|\bliterature (?:was|were|is|has been) (?:reviewed|searched)\b|\b(?:I|we) reviewed (?:the|some|available)\b(?! (?:[\w-]+ )?(?:records|charts|notes|files|cases))|"
      r"\b" + _DATABASES + r"\b[^.]{0,150}\b(?:search|sought|retriev|identif|obtained)|"
      r"\b(?:search|sought|retriev|identif|obtained)\w*[^.]{0,150}\b" + _DATABASES + r"\b", 0.85, "any"),
     ("systematic-review", (r"\bthis review\b|\bwe review\b|\bis reviewed\b|\bare reviewed\b|\b(?:an )?overview of "
@@ -82,6 +83,12 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"(?:trials|studies) (?:have )?(?:demonstrated|shown|showed|found|reported)\b|\b(?:few|many|most|some) "
      r"(?:[\w-]+ ){0,2}(?:trials|studies) (?:have|are|were) (?:evaluated|examined|investigated|assessed|flawed|"
      r"limited)\b"), 0.75, "abstract"),
+    # Others' trials summarised: "Placebo-controlled comparative trials of aripiprazole confirm efficacy", "was
+    # well tolerated in randomised trials in children". A trial report says "in a trial" or "in two trials" (a count:
+    # its own); own-trial wording ("we", "were randomised") lowers this below a trial phrase (`_OWN_TRIAL`).
+    ("others-trials", (r"\btrials (?:of [\w-]+ )?(?:have )?(?:confirm|show|demonstrate|suggest|indicate|support)(?:s|ed)?\b|"
+     r"\bin (?:several |many |large |recent |published )?(?:randomi[sz]ed|controlled|placebo-controlled|double-blind|"
+     r"clinical|comparative|short-term|long-term) (?:[\w-]+ )?trials\b"), 0.85, "abstract"),
     ("systematic-review", r"(?<!peer )(?<!peer-)\breview\b|\boverview\b", 0.8, "title"),  # not "a peer review method"
     # A narrative review that never says "review": "Clinical trials show that ...", "This article
     # summarizes current thought". A fallback: any study phrase outranks it.
@@ -104,14 +111,17 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("economic-evaluation", r"\bcost analysis\b|\bcost[- ]savings?\b|\bcost[- ]saving\b", 0.75, "any"),
     ("rct", _NOT + r"\brandomi[sz]ed,? (?:\w+[- ]?){0,4}(?:trials?|study|studies)\b", 0.9, "any"),
     ("rct", _NOT + r"\b(?:were|was|being|been) randomi[sz]ed\b|\brandomly (?:assigned|allocated|divided)\b|"
-     r"\brandomi[sz]ed (?:to|into)\b|\brandomi[sz]ation\b|\brandom (?:assignment|allocation)\b", 0.9, "any"),
+     r"\brandomi[sz]ed (?:to|into)\b|\brandomi[sz]ation\b|\brandom (?:assignment|allocation)\b|"
+     r"\b(?:allocated|assigned|divided) (?:at )?random(?:ly)?\b", 0.9, "any"),
     ("rct", r"\bdouble[- ]blind(?:ed)?\b|\bplacebo[- ]controlled\b|\bRCTs?\b", 0.85, "any"),
     ("rct", _NOT + r"\brandomi[sz]ed\b", 0.8, "any"),
     ("rct", r"\b(?:field|survey|laboratory|lab|vignette|conjoint) experiments?\b", 0.75, "any"),
     ("rct", r"\b(?:or|versus|vs\.?|with|and) placebo\b|\bplacebo (?:or|group|arm|tablets?)\b|\bplacebos\b", 0.6, "any"),
-    # An open continuation of a trial: "crossover design (extension of a randomized clinical trial)".
+    # An open continuation of a trial: "crossover design (extension of a randomized clinical trial)", "in 854 patients
+    # who had completed one of four 12 week randomized, controlled trials" (the trials are before this study).
     ("extension", (r"\b(?:open[- ]label )?extension (?:of|to) (?:an?|the) (?:[\w-]+ ){0,4}(?:trials?|stud(?:y|ies))\b|"
-     r"\bopen[- ]label (?:extension|continuation)\b"), 0.85, "any"),
+     r"\bopen[- ]label (?:extension|continuation)\b|\bwho had (?:previously |successfully )?completed\b"
+     r"[^.;]{0,80}?\b(?:trials?|stud(?:y|ies))\b"), 0.85, "any"),
     ("non-randomised", (r"\bquasi-?experiment\w*|\bnon-?randomi[sz]ed\b|\bcontrolled before[- ]and[- ]after\b|"
      r"\binterrupted time[- ]series\b|\bdifference-in-differences?\b|\bsingle[- ]arm\b|\bnatural experiment\b|"
      r"\bopen(?:-label)? (?:prospective )?(?:study|trial)\b"), 0.85, "any"),
@@ -142,6 +152,9 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("non-randomised", r"\bwere treated with\b|\bpharmacokinetics?\b", 0.55, "any"),
     # Two treated groups compared without random allocation: "22 patients (group I) ... 22 patients (group II)".
     ("non-randomised", r"\bgroup (?:I|1|A)\b.{0,300}?\bgroup (?:II|2|B)\b", 0.55, "abstract"),
+    # An experimental group beside a control group, allocation not said (a trial phrase outranks it).
+    ("non-randomised", r"\b(?:experimental|intervention|treatment|study) group\b.{0,300}?\b(?:control|comparison) group\b",
+     0.6, "abstract"),
     # Pharmacokinetic and crossover studies in volunteers without random allocation (fallback: any trial
     # phrase outranks it): "in eight healthy subjects", "a crossover design".
     ("non-randomised", (r"\b" + _COUNT + r" healthy (?:[\w-]+ ){0,2}(?:volunteers|subjects|men|women|adults)\b|"
@@ -150,7 +163,8 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("case-control", r"\bcase[- ]control\b|\bnested case\b", 0.9, "any"),
     ("cohort", (r"\bcohort\b|\blongitudinal (?:study|survey|data|analysis)\b|\bprospective(?:ly)? (?:study|"
      r"investigation|followed)\b|\bfollow-up study\b|\bretrospective(?:ly)? (?:study|analysis|review|chart|record|"
-     r"cohort)\b|(?<!trials )(?<!trial )\bregistry\b|\bchart review\b"), 0.75, "any"),
+     r"cohort)\b|(?<!trials )(?<!trial )\bregistry\b|\bchart review\b|\b(?:defined|identified|formed|assembled) "
+     r"(?:\w+ )?cohorts\b"), 0.75, "any"),
     # Observational studies and drug surveillance follow patients over time: "an open label, observational
     # study of 2,250 patients", "a post-marketing surveillance study".
     ("cohort", r"\bobservational (?:study|studies)\b|\b(?:post-?marketing )?surveillance study\b", 0.7, "any"),
@@ -160,7 +174,8 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("qualitative", r"\binterviews? (?:with|of)\b|\binterviewed\b", 0.6, "any"),
     ("cross-sectional", (r"\bcross-?sectional\b|\bprevalence (?:study|survey)\b|\b(?:online|web-based|postal|mail|"
      r"telephone|national|questionnaire) survey\b|\bsurvey (?:was|were) (?:performed|conducted|carried out|"
-     r"administered|sent|mailed)\b|\bsurvey administered\b"), 0.8, "any"),
+     r"administered|sent|mailed)\b|\bsurvey administered\b|\bquestionnaires? (?:was|were) (?:mailed|sent|posted) to\b"),
+     0.8, "any"),
     ("cross-sectional", r"\bsurvey(?:ed)?\b|\bquestionnaires?\b", 0.6, "any"),
     ("cross-sectional", r"(?<!qualitative )\bdescriptive (?:study|analysis)\b", 0.75, "any"),
     # One-time observations no phrase names (fallbacks): what newspapers wrote, "was examined among 159
@@ -169,6 +184,11 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("cross-sectional", (r"\b(?:assessed|examined|measured|evaluated|investigated|studied) (?:[\w-]+ ){0,4}(?:among|in) "
      r"(?:a (?:sample|total) of )?" + _COUNT + r" (?:[\w-]+ ){0,3}(?:patients|adults|children|physicians|women|men|"
      r"participants|subjects|respondents|residents|students|nurses)\b"), 0.55, "abstract"),
+    # Measures taken once from a sample: "64 patients with MS completed the ... Battery", "by administering scales
+    # ... to a sample of 110 women" (fallbacks: a trial or follow-up phrase outranks them).
+    ("cross-sectional", (r"\b(?:completed|administer(?:ed|ing)|filled (?:in|out)) (?:[\w-]+ ){0,3}(?:scales?|batter(?:y|ies)|"
+     r"tests?|measures|inventor(?:y|ies)|checklists?|instruments?)\b|\b(?:a|an) (?:random |representative |convenience |"
+     r"consecutive |national |community )?sample of \d"), 0.55, "abstract"),
     ("cross-sectional", (r"\b(?:than|with|and|versus|vs\.?) (?:\d+ )?(?:age[- ]matched |sex[- ]matched |normal |"
      r"healthy )+(?:control )?(?:subjects|controls|volunteers|children|adults|individuals)\b"), 0.55, "abstract"),
     ("case-study", (r"\bcase (?:report|series)\b|\bwe (?:report|describe|present) (?:a|an|the|two|three) "
@@ -180,12 +200,23 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"female|infant|child|neonate|gentleman|lady)\b|\b(?:report|describe|present)s? (?:of )?(?:a|an|one|two|three|"
      r"four|five) (?:[\w-]+ ){0,2}(?:cases?|patients)\b|\b(?:study|report) of (?:a|one|two|three) (?:children|"
      r"patients|cases)\b"), 0.75, "abstract"),
+    # A retrospective look at one treated group: "A retrospective study was performed on 25 children who had been
+    # treated with ...", "We retrospectively reviewed our experience with 30 pediatric patients treated with".
+    ("case-study", (r"\bretrospective(?:ly)? (?:study|review|analysis|reviewed)\b[^.]{0,80}?\b" + _COUNT + r" (?:[\w-]+ )"
+     r"{0,3}(?:patients|children|boys|girls|men|women|cases|infants)\b[^.]{0,60}?\b(?:treated|underwent|undergoing|"
+     r"received|operated|managed)\b"), 0.8, "abstract"),
+    # A series presented as such: "The author presents 14 children", "are presented in four children", "We present
+    # eighteen cases"; a few patients in whom something happened: "Seizures occurred in two patients".
+    ("case-study", (r"\b(?:(?:we|I|authors?) (?:present|report|describe)|presents|presented|reports|reported|describes|"
+     r"described) (?:in |on )?(?:the )?" + _COUNT + r" (?:[\w-]+ ){0,3}(?:children|patients|cases|boys|girls|women|men|"
+     r"infants|adults)\b|\b(?:occurred|developed|arose) in (?:both|two|three|four|five) (?:[\w-]+ ){0,2}(?:patients|"
+     r"children|cases|women|men|boys|girls)\b"), 0.75, "abstract"),
     # A surgical or clinical series with no comparison group: "Fifteen consecutive ... patients underwent",
     # "we have operated on 40 children", "the records of 24 patients were reviewed".
     ("case-study", (r"\b" + _COUNT + r" (?:[\w-]+ ){0,3}(?:patients|children|boys|girls|men|women|cases|infants|"
      r"neonates)\b(?: \([^)]*\))?[^.;()]{0,100}?(?<!who )\bunderwent\b|\bwe have operated on " + _COUNT + r"\b|\b(?:records|charts|"
      r"files|findings) (?:in|of) " + _COUNT + r" (?:[\w-]+ ){0,4}(?:patients|children|cases|neonates|infants)\b"
-     r"(?:[^.;]|\.(?=\d)){0,120}\b(?:were|was) reviewed\b|\bwe reviewed the (?:medical )?(?:records|charts|files) of\b"), 0.6,
+     r"(?:[^.;]|\.(?=\d)){0,120}\b(?:were|was) reviewed\b|\bwe (?:retrospectively )?reviewed the (?:medical |clinical |case )?(?:records|charts|files) of\b"), 0.6,
      "abstract"),
     # A clinical series: "To report our experience of children with ...", "Preliminary results in eight patients".
     ("case-study", (r"\breport (?:on )?our (?:\w+ )?experience\b|\bour (?:initial |early )?experience (?:with|of|in)\b|"
@@ -268,6 +299,11 @@ def suggest_design(
     if "other" in scores and re.search(r"\bin vivo\b", f"{title} {abstract}", re.IGNORECASE) and "in vitro" in \
             scores["other"][1].lower():
         scores["other"] = (0.6, scores["other"][1])  # "in vitro and in vivo performance": people may be studied too
+    text = fold(clean_abstract(abstract))
+    if "others-trials" in scores and _OWN_TRIAL.search(text):
+        scores["others-trials"] = (0.55, scores["others-trials"][1])  # a trial report citing earlier trials
+    if not any(conf >= 0.65 for conf, _ in scores.values()) and _narrative(text):
+        scores["narrative"] = (0.64, NARRATIVE)
     if "guideline" in scores and _GUIDELINE_STUDIED.search(fold(title or "")):
         del scores["guideline"]  # "Effect of computer-based guidelines on ...": a study of guidelines
     design, (conf, evidence) = _choose(scores)
@@ -302,3 +338,29 @@ _FUTURE_RESEARCH = re.compile(
     r"\b(?:a|the|an urgent) need for\b",
     re.IGNORECASE)
 _RCT_WORDS = re.compile(r"randomi[sz]ed (?:controlled |clinical )?trials?\W*$", re.IGNORECASE)
+NARRATIVE = ("abstract: states what is known in the present tense, about treatment or disease, and reports no "
+             "study of its own (narrative review)")
+# A trial's own wording: "we", "were randomised", "this study" (then others' trials it cites are background).
+_OWN_TRIAL = re.compile(r"\b(?:we|our)\b|\b(?:were|was) (?:randomi[sz]ed|randomly)\b|\brandomly (?:assigned|allocated)\b|"
+                        r"\b(?:this|the present) (?:study|trial)\b", re.IGNORECASE)
+# A narrative clinical review that never says "review" ("Pharmacological management of incontinence": "Detrusor
+# instability responds to drugs ... Evidence for oestrogen replacement alone is lacking"): no study of its own,
+# present tense throughout, about treatment or disease, and not describing an organisation or programme.
+_OWN_STUDY = re.compile(
+    r"\b(?:we|us)\b|\bour\b(?! (?:knowledge|understanding))|\b(?:this|the present|the current) (?:study|investigation|"
+    r"survey|paper|article|project|report)\b|\bp ?[<=>]|\b\d+ (?:[\w-]+ ){0,3}(?:patients|children|subjects|participants|"
+    r"women|men|respondents|volunteers|boys|girls|adults|physicians|nurses|hospitals|practices)\b|\b(?:were|was) "
+    r"(?:randomi\w+|enrolled|recruited|included|studied|assessed|measured|examined|compared|treated|given|analy[sz]ed|"
+    r"collected|interviewed|surveyed|observed|conducted|performed)\b|\bauthors?\b|\b(?:initiative|network|consortium|"
+    r"foundation|funded)\b", re.IGNORECASE)
+_PRESENT = re.compile(r"\b(?:is|are|has|have|can|cannot|may|might|should|must|remains?|does|do|seems?|appears?|offers?|"
+                      r"represents?|provides?|requires?|depends?|includes?)\b", re.IGNORECASE)
+_PAST = re.compile(r"\b(?:was|were|had|did)\b", re.IGNORECASE)
+_CLINICAL = re.compile(r"\b(?:treatments?|therapy|therapies|drugs?|patients|diagnos\w+|clinical|pharmaco\w+|"
+                       r"medications?|efficacy|symptoms?|diseases?|incontinence|bladder|syndrome|urinary|infections?|"
+                       r"doses?)\b", re.IGNORECASE)
+
+
+def _narrative(text: str) -> bool:
+    return (len(text) >= 150 and not _OWN_STUDY.search(text) and len(_PRESENT.findall(text)) >= 3
+            and len(_PAST.findall(text)) <= 1 and len({m.lower() for m in _CLINICAL.findall(text)}) >= 3)
