@@ -121,9 +121,13 @@ TRAPS = [
     r"(?:including|such as|like|e\.g\.,?) [^.;:]*"),
 ]
 # "in X", "from the X", and lists after them: "in Helsinki, Finland", "in Cuba, Peru and Bolivia".
+# Names in a list may carry "the" and "of" ("the United Kingdom, France, and the Republic of Ireland"), and a
+# direction may come first ("in northern California").
+_CHAIN = r"(?:(?:the\s+)?[A-Z][\w.'-]*(?:\s+(?:of\s+)?[A-Z][\w.'-]*)*(?:\s+of)?,?\s+(?:(?:and|or)\s+)?)*$"
 SETTING_CUE = re.compile(
     r"\b(?:in|from|across|among|within|throughout|at|of|for)\s+(?:the\s+)?"
-    r"(?:[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*,?\s+(?:(?:and|or)\s+)?)*$"
+    r"(?:(?:north|south|east|west|central|northern|southern|eastern|western|rural|urban|"
+    r"north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+(?:of\s+)?(?:the\s+)?)?" + _CHAIN
 )
 
 
@@ -188,6 +192,23 @@ PLACE_STOPWORDS = {  # place names that are also common words or names when capi
 }
 
 
+# UK counties and regions abolished since 1974-96 that pycountry (current subdivisions only) lacks, still
+# the names of NHS health boards and of study settings in the literature: "12 general practices in Tayside",
+# "27 general practices in Avon". A place cue is needed, as for towns.
+UK_REGIONS = {
+    "Avon": "England", "Humberside": "England", "Merseyside": "England", "Greater Manchester": "England",
+    "West Midlands": "England", "Tyne and Wear": "England", "Yorkshire": "England", "South Yorkshire": "England",
+    "West Yorkshire": "England", "East Anglia": "England", "Tayside": "Scotland", "Grampian": "Scotland",
+    "Lothian": "Scotland", "Strathclyde": "Scotland", "Gwent": "Wales", "Dyfed": "Wales", "Clwyd": "Wales",
+}
+
+
+_GENERIC_REGION_WORDS = {"north", "south", "east", "west", "central", "centre", "center", "northern", "southern",
+                         "eastern", "western", "north-east", "north-west", "south-east", "south-west", "northeast",
+                         "northwest", "southeast", "southwest", "far", "upper", "lower", "capital", "coast", "coastal",
+                         "lakes", "islands", "mountain", "plateau", "district", "region", "province", "the", "of"}
+
+
 @lru_cache(maxsize=1)
 def _places() -> dict[str, tuple[str, str | None]]:
     """folded place name -> (alpha-2, UK nation or None)."""
@@ -206,6 +227,17 @@ def _places() -> dict[str, tuple[str, str | None]]:
         name = re.sub(r" City$", "", fold(re.sub(r"\s*\[.*\]$", "", sub.name)))
         seen.setdefault(name, {})["GB"] = 10**9  # a UK county outranks a foreign town of its name ("Surrey")
         nation_of[name] = _NATION_CODES.get(sub.parent_code or "")
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is None and sub.country_code not in ("GB", "US", "CA", "AU"):
+            name = fold(re.sub(r"\s*\[.*\]$", "", sub.name))
+            if set(name.lower().split()) <= _GENERIC_REGION_WORDS:
+                continue  # Cameroon's "East", Ghana's "Central", Kenya's "Coast": words first
+            if name not in seen:  # a province or state: "Hormozgan University of Medical Sciences" is in Iran
+                seen[name] = {}
+            seen[name][sub.country_code] = max(seen[name].get(sub.country_code, 0), CITY_POPULATION)
+    for name, nation in UK_REGIONS.items():
+        seen.setdefault(name, {})["GB"] = 10**9
+        nation_of[name] = nation
     places: dict[str, tuple[str, str | None]] = {}
     for name, sizes in seen.items():
         ranked = sorted(sizes.items(), key=lambda kv: -kv[1])
@@ -300,14 +332,14 @@ _PLACE_NOUNS = (
     r"cities|counties|municipalities|regions?|areas?|parts?|sites?|settings?|wards?|units?|departments?|facilities|"
     r"prisons?|services?|islands?|forests?|parks?|reserves?|sanctuar(?:y|ies)|landscapes?|watersheds?|catchments?|"
     r"plantations?|farms?|projects?|programmes?|programs?|initiatives?|case stud(?:y|ies)|valleys?|rivers?|basins?|"
-    r"mountains?|highlands?|lowlands?|coasts?|pharmacies|authorities|"
+    r"mountains?|highlands?|lowlands?|coasts?|pharmacies|authorities|organi[sz]ations?|members|residencies|"
     r"patients|women|men|children|adults|mothers|participants|respondents|households|farmers|workers|nurses|"
     r"physicians|doctors|residents|managers|users|people|sample|survey(?:ed)?|trial|study|staff|surgeons|"
     r"general practitioners|GPs|pharmacists|dentists|teachers|questionnaires?"
 )
 _DIRECTION = (r"(?:(?:north|south|east|west|central|northern|southern|eastern|western|rural|urban|"
               r"north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+(?:of\s+)?(?:the\s+)?){0,2}")
-_NAME_CHAIN = r"(?:[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*,?\s+(?:(?:and|or)\s+)?)*$"
+_NAME_CHAIN = _CHAIN
 _STRONG_CUE = re.compile(
     r"(?:\b(?i:" + _PLACE_NOUNS + r")\b[^.;]{0,40}\b(?:in|from|across|throughout|at|of)\s+(?:the\s+)?"
     + _DIRECTION + _NAME_CHAIN
@@ -318,7 +350,9 @@ _STRONG_CUE = re.compile(
 # sentence that names the place also says the study's data were gathered there.
 _STUDY_VERBS = re.compile(
     r"\b(?:interviewed|recruited|surveyed|sampled|enrolled|were (?:selected|studied|tracked|followed)|"
-    r"(?:was|were) chosen|(?:was|were) (?:conducted|carried out|performed|undertaken)|(?:was|were) collected)\b",
+    r"(?:was|were) chosen|(?:was|were) (?:conducted|carried out|performed|undertaken)|(?:was|were) collected|"
+    r"we (?:studied|surveyed|interviewed|recruited|examined|evaluated|assessed|followed|analy[sz]ed|compared|tested|"
+    r"conducted|carried out|performed|investigated|observed))\b",
     re.IGNORECASE)
 _PLACE_BEFORE = re.compile(r"(?<![(,]\s)\b[A-Z][a-z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2},\s+(?:the\s+)?$")
 # A review's abstract names the places of the studies it reviewed; its own setting is in its title.
@@ -351,6 +385,11 @@ _STUDY_START = re.compile(
     r"\b(?:OBJECTIVES?|PURPOSE|AIMS?|METHODS?|DESIGN|SETTINGS?|PARTICIPANTS)\b|(?i:\b(?:objectives?|purpose|aims?|"
     r"methods?|design|settings?|participants|patients|subjects)\s*:)|(?i:\b(?:we|our|this (?:study|"
     r"paper|article|review|trial|survey)|the (?:aim|purpose|objective)s?)\b)|^\s*To [a-z]+\b|[.:]\s*To [a-z]+\b")
+# The gap a study fills, in its own country: "In Switzerland, few data are currently available on", "little is
+# known about ... in Japan".
+_GAP = re.compile(r"\b(?:few|little|limited|scarce|sparse|no) (?:[\w-]+ ){0,2}?(?:data|information|studies|research|"
+                  r"evidence)\b(?! (?:from|in) other)|\blittle is known\b|\b(?:data|studies|evidence) (?:are|is) "
+                  r"(?:lacking|scarce|limited|sparse)\b", re.IGNORECASE)
 BACKGROUND = " (background statistic)"  # appended to the evidence; such a mention is not counted as a second one
 # A place given as an example or a comparison, not as the setting: "For example, CI may wish to fund programs
 # in Mexico", "(e.g., ... plantations in Mexico and Costa Rica)", "a titration strategy analogous to that used
@@ -374,6 +413,10 @@ _US_CONTEXT = re.compile(r"\b(?:USA|U\.S\.|United States|Atlanta|Savannah|August
 _GE_CONTEXT = re.compile(r"\b(?:Tbilisi|Caucasus|Caucasian|Georgian|Republic of Georgia|post-Soviet|Soviet)\b")
 
 
+# A group named for its country that ran the study: "US Modafinil in Narcolepsy Multicenter Study Group",
+# "the UK Prospective Diabetes Study Group", "Canadian ... Trial Investigators".
+_STUDY_GROUP_AFTER = re.compile(r"^(?:\s+[A-Z][\w&'.-]*|\s+(?:in|of|for|on|and)\b){1,8}?\s+(?:Study|Studies|Trials?|"
+                                r"Research|Cooperative|Collaborative)\s+(?:Group|Groups|Investigators|Team)\b")
 _ADDRESS_BEFORE = re.compile(r"\([^()]*,[^()]*,\s*(?:the\s+)?$")  # (Organisation, City, [State,] ...
 _ADDRESS_AFTER = re.compile(r"^[^()]*\)")
 ABBREVIATIONS = {"US", "U.S.", "USA", "U.S.A.", "UK", "U.K."}
@@ -412,7 +455,9 @@ def _mentions(text: str) -> Iterable[tuple[str, str, str | None, str, float, int
             continue  # a cited work: "... in Nicaragua et al. 2003)", "demand in Mali, D. Boughton et al"
         if word_after and word_after.group(1) in ("Basin", "Delta"):
             continue  # a region across several countries ("Congo Basin")
-        if phrase in ABBREVIATIONS and next_cap:
+        if phrase in ABBREVIATIONS and next_cap and _STUDY_GROUP_AFTER.match(after):
+            pass  # "US Modafinil in Narcolepsy Multicenter Study Group": the group that ran the study, not a sponsor
+        elif phrase in ABBREVIATIONS and next_cap:
             # "U.S. Geological Survey", "for the U.S. Preventive Services Task Force": an organisation,
             # usually a sponsor or a source; weak alone even in a title.
             kind, conf = "organisation", conf - 0.4
@@ -484,7 +529,7 @@ def suggest_countries(
             cued = where == "title" or kind in ("place", "health system") or bool(SETTING_CUE.search(folded[max(0, start - 80): start]))
             strong = ((where == "title" and kind not in SOURCE_KINDS) or kind == "place"
                       or (kind == "health system" and (bool(_SYSTEM_USE.match(folded[end: end + 60]))
-                                                       or phrase.startswith("VA ")))
+                                                       or phrase.startswith("VA ") or start >= background_end))
                       or bool(_STRONG_CUE.search(folded[max(0, start - 120): start]))
                       or (cued and bool(_STUDY_VERBS.search(sentence_at(folded, start, end))))
                       or bool(re.match(r"\s+(?:was|were) (?:chosen|selected)\b", folded[end: end + 20]))
@@ -500,6 +545,8 @@ def suggest_countries(
                 conf -= 0.1  # named, but not as "in/from/across X"
             evidence = quote(where, folded, start, end)
             sentence_start = max(folded.rfind(". ", 0, start), folded.rfind("? ", 0, start), -1) + 1
+            if kind in ("country", "nation") and _GAP.search(sentence_at(folded, start, end)):
+                strong = True  # "In Switzerland, few data are available on ...": the gap this study fills there
             if start < background_end and _STATISTIC.search(sentence_at(folded, start, end)):
                 conf, cued, strong = min(conf, 0.3), False, False
                 evidence += BACKGROUND

@@ -76,6 +76,18 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"(?:[\w-]+,? ){0,4}(?:trials|studies)\b|\bsummari[sz]es (?:the )?(?:reports|evidence|literature|studies|data)\b"),
      0.85, "abstract"),
     ("systematic-review", r"\bprovides? an update on\b|\ban update on\b", 0.75, "abstract"),
+    # A search or a pooling of published reports, by other words: "A systematic search of electronic databases",
+    # "We analyzed 45 published cases".
+    ("systematic-review", (r"\bsystematic (?:literature )?search(?:es)?\b|\b(?:analy[sz]ed|analysis of|pooled|"
+     r"summari[sz]e[sd]?) (?:the )?(?:\d+|[a-z]+-?[a-z]*) (?:previously )?published (?:cases|case reports|reports|"
+     r"studies|trials)\b"), 0.85, "any"),
+    # A narrative review says what the article covers: "In this article, we will focus on the most recent data",
+    # "In this article, the pharmacological basis ... are discussed", "the current status of ... is critically
+    # assessed", "The present paper addresses". Below DECISIVE: a study phrase outranks it.
+    ("systematic-review", (r"\bin this (?:article|paper|chapter),? (?:we|I) (?:will )?(?:focus|discuss|summari[sz]e|"
+     r"consider|outline|examine)\b|\bin this (?:article|paper|chapter),? [^.;]{0,150}?\b(?:is|are|will be) "
+     r"(?:(?:critically|briefly) )?(?:discussed|assessed|summari[sz]ed|examined)\b|"
+     r"\b(?:this|the present) (?:article|paper|chapter) addresses\b"), 0.75, "abstract"),
     # A narrative review says so: "This article reviews ...", "The purpose of this article is to review".
     ("systematic-review", (r"\b(?:this|the present) (?:article|paper|chapter) reviews\b|\b(?:purpose|aim|objective) of "
      r"this (?:article|paper|chapter) (?:is|was) to review\b|\b(?:aims|aim) to review\b"), 0.8, "abstract"),
@@ -88,7 +100,12 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     # its own); own-trial wording ("we", "were randomised") lowers this below a trial phrase (`_OWN_TRIAL`).
     ("others-trials", (r"\btrials (?:of [\w-]+ )?(?:have )?(?:confirm|show|demonstrate|suggest|indicate|support)(?:s|ed)?\b|"
      r"\bin (?:several |many |large |recent |published )?(?:randomi[sz]ed|controlled|placebo-controlled|double-blind|"
-     r"clinical|comparative|short-term|long-term) (?:[\w-]+ )?trials\b"), 0.85, "abstract"),
+     r"clinical|comparative|short-term|long-term) (?:[\w-]+ )?trials\b|"
+     # "Comparative, randomised, double-blind studies show", "several randomised clinical trials have shown",
+     # "In short (< or =6 weeks) randomised, double-blind clinical trials of patients with ...".
+     r"\b(?:randomi[sz]ed|double-blind|placebo-controlled|comparative)(?:,? [\w-]+){0,4} (?:trials|studies) (?:have |has )?"
+     r"(?:show|shown|showed|demonstrat\w+|confirm\w*|suggest\w*|indicat\w+|support\w*|found)\b|"
+     r"\bin (?:short|long|large|several|recent)\b[^.;]{0,30}?\brandomi[sz]ed(?:,? [\w-]+){0,4} trials\b"), 0.85, "abstract"),
     ("systematic-review", r"(?<!peer )(?<!peer-)\breview\b|\boverview\b", 0.8, "title"),  # not "a peer review method"
     # A narrative review that never says "review": "Clinical trials show that ...", "This article
     # summarizes current thought". A fallback: any study phrase outranks it.
@@ -114,7 +131,8 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"\brandomi[sz]ed (?:to|into)\b|\brandomi[sz]ation\b|\brandom (?:assignment|allocation)\b|"
      r"\b(?:allocated|assigned|divided) (?:at )?random(?:ly)?\b", 0.9, "any"),
     ("rct", r"\bdouble[- ]blind(?:ed)?\b|\bplacebo[- ]controlled\b|\bRCTs?\b", 0.85, "any"),
-    ("rct", _NOT + r"\brandomi[sz]ed\b", 0.8, "any"),
+    # "a randomised selection of healthcare workers received a questionnaire": random sampling, not allocation.
+    ("rct", _NOT + r"\brandomi[sz]ed\b(?! (?:selection|sample|sampling|subsample|subset)\b)", 0.8, "any"),
     ("rct", r"\b(?:field|survey|laboratory|lab|vignette|conjoint) experiments?\b", 0.75, "any"),
     ("rct", r"\b(?:or|versus|vs\.?|with|and) placebo\b|\bplacebo (?:or|group|arm|tablets?)\b|\bplacebos\b", 0.6, "any"),
     # An open continuation of a trial: "crossover design (extension of a randomized clinical trial)", "in 854 patients
@@ -151,6 +169,8 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     # with nocturia ... were treated with oral desmopressin", "Non-linear pharmacokinetics of MDMA in humans".
     ("non-randomised", r"\bwere treated with\b|\bpharmacokinetics?\b", 0.55, "any"),
     # Two treated groups compared without random allocation: "22 patients (group I) ... 22 patients (group II)".
+    # A comparison unit or group named as the control, allocation not said: "A similar care unit was used as a control".
+    ("non-randomised", r"\b(?:was|were) used as (?:an? )?(?:control|comparison)s?\b", 0.65, "abstract"),
     ("non-randomised", r"\bgroup (?:I|1|A)\b.{0,300}?\bgroup (?:II|2|B)\b", 0.55, "abstract"),
     # An experimental group beside a control group, allocation not said (a trial phrase outranks it).
     ("non-randomised", r"\b(?:experimental|intervention|treatment|study) group\b.{0,300}?\b(?:control|comparison) group\b",
@@ -169,7 +189,7 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     # study of 2,250 patients", "a post-marketing surveillance study".
     ("cohort", r"\bobservational (?:study|studies)\b|\b(?:post-?marketing )?surveillance study\b", 0.7, "any"),
     ("cohort", r"\bat follow-?up\b|\bfollowed (?:up )?for\b|\bfollowed (?:up )?(?:until|to)\b", 0.65, "any"),
-    ("qualitative", (r"\bqualitative\b(?! (?:and quantitative )?(?:differences?|changes?|improvements?))|\bsemi-?structured interviews?\b|\bin-?depth interviews?\b|\bfocus groups?\b|"
+    ("qualitative", (r"\bqualitative\b(?! (?:and quantitative )?(?:differences?|changes?|improvements?|assessments?|evaluations?))|\bsemi-?structured interviews?\b|\bin-?depth interviews?\b|\bfocus groups?\b|"
      r"\bethnograph\w*|\bthematic(?:ally)? analy[sz]\w*|\bgrounded theory\b|\bphenomenolog\w*"), 0.8, "any"),
     ("qualitative", r"\binterviews? (?:with|of)\b|\binterviewed\b", 0.6, "any"),
     ("cross-sectional", (r"\bcross-?sectional\b|\bprevalence (?:study|survey)\b|\b(?:online|web-based|postal|mail|"
@@ -189,11 +209,17 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("cross-sectional", (r"\b(?:completed|administer(?:ed|ing)|filled (?:in|out)) (?:[\w-]+ ){0,3}(?:scales?|batter(?:y|ies)|"
      r"tests?|measures|inventor(?:y|ies)|checklists?|instruments?)\b|\b(?:a|an) (?:random |representative |convenience |"
      r"consecutive |national |community )?sample of \d"), 0.55, "abstract"),
-    ("cross-sectional", (r"\b(?:than|with|and|versus|vs\.?) (?:\d+ )?(?:age[- ]matched |sex[- ]matched |normal |"
-     r"healthy )+(?:control )?(?:subjects|controls|volunteers|children|adults|individuals)\b"), 0.55, "abstract"),
+    # "than healthy control subjects", "together with age- and IQ-matched control subjects".
+    ("cross-sectional", (r"\b(?:than|with|and|versus|vs\.?) (?:\d+ )?(?:(?:age|sex|gender|IQ)-?(?: and (?:age|sex|gender|"
+     r"IQ))?[- ]matched |normal |healthy )+(?:control )?(?:subjects|controls|volunteers|children|adults|individuals)\b"),
+     0.55, "abstract"),
     ("case-study", (r"\bcase (?:report|series)\b|\bwe (?:report|describe|present) (?:a|an|the|two|three) "
      r"(?:\w+ )?cases?\b|\bservice evaluation\b"), 0.8, "any"),
-    ("case-study", r"\bcase stud(?:y|ies)\b|\bthe case of\b|\bthe experience of\b", 0.8, "title"),
+    # A case report's title names its one patient: "... in a patient with progressive voiding dysfunction".
+    ("case-study", r"\b(?:in|of) an? (?:[\w-]+ ){0,3}(?:patient|man|woman|boy|girl|child|infant|neonate)\b(?! population)",
+     0.75, "title"),
+    ("case-study", r"\bcase stud(?:y|ies)\b|\bthe case of\b|\bthe experience of\b|\bour (?:initial |first )?experience\b",
+     0.8, "title"),
     # Case reports abstracts rarely call themselves so: "A 16-year-old girl was admitted", "To report two cases",
     # "a study of two children".
     ("case-study", (r"\b(?:an?|\d+) ?-?(?:year|month|week)-old (?:[\w-]+ ){0,3}(?:man|woman|boy|girl|patient|male|"
@@ -223,6 +249,13 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
      r"\bpreliminary results in (?:\d+|\w+) patients\b|\bpilot evaluation\b"), 0.8, "any"),
     ("case-study", (r"\bcase stud(?:y|ies)\b|\b(?:we describe|describes|we report on) (?:a|an|the|one) "
      r"(?:[\w-]+ ){0,8}(?:project|programme|program|initiative|model|scheme)\b"), 0.7, "abstract"),
+    # A first-person surgical series: "we have submitted 127 patients to radical retropubic prostatectomy" (like "N
+    # patients underwent"; "we have treated N children" is left alone: labelled a treatment series as often as a case
+    # series); a system built and evaluated: "describes the design, implementation and evaluation of a prototype".
+    ("case-study", (r"\bwe have (?:submitted|operated on|performed [\w-]+ (?:in|on)) " + _COUNT
+     + r" (?:[\w-]+ ){0,3}(?:patients|children|boys|girls|men|women|cases|infants)\b|\bdescribes? the (?:design|"
+     r"development|implementation)(?:,? (?:and )?(?:design|development|implementation))*,? and (?:first )?evaluation "
+     r"of\b"), 0.7, "abstract"),
     ("case-study", r"\bevaluation of (?:the|a|an) (?:[\w-]+ ){0,5}(?:programme|program|project|initiative|service)\b",
      0.7, "any"),
     ("case-study", r"\b(?:the|a) (?:[\w-]+ ){0,3}(?:programme|program|project)\b", 0.7, "title"),
@@ -234,6 +267,11 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     # "we ought to elevate ...".
     ("commentary", (r"\bI (?:consider|believe|think|will|would argue|propose)\b|\bwe ought to\b|"
      r"\b(?:we|they) (?:should|must) (?:not )?(?:be|become|stop|start|recogni[sz]e|accept)\b"), 0.65, "abstract"),
+    # An argument for what should be done, with no study of its own (a fallback): "To prevent errors ..., we need to
+    # understand", "it is important that health care organizations take a proactive position".
+    ("commentary", (r"\bwe need to\b|\bit is (?:important|essential|imperative|time|crucial) (?:that|to|for)\b|"
+     r"\b(?:must|should) take (?:a|the) lead\b|\bwe propose (?:here )?that\b|\bthis comment\b|\bthere is an? "
+     r"(?:urgent|pressing) need to\b"), 0.6, "abstract"),
     ("commentary", (r"\beditorial\b|\bcommentary\b|\bletter to the editor\b|\bviewpoint\b|\bperspective piece\b|"
      r"\bopinion piece\b|\bin this (?:comment|essay)\b"), 0.7, "any"),
     # Guidelines, consensus statements, animal and laboratory studies are `other`.
@@ -300,6 +338,17 @@ def suggest_design(
             scores["other"][1].lower():
         scores["other"] = (0.6, scores["other"][1])  # "in vitro and in vivo performance": people may be studied too
     text = fold(clean_abstract(abstract))
+    if "other" in scores and "in vitro" in scores["other"][1].lower() and (
+            scores.get("systematic-review", (0.0, ""))[0] >= 0.85 or _RANDOMISED_DESIGN.search(text)):
+        # "in a randomized, open-label, two-way crossover design ... in vitro skin flux", a drug review's "in vitro
+        # activity": the laboratory work is a part beside a trial or a review.
+        scores["other"] = (0.6, scores["other"][1])
+    if (scores.get("case-study", (0.0, ""))[0] >= 0.75 and "systematic-review" in scores
+            and _LITERATURE.search(scores["systematic-review"][1]) and not _SYSTEMATIC.search(text)):
+        # "We describe three patients ... We review the world literature": a case report with its literature.
+        del scores["systematic-review"]
+    if "protocol" in scores and _RESULTS.search(text):
+        scores["protocol"] = (0.5, scores["protocol"][1])  # "eligible for this protocol study ... (P < .0001)": results
     if "others-trials" in scores and _OWN_TRIAL.search(text):
         scores["others-trials"] = (0.55, scores["others-trials"][1])  # a trial report citing earlier trials
     if not any(conf >= 0.65 for conf, _ in scores.values()) and _narrative(text):
@@ -307,7 +356,36 @@ def suggest_design(
     if "guideline" in scores and _GUIDELINE_STUDIED.search(fold(title or "")):
         del scores["guideline"]  # "Effect of computer-based guidelines on ...": a study of guidelines
     design, (conf, evidence) = _choose(scores)
+    headed = _headed_design(text)
+    if headed and headed[0] != design and evidence.startswith("abstract:"):
+        # A structured abstract's "Design:" heading says what the study is; other phrases in the abstract
+        # ("drawn from a systematic review of 10 725 case records", "four randomized trials" in the background)
+        # do not outrank it. A design named in the title or the metadata still does.
+        design, (conf, evidence) = headed
     return [Suggestion("design", REPORTED_AS.get(design, design), round(conf, 2), evidence)]
+
+
+# A heading opens the abstract or follows a sentence's end: not "We used a mixed methods design: a survey and ...".
+_DESIGN_HEADING = re.compile(r"(?:^|(?<=[.;?]\s)|(?<=[.;?]\s\s)|(?<=\n))\s*(?:(?:STUDY )?DESIGN|(?:Study )?[Dd]esign)\s*:\s*"
+                             r"(?:/st>\s*)?"
+                             r"([^.]{3,200})")
+
+
+def _headed_design(text: str) -> tuple[str, tuple[float, str]] | None:
+    """The design named under a "Design:" heading, if any: (design, (confidence, evidence))."""
+    m = _DESIGN_HEADING.search(text)
+    if not m:
+        return None
+    heading = m.group(1)
+    scores: dict[str, tuple[float, str]] = {}
+    for design, pattern, conf, scope in _DESIGN_RULES:
+        found = pattern.search(heading) if scope in ("any", "abstract") else None
+        if found and conf > scores.get(design, (0.0, ""))[0]:
+            scores[design] = (conf, quote("abstract", text, m.start(1) + found.start(), m.start(1) + found.end()))
+    scores = {d: (max(c, DECISIVE), e) for d, (c, e) in scores.items() if c >= 0.65}
+    if not scores:
+        return None
+    return _choose(scores)
 
 
 def _choose(scores: dict[str, tuple[float, str]]) -> tuple[str, tuple[float, str]]:
@@ -337,6 +415,12 @@ _FUTURE_RESEARCH = re.compile(
     r"needed|warranted|required)\b|\b(?:are|is) (?:needed|warranted|required)\b|\bthere (?:have been|are|were) no\b|"
     r"\b(?:a|the|an urgent) need for\b",
     re.IGNORECASE)
+_LITERATURE = re.compile(r"\bliterature\b|\bpublished cases\b", re.IGNORECASE)
+_SYSTEMATIC = re.compile(r"\bsystematic|\bmeta-?analys|\b" + _DATABASES, re.IGNORECASE)
+# A trial named as the design, not only "randomized to incubation order".
+_RANDOMISED_DESIGN = re.compile(r"\brandomi[sz]ed,? (?:[\w-]+,? ){0,4}(?:trials?|design|study|crossover)\b", re.IGNORECASE)
+# Reported results: a protocol has none yet.
+_RESULTS = re.compile(r"\bp ?(?:<|=|>|≤) ?0?\.\d|\b(?:95%|95 ?per ?cent) (?:confidence interval|CI)\b", re.IGNORECASE)
 _RCT_WORDS = re.compile(r"randomi[sz]ed (?:controlled |clinical )?trials?\W*$", re.IGNORECASE)
 NARRATIVE = ("abstract: states what is known in the present tense, about treatment or disease, and reports no "
              "study of its own (narrative review)")
