@@ -34,8 +34,8 @@ RCT recall 0.952 -> 0.984; it changed 4 designs, all 4 to the label. On the next
 split, `held-out-5` (120 records, trained on the 796 others, after a fifth round of rules):
 macro-F1 0.475 -> 0.479, accuracy 0.675 -> 0.683; 1 design changed, to the label. On
 `held-out-6` (trained on the 916 others): 0.593 -> 0.611, accuracy 0.717 -> 0.758; 7
-changed, 5 to the label, none away from a right one. So it is on by default (ENABLED); `litrev tag --auto --no-learned` (`auto_tag(db, learned=False)`)
-leaves the rules alone.
+changed, 5 to the label, none away from a right one. So it is on by default (ENABLED);
+`litrev tag --auto --no-learned` (`auto_tag(db, learned=False)`) leaves the rules alone.
 """
 
 from __future__ import annotations

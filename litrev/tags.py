@@ -37,6 +37,7 @@ __all__ = [
     "set_tags",
     "suggest_countries",
     "suggest_design",
+    "unsuggested_count",
 ]
 
 
@@ -88,6 +89,14 @@ def save_suggestions(db: Database, work_id: int, suggestions: Iterable[Suggestio
     return len(rows)
 
 
+# Canonical works with no suggestions yet: what `auto_tag` works on.
+UNSUGGESTED = "merged_into is null and id not in (select distinct work_id from tags where origin = 'auto')"
+
+
+def unsuggested_count(db: Database) -> int:
+    return db.execute(f"select count(*) from works where {UNSUGGESTED}").fetchone()[0]
+
+
 def auto_tag(db: Database, progress: Callable[[int], None] | None = None,
              learned: bool | None = None) -> dict[str, int]:
     """Suggest tags for every canonical work that has no suggestions yet.
@@ -97,9 +106,7 @@ def auto_tag(db: Database, progress: Callable[[int], None] | None = None,
     `design_model.ENABLED`) and enough confirmed designs, a model trained once on
     them suggests the design where the rules found none (counted as "learned").
     """
-    todo = [row for row in db.query(
-        """select * from works where merged_into is null
-           and id not in (select distinct work_id from tags where origin = 'auto') order by id""")]
+    todo = list(db.query(f"select * from works where {UNSUGGESTED} order by id"))
     counts = {"works": 0, "suggestions": 0}
     use_model = design_model.ENABLED if learned is None else learned
     model = design_model.train(confirmed_designs(db)) if use_model and todo else None

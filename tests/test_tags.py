@@ -327,7 +327,10 @@ def test_auto_tag_suggests_for_every_work_with_evidence(tagged_db):
 
 
 def test_a_persons_tag_wins_and_survives_rerunning_auto(tagged_db):
+    works = tagged_db.execute("select count(*) from works where merged_into is null").fetchone()[0]
+    assert tags.unsuggested_count(tagged_db) == works
     tags.auto_tag(tagged_db)
+    assert tags.unsuggested_count(tagged_db) == 0  # what the progress bar of a re-run counts
     tags.set_tags(tagged_db, 1, tags.parse_assignments(["country=IE", "setting=prison"]), "ann")
     assert effective(tagged_db, 1) == {("country", "IE", "manual"), ("setting", "prison", "manual"),
                                        ("design", "qualitative", "auto")}  # manual country hides the nation

@@ -38,7 +38,7 @@ def tag(ctx, auto, learned, db_path, quiet, as_json):
         click.echo(ctx.get_help())
         return
     db = get_db(db_path)
-    total = db.execute("select count(*) from works where merged_into is null").fetchone()[0]
+    total = tags_stage.unsuggested_count(db)
     with Progress(console=Console(stderr=True), disable=quiet or as_json, transient=True) as progress:
         task = progress.add_task("Suggesting tags", total=total)
         counts = tags_stage.auto_tag(db, progress=lambda n: progress.advance(task, n), learned=learned)
