@@ -48,7 +48,7 @@ from .designs import DECISIVE
 from .suggest import Suggestion, clean_abstract
 
 if TYPE_CHECKING:  # scikit-learn is imported when a model is trained: it takes a second, and
-    # `litrev tag --auto` runs without it until the learned fallback is switched on
+    # `litrev tag --auto` runs without it until the team has confirmed enough designs
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.multiclass import OneVsRestClassifier
 
@@ -59,6 +59,7 @@ THRESHOLD = 0.6  # the model's probability at and above which it replaces a phra
 CAP = round(DECISIVE - 0.05, 2)  # 0.75: a learned confidence stays below the rules' explicit phrases (DECISIVE)
 C = 10.0  # inverse regularisation: 1, 10 and 100 measured; 10 best as a fallback (benchmarks/tagging.py)
 NO_PHRASE = "no design phrase or type found"  # the rules' evidence when they found nothing (designs._choose)
+LEARNED = "learned from"  # how a learned suggestion's evidence starts
 
 
 def make_vectoriser(ngrams: int = 1) -> TfidfVectorizer:
@@ -134,15 +135,17 @@ def fuse(rules: Suggestion, learned: tuple[str, float] | None, trained_on: int,
     if p < threshold:
         return rules
     return Suggestion("design", design, round(min(p, CAP), 2),
-                      f"learned from {trained_on} confirmed designs (p = {p:.2f}); no design phrase found")
+                      f"{LEARNED} {trained_on} confirmed designs (p = {p:.2f}); no design phrase found")
 
 
-def fuse_all(model: DesignModel | None, rules: list[Suggestion], texts: list[tuple[str | None, str | None]],
-             threshold: float = THRESHOLD) -> list[Suggestion]:
-    """`fuse()` over many works, predicting only where the rules found nothing."""
-    if model is None:
-        return list(rules)
-    todo = [i for i, s in enumerate(rules) if s.evidence == NO_PHRASE]
-    predicted = dict(zip(todo, model.predict([texts[i] for i in todo])))
-    return [fuse(s, predicted.get(i), model.trained_on, threshold) for i, s in enumerate(rules)]
+def fill_in(model: DesignModel | None, rules: Suggestion, title: str | None, abstract: str | None) -> Suggestion:
+    """One work's design: the rules' suggestion, or `fuse()`d with the model's prediction,
+    which is made only where the rules found nothing."""
+    if model is None or rules.evidence != NO_PHRASE:
+        return rules
+    return fuse(rules, model.predict([(title, abstract)])[0], model.trained_on)
+
+
+def is_learned(suggestion: Suggestion) -> bool:
+    return suggestion.key == "design" and suggestion.evidence.startswith(LEARNED)
 

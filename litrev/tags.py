@@ -54,9 +54,10 @@ def suggest_for_work(work: dict[str, Any], raws: Iterable[dict[str, Any]] = (),
     mesh: list[str] = []
     for raw in raws:
         mesh.extend(_mesh_types(raw))
-    designs = suggest_design(work.get("title"), work.get("abstract"), work.get("type"), mesh)
-    designs = design_model.fuse_all(model, designs, [(work.get("title"), work.get("abstract"))] * len(designs))
-    return suggest_countries(work.get("title"), work.get("abstract"), countries) + designs
+    title, abstract = work.get("title"), work.get("abstract")
+    designs = [design_model.fill_in(model, s, title, abstract)
+               for s in suggest_design(title, abstract, work.get("type"), mesh)]
+    return suggest_countries(title, abstract, countries) + designs
 
 
 def _json_list(value: Any) -> list[str]:
@@ -119,7 +120,7 @@ def auto_tag(db: Database, progress: Callable[[int], None] | None = None,
             counts["suggestions"] += save_suggestions(db, work["id"], suggestions)
             counts["works"] += 1
             if model is not None:
-                counts["learned"] += sum(s.key == "design" and s.evidence.startswith("learned") for s in suggestions)
+                counts["learned"] += sum(map(design_model.is_learned, suggestions))
             if progress:
                 progress(1)
     return counts

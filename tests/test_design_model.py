@@ -59,7 +59,7 @@ def model():
 def test_a_clear_unseen_abstract_gets_the_learned_design_with_learned_evidence(model):
     rules = suggest_design(*UNSEEN)[0]
     assert rules.evidence == design_model.NO_PHRASE and rules.value == "other"
-    fused = design_model.fuse_all(model, [rules], [UNSEEN])[0]
+    fused = design_model.fill_in(model, rules, *UNSEEN)
     assert fused.value == "case-study"
     assert fused.evidence.startswith("learned from 36 confirmed designs (p = 0.")
     assert fused.evidence.endswith("no design phrase found")
@@ -68,8 +68,8 @@ def test_a_clear_unseen_abstract_gets_the_learned_design_with_learned_evidence(m
 
 def test_the_rules_decide_where_they_found_a_phrase(model):
     title, abstract = "Peer mentoring after detoxification: a randomised controlled trial", "Clients were randomised."
-    rules = suggest_design(title, abstract)
-    assert design_model.fuse_all(model, rules, [(title, abstract)]) == rules
+    rules = suggest_design(title, abstract)[0]
+    assert design_model.fill_in(model, rules, title, abstract) == rules
 
 
 def test_an_unsure_model_leaves_the_rules_suggestion(model):
@@ -84,8 +84,8 @@ def test_too_few_confirmed_designs_train_nothing():
     assert design_model.train(examples[: design_model.MIN_WORKS - 1]) is None
     assert design_model.train([e for e in confirmed_examples(40) if e[2] == "rct"]) is None  # one design only
     assert design_model.train(examples[: design_model.MIN_WORKS]) is not None
-    rules = suggest_design(*UNSEEN)
-    assert design_model.fuse_all(None, rules, [UNSEEN]) == rules
+    rules = suggest_design(*UNSEEN)[0]
+    assert design_model.fill_in(None, rules, *UNSEEN) == rules
 
 
 def test_training_is_deterministic(model):
