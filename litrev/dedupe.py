@@ -152,8 +152,8 @@ def prepared_for(db: Database, new_ids: set[str]) -> tuple[list[Prepared], list[
     fresh_ids = {p.id for p in fresh}
     if len(fresh) == db.execute("select count(*) from records").fetchone()[0]:
         return fresh, fresh, set()
-    tuples = {_encode(k): k for p in fresh for k in block_keys(p)}
-    fresh_keys = {p.id: [_encode(k) for k in block_keys(p)] for p in fresh}
+    fresh_keys = {p.id: {_encode(k): k for k in block_keys(p)} for p in fresh}
+    tuples = {code: key for keys in fresh_keys.values() for code, key in keys.items()}
     wanted = {k for i in new_ids for k in fresh_keys.get(i, ())}
     blocks: dict[str, set[str]] = defaultdict(set)
     for key, record_id in db.execute(

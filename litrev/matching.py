@@ -85,11 +85,11 @@ SUFFIX_MIN_SHARE = 0.75
 # al., J Inf Technol 33(2) 2018, "Erratum to - How do requirements evolve over time?", p. 171,
 # labelled one with its article). Errata with no abstract or their own text stay related: the
 # set's other four errata whose articles it holds have none and are labelled distinct.
-# Merge methods that judged one text under two DOIs: such a pair may join two DOIs' groups.
-ONE_TEXT_TWO_DOIS = frozenset({"republication", "erratum-copy"})
 ABSTRACT_HEAD = 400
 ABSTRACT_MIN_CHARS = 200
 ABSTRACT_LENGTH_SLACK = 0.1
+# Merge methods that judged one text under two DOIs: such a pair may join two DOIs' groups.
+ONE_TEXT_TWO_DOIS = frozenset({"republication", "erratum-copy"})
 # Blocks larger than this are skipped for the weak keys (common surname + year);
 # the title keys still reach those records. Keeps the cost near linear.
 MAX_BLOCK = 60
@@ -465,8 +465,7 @@ def score_pair(a: Prepared, b: Prepared) -> Pair:
         a, b = b, a
     title = fuzz.ratio(a.title, b.title) if a.title and b.title else 0.0
     short, long = sorted((a.base_title, b.base_title), key=len)
-    prefix = len(short) >= PREFIX_MIN_CHARS and long.startswith(short)
-    suffix = is_suffix(short, long)
+    prefix, suffix = is_prefix(short, long), is_suffix(short, long)
     details: dict[str, Any] = {"title": round(title, 1)}
     if prefix and title < TITLE_SAME:
         details["title_prefix"] = True
@@ -584,6 +583,11 @@ def _hard_conflict(a: Prepared, b: Prepared, years: int | None) -> str | None:
     return None
 
 
+def is_prefix(short: str, long: str) -> bool:
+    """`short` is `long` without its end (a subtitle dropped), and long enough (PREFIX_MIN_CHARS)."""
+    return len(short) >= PREFIX_MIN_CHARS and long.startswith(short)
+
+
 def is_suffix(short: str, long: str) -> bool:
     """`short` is `long` without some leading words, and most of it (SUFFIX_MIN_*)."""
     return len(short) >= SUFFIX_MIN_CHARS and len(short) >= SUFFIX_MIN_SHARE * len(long) \
@@ -659,7 +663,7 @@ def _worth_scoring(a: Prepared, b: Prepared) -> bool:
     if a.volume and a.volume == b.volume and a.first_page and a.first_page == b.first_page:
         return True
     short, long = sorted((a.base_title, b.base_title), key=len)
-    if len(short) >= PREFIX_MIN_CHARS and long.startswith(short) or is_suffix(short, long):
+    if is_prefix(short, long) or is_suffix(short, long):
         return True
     return fuzz.ratio(a.base_title, b.base_title, score_cutoff=TITLE_SAME_WITH_LOCATION) > 0
 
