@@ -57,6 +57,7 @@ class Bm25Vectoriser:
         )
 
     def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        # float64: what liblinear wants, so no conversion copy per refit
         counts = self.counts.fit_transform(texts).tocsr().astype(np.float64)
         n = counts.shape[0]
         df = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -70,7 +71,6 @@ class Bm25Vectoriser:
             / (tf + self.k1 * (1 - self.b + self.b * row_length / mean_length))
             * idf[counts.indices]
         )
-        # float64: what liblinear wants, so no conversion copy per refit
         return normalize(counts, norm="l2", copy=False)
 
 
