@@ -455,12 +455,12 @@ def _mentions(text: str) -> Iterable[tuple[str, str, str | None, str, float, int
             continue  # a cited work: "... in Nicaragua et al. 2003)", "demand in Mali, D. Boughton et al"
         if word_after and word_after.group(1) in ("Basin", "Delta"):
             continue  # a region across several countries ("Congo Basin")
-        if phrase in ABBREVIATIONS and next_cap and _STUDY_GROUP_AFTER.match(after):
-            pass  # "US Modafinil in Narcolepsy Multicenter Study Group": the group that ran the study, not a sponsor
-        elif phrase in ABBREVIATIONS and next_cap:
+        if phrase in ABBREVIATIONS and next_cap:
             # "U.S. Geological Survey", "for the U.S. Preventive Services Task Force": an organisation,
-            # usually a sponsor or a source; weak alone even in a title.
-            kind, conf = "organisation", conf - 0.4
+            # usually a sponsor or a source; weak alone even in a title. Not a study group: "US Modafinil
+            # in Narcolepsy Multicenter Study Group" is the group that ran the study.
+            if not _STUDY_GROUP_AFTER.match(after):
+                kind, conf = "organisation", conf - 0.4
         elif _NORM_AFTER.match(after):
             kind, conf = "norm", min(conf, 0.45)  # "proposed US guidelines", "Dutch criteria": where a rule comes from
         if phrase in PARTICIPANT_GROUPS:
@@ -519,19 +519,21 @@ def suggest_countries(
     """
     found: dict[tuple[str, str], list[tuple[float, str, bool, bool]]] = {}
     kinds: dict[str, set[str]] = {}
-    review = bool(_REVIEW_TEXT.search(fold(clean_abstract(abstract))))
+    abstract = clean_abstract(abstract)
+    review = bool(_REVIEW_TEXT.search(fold(abstract)))
     headed: set[str] = set()
-    for where, text in (("title", title or ""), ("abstract", clean_abstract(abstract))):
+    for where, text in (("title", title or ""), ("abstract", abstract)):
         folded = fold(text)
         opening = _STUDY_START.search(folded) if where == "abstract" else None
         background_end = opening.start() if opening else len(folded) if where == "abstract" else 0
         for phrase, code, nation, kind, conf, start, end in _mentions(text):
+            sentence = sentence_at(folded, start, end)
             cued = where == "title" or kind in ("place", "health system") or bool(SETTING_CUE.search(folded[max(0, start - 80): start]))
             strong = ((where == "title" and kind not in SOURCE_KINDS) or kind == "place"
                       or (kind == "health system" and (bool(_SYSTEM_USE.match(folded[end: end + 60]))
                                                        or phrase.startswith("VA ") or start >= background_end))
                       or bool(_STRONG_CUE.search(folded[max(0, start - 120): start]))
-                      or (cued and bool(_STUDY_VERBS.search(sentence_at(folded, start, end))))
+                      or (cued and bool(_STUDY_VERBS.search(sentence)))
                       or bool(re.match(r"\s+(?:was|were) (?:chosen|selected)\b", folded[end: end + 20]))
                       or (kind in ("country", "region") and _places_before(folded, start))
                       or bool(_PEOPLE_AFTER.match(folded[end: end + 60])))
@@ -545,9 +547,9 @@ def suggest_countries(
                 conf -= 0.1  # named, but not as "in/from/across X"
             evidence = quote(where, folded, start, end)
             sentence_start = max(folded.rfind(". ", 0, start), folded.rfind("? ", 0, start), -1) + 1
-            if kind in ("country", "nation") and _GAP.search(sentence_at(folded, start, end)):
+            if kind in ("country", "nation") and _GAP.search(sentence):
                 strong = True  # "In Switzerland, few data are available on ...": the gap this study fills there
-            if start < background_end and _STATISTIC.search(sentence_at(folded, start, end)):
+            if start < background_end and _STATISTIC.search(sentence):
                 conf, cued, strong = min(conf, 0.3), False, False
                 evidence += BACKGROUND
             elif (_EXAMPLE.search(folded[sentence_start: start]) or _EXAMPLES_AFTER.match(folded[end:])
