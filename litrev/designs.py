@@ -319,14 +319,15 @@ def suggest_design(
         if conf > scores.get(design, (0.0, ""))[0]:
             scores[design] = (conf, evidence)
 
-    for where, text in (("title", fold(title or "")), ("abstract", fold(clean_abstract(abstract)))):
+    title_text, text = fold(title or ""), fold(clean_abstract(abstract))
+    for where, field in (("title", title_text), ("abstract", text)):
         for design, pattern, conf, scope in _DESIGN_RULES:
             if scope not in ("any", where):
                 continue
-            m = next((m for m in pattern.finditer(text if design != "rct" else unredefine(text, "RCT", _RCT_WORDS))
-                      if not _FUTURE_RESEARCH.search(sentence_at(text, *m.span()))), None)
+            m = next((m for m in pattern.finditer(field if design != "rct" else unredefine(field, "RCT", _RCT_WORDS))
+                      if not _FUTURE_RESEARCH.search(sentence_at(field, *m.span()))), None)
             if m:
-                note(design, min(0.97, conf + (0.05 if where == "title" else 0)), quote(where, text, *m.span()))
+                note(design, min(0.97, conf + (0.05 if where == "title" else 0)), quote(where, field, *m.span()))
     if source_type and source_type.lower() in SOURCE_TYPES:
         design, conf = SOURCE_TYPES[source_type.lower()]
         note(design, conf, f"source type: {source_type}")
@@ -334,14 +335,11 @@ def suggest_design(
         if mesh and mesh.lower() in MESH_TYPES:
             design, conf = MESH_TYPES[mesh.lower()]
             note(design, conf, f"MeSH: {mesh}")
-    if "other" in scores and re.search(r"\bin vivo\b", f"{title} {abstract}", re.IGNORECASE) and "in vitro" in \
-            scores["other"][1].lower():
-        scores["other"] = (0.6, scores["other"][1])  # "in vitro and in vivo performance": people may be studied too
-    text = fold(clean_abstract(abstract))
     if "other" in scores and "in vitro" in scores["other"][1].lower() and (
-            scores.get("systematic-review", (0.0, ""))[0] >= 0.85 or _RANDOMISED_DESIGN.search(text)):
-        # "in a randomized, open-label, two-way crossover design ... in vitro skin flux", a drug review's "in vitro
-        # activity": the laboratory work is a part beside a trial or a review.
+            re.search(r"\bin vivo\b", f"{title} {abstract}", re.IGNORECASE)
+            or scores.get("systematic-review", (0.0, ""))[0] >= 0.85 or _RANDOMISED_DESIGN.search(text)):
+        # Laboratory work beside people: "in vitro and in vivo performance", "in a randomized, open-label,
+        # two-way crossover design ... in vitro skin flux", a drug review's "in vitro activity".
         scores["other"] = (0.6, scores["other"][1])
     if (scores.get("case-study", (0.0, ""))[0] >= 0.75 and "systematic-review" in scores
             and _LITERATURE.search(scores["systematic-review"][1]) and not _SYSTEMATIC.search(text)):
@@ -353,7 +351,7 @@ def suggest_design(
         scores["others-trials"] = (0.55, scores["others-trials"][1])  # a trial report citing earlier trials
     if not any(conf >= 0.65 for conf, _ in scores.values()) and _narrative(text):
         scores["narrative"] = (0.64, NARRATIVE)
-    if "guideline" in scores and _GUIDELINE_STUDIED.search(fold(title or "")):
+    if "guideline" in scores and _GUIDELINE_STUDIED.search(title_text):
         del scores["guideline"]  # "Effect of computer-based guidelines on ...": a study of guidelines
     design, (conf, evidence) = _choose(scores)
     headed = _headed_design(text)
