@@ -251,7 +251,6 @@ def errors(ids: list[str], gold: list[list[str]], predicted: list[list[str]]) ->
 
 def show_errors(folder: Path, missed: list, false: list) -> None:
     """Print each missed duplicate and false merge with its records' fields and litrev's judgement."""
-    sys.path.insert(0, str(HERE.parent))
     from litrev.matching import prepare, score_pair
 
     records = {r.source_id: r for r in load_records(str(folder / "records_pre_merged.csv"))}
