@@ -170,12 +170,13 @@ def load_tags(db: Database, *, reviewer_names: bool = False,
 
     Counted like the tagging stage counts them: a person's tag, an accepted
     suggestion, or a suggestion at or above the tagger's confidence threshold.
+    An accepted suggestion is published as a person's ("confirmed by a reviewer").
     """
     out: dict[str, list[dict[str, Any]]] = {"country": [], "nation": [], "design": []}
     if min_confidence is None:
         min_confidence = SUGGESTED
     sql = """
-        select work_id, key, value, origin, max(confidence) as confidence,
+        select work_id, key, value, max(origin = 'manual' or status = 'accepted') as confirmed,
                group_concat(distinct reviewer) as reviewers
         from work_tags
         where key in ('country', 'nation', 'design') and value is not null and value != ''
@@ -185,7 +186,7 @@ def load_tags(db: Database, *, reviewer_names: bool = False,
     """
     for row in db.query(sql, [min_confidence]):
         tag = {"work_id": row["work_id"], "value": row["value"],
-               "origin": "person" if row["origin"] == "manual" else "suggested"}
+               "origin": "person" if row["confirmed"] else "suggested"}
         if reviewer_names:
             tag["tagged_by"] = _joined(sorted(set((row["reviewers"] or "").split(",")) - {""}))
         out[row["key"]].append(tag)

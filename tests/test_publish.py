@@ -230,6 +230,20 @@ def test_reviewer_names_only_when_the_review_opts_in(working, tmp_path):
     assert "PRIVATE-NOTE-7731" not in text and "RAW-JSON-SECRET-5512" not in text
 
 
+def test_an_accepted_suggestion_is_published_as_a_persons_tag(working, tmp_path):
+    from litrev.tags import review
+
+    def accept_us(row):
+        return ("accept", None) if (row["work_id"], row["value"]) == (3, "US") else ("skip", None)
+
+    assert review(working, REVIEWERS[1], accept_us, key="country")["accepted"] == 1
+    path = tmp_path / "accepted.db"
+    publish(working, path, reviewer_names=True)
+    countries = {r["work_id"]: r for r in rows(path, "select * from work_countries")}
+    assert (countries[3]["origin"], countries[3]["tagged_by"]) == ("person", REVIEWERS[1])
+    assert (countries[4]["origin"], countries[4]["tagged_by"]) == ("suggested", None)  # still open
+
+
 def test_cli_reads_publish_reviewer_names_from_review_toml(working, db_path, tmp_path):
     settings = tmp_path / "review.toml"
     settings.write_text("[review]\npublish_reviewer_names = true\n")
