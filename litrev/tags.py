@@ -21,6 +21,7 @@ from .db import now, write_transaction
 from .designs import DESIGN_LABELS, DESIGNS, suggest_design
 from .errors import LitrevError, UnknownIdError
 from .suggest import SUGGESTED, Suggestion, fold
+from .views import STAGE_WORKS
 
 __all__ = [
     "DESIGNS",
@@ -227,9 +228,16 @@ def effective_tags(db: Database, work_id: int) -> list[dict[str, Any]]:
                          [work_id]))
 
 
-def pending_reviews(db: Database, key: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """Suggestions still waiting for a person, for keys nobody has set by hand; one row each."""
-    sql = """
+def pending_reviews(db: Database, key: str | None = None, limit: int | None = None, stage: str = "all",
+                    below: float | None = None) -> list[dict[str, Any]]:
+    """Suggestions still waiting for a person, for keys nobody has set by hand; one row each.
+
+    `stage` keeps the works in one scope of `STAGE_WORKS` (e.g. only included works);
+    `below` keeps suggestions under that confidence, the ones most often wrong.
+    """
+    if stage not in STAGE_WORKS:
+        raise LitrevError(f"Unknown stage {stage!r}. Use one of: {', '.join(STAGE_WORKS)}.")
+    sql = f"""
         select tags.id, tags.work_id, tags.key, tags.value, tags.confidence, tags.evidence,
                works.title, works.year
         from tags join canonical_works on canonical_works.work_id = tags.work_id
@@ -237,11 +245,15 @@ def pending_reviews(db: Database, key: str | None = None, limit: int | None = No
         where tags.origin = 'auto' and tags.status = 'suggested'
           and exists (select 1 from work_tags where work_tags.work_id = canonical_works.canonical_id
                       and work_tags.key = tags.key and work_tags.origin = 'auto')
+          and canonical_works.canonical_id in ({STAGE_WORKS[stage]})
     """
     params: list[Any] = []
     if key:
         sql += " and tags.key = ?"
         params.append(key)
+    if below is not None:
+        sql += " and tags.confidence < ?"
+        params.append(below)
     sql += " order by canonical_works.canonical_id, tags.key, tags.confidence desc"
     rows = list(db.query(sql, params))
     if limit is not None:
@@ -254,7 +266,7 @@ Decide = Callable[[dict[str, Any]], tuple[str, str | None]]
 
 
 def review(db: Database, reviewer: str, decide: Decide, key: str | None = None,
-           limit: int | None = None) -> dict[str, int]:
+           limit: int | None = None, stage: str = "all", below: float | None = None) -> dict[str, int]:
     """Walk pending suggestions; `decide(suggestion)` returns one of ("accept", None),
     ("reject", None), ("change", "new value"), ("skip", None), ("quit", None).
 
@@ -265,7 +277,7 @@ def review(db: Database, reviewer: str, decide: Decide, key: str | None = None,
     if not reviewer:
         raise LitrevError("Reviewing needs a reviewer name. Give --reviewer NAME or set $LITREV_REVIEWER.")
     counts = {"accepted": 0, "rejected": 0, "changed": 0, "skipped": 0}
-    for row in pending_reviews(db, key, limit):
+    for row in pending_reviews(db, key, limit, stage, below):
         action, value = decide(row)
         if action == "quit":
             break

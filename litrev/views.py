@@ -23,6 +23,14 @@ def _latest_decisions(kind: str, per_reviewer: bool) -> str:
     """
 
 
+# The works each scope of `litrev gaps --stage` and `litrev tag review --stage` covers,
+# as subqueries of canonical work ids (the work_status view is below).
+STAGE_WORKS = {
+    "included": "select work_id from work_status where status = 'included'",
+    "screened": "select work_id from work_status where status != 'unscreened'",
+    "all": "select id as work_id from works where merged_into is null",
+}
+
 VIEWS: dict[str, str] = {
     # A work's canonical id: itself, or the work it was merged into.
     # The cast gives canonical_id INTEGER affinity: a bare coalesce() has none, and

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from litrev import tags
 from litrev.cli import cli
 from litrev.countries import suggest_countries
+from litrev.db import open_db
 from litrev.designs import suggest_design
 from litrev.suggest import SUGGESTED, clean_abstract
 
@@ -408,7 +409,6 @@ def invoke(args, db_path, **kw):
 
 @pytest.fixture
 def cli_db(db_path):
-    from litrev.db import open_db
     db = open_db(db_path)
     add_work(db, 1, "Peer mentors in drug services in Wales: a qualitative study", "Focus groups in Cardiff.")
     add_work(db, 2, "Double-blind trial of naltrexone", "Patients were randomized to naltrexone or placebo.")
@@ -432,12 +432,36 @@ def test_cli_tag_auto_set_list(cli_db):
 
 def test_cli_tag_review_with_typed_answers(cli_db):
     invoke(["tag", "--auto", "-q"], cli_db)
-    result = invoke(["tag", "review", "--reviewer", "sam", "--key", "design"], cli_db, input="c\ntrial-ish\ncohort\na\n")
+    result = invoke(["tag", "review", "--reviewer", "sam", "--key", "design", "--stage", "all"], cli_db,
+                    input="c\ntrial-ish\ncohort\na\n")
     assert result.exit_code == 0, result.output
     assert "Unknown design 'trial-ish'" in result.output  # asked again, not aborted
     assert "1 accepted, 0 rejected, 1 changed, 0 skipped" in result.output
     assert "design=cohort  (person, by sam)" in invoke(["tag", "list", "1"], cli_db).output
     assert "design=rct  (accepted, by sam)" in invoke(["tag", "list", "2"], cli_db).output
+
+
+def include(db_path, work_id):
+    for stage in ("title-abstract", "full-text"):
+        for reviewer in ("ann", "bea"):  # two screeners per stage by default
+            result = invoke(["screen", "decide", str(work_id), "--include", "--reviewer", reviewer,
+                             "--stage", stage], db_path)
+            assert result.exit_code == 0, result.output
+
+
+def test_cli_tag_review_takes_included_works_and_can_keep_the_uncertain(cli_db):
+    invoke(["tag", "--auto", "-q"], cli_db)
+    result = invoke(["tag", "review", "--reviewer", "sam"], cli_db)
+    assert "0 accepted, 0 rejected, 0 changed, 0 skipped" in result.output
+    assert "No suggestions wait among included works; 4 wait among all works (--stage all" in result.output
+    include(cli_db, 2)
+    sure = min(r["confidence"] for r in tags.pending_reviews(open_db(cli_db), stage="included"))
+    assert not tags.pending_reviews(open_db(cli_db), stage="included", below=sure)
+    result = invoke(["tag", "review", "--reviewer", "sam", "--below", str(sure)], cli_db)
+    assert "[2]" not in result.output and "0 accepted" in result.output
+    result = invoke(["tag", "review", "--reviewer", "sam"], cli_db, input="a\n" * 5)
+    assert "[2] Double-blind trial of naltrexone" in result.output and "[1]" not in result.output
+    assert "1 accepted" in result.output
 
 
 def test_cli_errors_are_one_line(cli_db):
