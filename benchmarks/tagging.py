@@ -14,7 +14,10 @@ Splits: 'dev', 'check', 'held-out' and 'held-out-2' to 'held-out-5' (916
 records) were each labelled before the tagger was run on them, and all of them
 have since informed the rules, so their figures are in-sample. A split named
 'held-out-6' or later (FIRST_BLIND) is blind: labelled without looking at the
-tagger's output and not used to change anything.
+tagger's output and not used to change anything. The blind splits are also pooled
+('blind'), with 95% bootstrap intervals, and the detailed tables default to them.
+A last table shows how often suggestions of each confidence band were right, on
+seen and on blind records: what a reviewer can take on trust and what to check.
 
 Learned fallback (litrev.design_model): a model trained on a review team's
 confirmed designs stands in where the rules find no design phrase. It is
@@ -24,13 +27,14 @@ tuning records never train on a blind split, and a blind split trains on every
 other split ('held-out-6' is measured "trained on the 916 others"). `--candidates`
 prints the few settings compared to choose it.
 
-    python benchmarks/tagging.py [--quick] [--split dev|...|held-out-6|all] [--errors] [--candidates]
+    python benchmarks/tagging.py [--quick] [--split dev|...|held-out-7|seen|blind|all] [--errors] [--candidates]
 """
 
 import argparse
 import csv
 import json
 import os
+import random
 import re
 import sys
 from collections import Counter, defaultdict
@@ -114,6 +118,7 @@ def design_scores(gold: list[str], predicted: list[str]):
 
 def evaluate(labels: list[dict], texts: dict) -> dict:
     gold_c, strong_c, weak_c, affil_c, gold_d, pred_d, base_d, errors = ([] for _ in range(8))
+    scored_c, confidence_d = [], []  # every country suggestion as (code, confidence); the design's confidence
     for row in labels:
         t = texts[(row["source"], row["record_id"])]
         countries = suggest_countries(t["title"], t["abstract"], t["affiliations"])
@@ -123,6 +128,8 @@ def evaluate(labels: list[dict], texts: dict) -> dict:
         gold_c.append(gold)
         strong_c.append(strong)
         weak_c.append({s.value for s in countries if s.key == "country"})
+        scored_c.append([(s.value, s.confidence) for s in countries if s.key == "country"])
+        confidence_d.append(design.confidence)
         affil_c.append(set(t["affiliations"]))
         gold_d.append(row["design"])
         pred_d.append(design.value)
@@ -130,7 +137,55 @@ def evaluate(labels: list[dict], texts: dict) -> dict:
         if gold != strong or row["design"] != design.value:
             errors.append((row, strong, design))
     return {"gold_c": gold_c, "strong_c": strong_c, "weak_c": weak_c, "affil_c": affil_c,
-            "gold_d": gold_d, "pred_d": pred_d, "base_d": base_d, "errors": errors}
+            "gold_d": gold_d, "pred_d": pred_d, "base_d": base_d, "errors": errors,
+            "scored_c": scored_c, "confidence_d": confidence_d}
+
+
+def intervals(r: dict, draws: int = 1000, seed: int = 0) -> list[tuple[float, float]]:
+    """95% percentile intervals of the five summary figures, over records resampled
+    with replacement: how far a figure from a few hundred records moves by the luck
+    of the draw (macro-F1 most, as several designs have only a handful of records)."""
+    rng = random.Random(seed)
+    n = len(r["gold_d"])
+    draws_of: list[list[float]] = [[] for _ in range(5)]
+    for _ in range(draws):
+        pick = [rng.randrange(n) for _ in range(n)]
+        _, (p, rec, _) = country_scores([r["gold_c"][i] for i in pick], [r["strong_c"][i] for i in pick])
+        per, macro, accuracy = design_scores([r["gold_d"][i] for i in pick], [r["pred_d"][i] for i in pick])
+        for values, x in zip(draws_of, (p, rec, macro, accuracy, per["rct"][1] if "rct" in per else None)):
+            if x is not None:
+                values.append(x)
+    return [(v[int(0.025 * len(v))], v[int(0.975 * len(v)) - 1]) if v else (float("nan"),) * 2
+            for v in map(sorted, draws_of)]
+
+
+# Confidence bands of a suggestion: an explicit phrase, a weaker clue, a hint below the threshold.
+BANDS = ((DECISIVE, f">= {DECISIVE}"), (SUGGESTED, f"{SUGGESTED} - {DECISIVE}"), (0.0, f"< {SUGGESTED}"))
+
+
+def band(confidence: float) -> str:
+    return next(name for low, name in BANDS if confidence >= low)
+
+
+def calibration_report(groups: list[tuple[str, dict]]) -> None:
+    """How often a suggestion of each confidence band was right: what a reviewer can
+    take on trust and what to check first."""
+    print("\nSuggestions by confidence: how many, and the share that matched the label")
+    print(f"  {'confidence':22}" + "".join(f" {name:>16}" for _, name in BANDS))
+    print(f"  {'':22}" + f" {'number':>6} {'right':>9}" * len(BANDS))
+    for name, r in groups:
+        designs, countries = Counter(), Counter()
+        for confidence, gold, predicted in zip(r["confidence_d"], r["gold_d"], r["pred_d"]):
+            designs[band(confidence)] += 1
+            designs[band(confidence), "right"] += gold == predicted
+        for gold, scored in zip(r["gold_c"], r["scored_c"]):
+            for code, confidence in scored:
+                countries[band(confidence)] += 1
+                countries[band(confidence), "right"] += code in gold
+        for kind, counts in (("design", designs), ("country", countries)):
+            cells = "".join(f" {counts[b]:6} {counts[b, 'right'] / counts[b] if counts[b] else float('nan'):9.2f}"
+                            for _, b in BANDS)
+            print(f"  {kind + ', ' + name:22}{cells}")
 
 
 def cohen_kappa(a: list[str], b: list[str]) -> float:
@@ -323,8 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Every fourth record only.")
     parser.add_argument("--split", default=None,
-                        help="Split for the detailed tables (dev, check, held-out, held-out-2 ... held-out-6,"
-                             " all; default: the last blind split if present, else held-out-3).")
+                        help="Split for the detailed tables (dev, check, held-out, held-out-2 ..., seen, blind,"
+                             " all; default: blind, the blind splits pooled, if present, else held-out-3).")
     parser.add_argument("--errors", action="store_true", help="List every disagreement with the labels.")
     parser.add_argument("--candidates", action="store_true",
                         help="Also compare the few learned-fallback settings litrev's was chosen from.")
@@ -340,22 +395,30 @@ def main(argv: list[str] | None = None) -> int:
     splits = {"all": labels}
     for row in labels:
         splits.setdefault(row["split"], []).append(row)
-    results = {name: evaluate(rows, texts) for name, rows in splits.items()}
-
     blind = [s for s in splits if is_blind(s)]
     seen = [s for s in splits if s != "all" and not is_blind(s)]
+    splits["seen"] = [r for r in labels if r["split"] in seen]
+    if blind:
+        splits["blind"] = [r for r in labels if r["split"] in blind]
+    results = {name: evaluate(rows, texts) for name, rows in splits.items()}
+
     print(f"Tagging benchmark: {len(labels)} hand-labelled records. '{seen[0]}' to '{seen[-1]}' all informed the rules;")
     print(f"blind (labelled, never used to change anything): {', '.join(blind) or 'none present'}.\n")
     print(f"  {'split':10} {'records':>7} {'country P':>10} {'country R':>8} {'design F1':>10} {'accuracy':>9}"
           f" {'RCT recall':>11}")
     for name, rows in splits.items():
         print(summary_line(name, len(rows), results[name]))
+    if blind:
+        (p, r, f1, acc, rct) = (f"{lo:.2f}-{hi:.2f}" for lo, hi in intervals(results["blind"]))
+        print(f"  blind, 95% intervals (bootstrap over records): country P {p}, R {r};"
+              f" design macro-F1 {f1}, accuracy {acc}, RCT recall {rct}")
     print("\n  by source (all splits):")
     for family in ("openalex", "screening"):
         rows = [r for r in labels if r["source"].startswith(family)]
         if rows:
             print(summary_line(family[:10], len(rows), evaluate(rows, texts)))
-    chosen = args.split or (blind[-1] if blind else "held-out-3")
+    calibration_report([(name, results[name]) for name in ("seen", "blind") if name in results])
+    chosen = args.split or ("blind" if blind else "held-out-3")
     chosen = chosen if chosen in results else "all"
     print(f"\n=== {chosen} ({len(splits[chosen])} records) ===\n")
     report(results[chosen])
