@@ -206,20 +206,21 @@ def agreement_report(labels: list[dict], texts: dict) -> None:
         return
     texts.update(load_texts(SHARED, {r["source"] for r in rows} - {k[0] for k in texts}))
     print(f"\nHuman agreement: a second annotator, blind to the labels, on {len(rows)} labelled records")
-    print(f"  {'against the labels':18} {'country P':>10} {'country R':>8} {'design F1':>10} {'accuracy':>9}"
-          f" {'RCT recall':>11} {'kappa':>6}")
-    person = [{**r, "countries": second[(r["source"], r["record_id"])]["countries"],
-               "design": second[(r["source"], r["record_id"])]["design"]} for r in rows]
-    gold_c = [set(filter(None, r["countries"].split(";"))) for r in rows]
-    gold_d = [r["design"] for r in rows]
-    tagger = evaluate(rows, texts)
-    for name, countries, designs in (
-        ("second annotator", [set(filter(None, r["countries"].split(";"))) for r in person],
-         [r["design"] for r in person]),
-        ("litrev (rules)", tagger["strong_c"], tagger["pred_d"]),
-    ):
-        scored = {"gold_c": gold_c, "strong_c": countries, "gold_d": gold_d, "pred_d": designs}
-        print(f"  {name:18} {figures(scored)} {cohen_kappa(gold_d, designs):6.3f}")
+    print(f"  {'against the labels':28} {'records':>7} {'country P':>10} {'country R':>8} {'design F1':>10}"
+          f" {'accuracy':>9} {'RCT recall':>11} {'kappa':>6}")
+    groups = {split: [r for r in rows if r["split"] == split] for split in dict.fromkeys(r["split"] for r in rows)}
+    for split, group in [*groups.items(), ("all", rows)]:
+        gold_c = [set(filter(None, r["countries"].split(";"))) for r in group]
+        gold_d = [r["design"] for r in group]
+        person = [second[(r["source"], r["record_id"])] for r in group]
+        tagger = evaluate(group, texts)
+        for name, countries, designs in (
+            ("second annotator", [set(filter(None, p["countries"].split(";"))) for p in person],
+             [p["design"] for p in person]),
+            ("litrev (rules)", tagger["strong_c"], tagger["pred_d"]),
+        ):
+            scored = {"gold_c": gold_c, "strong_c": countries, "gold_d": gold_d, "pred_d": designs}
+            print(f"  {split + ', ' + name:28} {len(group):7} {figures(scored)} {cohen_kappa(gold_d, designs):6.3f}")
 
 
 def figures(r: dict) -> str:
