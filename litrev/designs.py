@@ -36,19 +36,22 @@ DESIGN_LABELS = {  # how people read them (README, gap map)
     "other": "Other",
 }
 PRECEDENCE = ("commentary-meta", "protocol", "other", "systematic-review", "others-trials", "economic-evaluation",
-              "extension", "rct", "mixed-methods", "non-randomised", "case-control", "cohort", "qualitative",
-              "cross-sectional", "case-study", "guideline", "commentary", "narrative")
+              "extension", "follow-up", "rct", "mixed-methods", "non-randomised", "case-control", "cohort",
+              "qualitative", "cross-sectional", "case-study", "guideline", "commentary", "narrative")
 # Pseudo-designs that rank apart but are reported as another: an open extension of a
-# trial is non-randomised (it outranks the trial it extends); a guideline named in the
-# title is `other` only when no study design is found (a trial of guidelines is a trial).
-REPORTED_AS = {"commentary-meta": "commentary", "extension": "non-randomised", "guideline": "other",
-               "others-trials": "systematic-review", "narrative": "systematic-review"}
+# trial is non-randomised (it outranks the trial it extends), and so is a follow-up of a
+# parent trial's participants a cohort; a guideline named in the title is `other` only
+# when no study design is found (a trial of guidelines is a trial).
+REPORTED_AS = {"commentary-meta": "commentary", "extension": "non-randomised", "follow-up": "cohort",
+               "guideline": "other", "others-trials": "systematic-review", "narrative": "systematic-review"}
 DECISIVE = 0.8
 _NOT = r"(?<!non-)(?<!non)(?<!not )(?<!quasi-)"
 _DATABASES = r"(?:MEDLINE|PubMed|EMBASE|CINAHL|PsycINFO|PsycLit|Cochrane|Web of Science|Scopus|Science Citation Index)"
 _COUNT = (r"(?:\d+|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|"
           r"seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
           r"fifteen|sixteen|seventeen|eighteen|nineteen)")
+_TRIAL_KIND = (r"\b(?:randomi[sz]ed|double-blind|placebo-controlled|controlled|blind)\b[^.;]{0,60}?"
+               r"\b(?:trials?|stud(?:y|ies)|evaluation)\b")
 # (design, pattern, confidence, where): where is "any", "title" or "abstract".
 DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("protocol", r"\b(?:study|trial|review) protocol\b|\bprotocol for an?\b|\bthis protocol\b", 0.9, "any"),
@@ -140,6 +143,16 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     ("extension", (r"\b(?:open[- ]label )?extension (?:of|to) (?:an?|the) (?:[\w-]+ ){0,4}(?:trials?|stud(?:y|ies))\b|"
      r"\bopen[- ]label (?:extension|continuation)\b|\bwho had (?:previously |successfully )?completed\b"
      r"[^.;]{0,80}?\b(?:trials?|stud(?:y|ies))\b"), 0.85, "any"),
+    # A parent trial: the trial the participants had been in before this study, named in the pluperfect or as
+    # past ("who had participated in an 8-week, double-blind ... evaluation", "following participation in a
+    # double-blind, placebo-controlled trial", "We conducted (and reported elsewhere) a randomized ... trial").
+    # The trial is where the people came from, not this study's design: following them up, or analysing them
+    # by something nobody allocated, is a cohort. Ranked after an open extension (treatment continued) and
+    # before the trial itself. "who participated in a double-blind trial" (simple past) is the study's own trial.
+    ("follow-up", (r"\bwho had (?:previously |earlier )?(?:been )?(?:participated|taken part|enrolled|assigned|"
+     r"randomi[sz]ed)\b[^.;]{0,60}?" + _TRIAL_KIND + r"|\b(?:following|after) (?:their )?participation in\b"
+     r"[^.;]{0,60}?" + _TRIAL_KIND + r"|\breported elsewhere\)?,? (?:an?|the)\b[^.;]{0,60}?" + _TRIAL_KIND), 0.85,
+     "abstract"),
     ("non-randomised", (r"\bquasi-?experiment\w*|\bnon-?randomi[sz]ed\b|\bcontrolled before[- ]and[- ]after\b|"
      r"\binterrupted time[- ]series\b|\bdifference-in-differences?\b|\bsingle[- ]arm\b|\bnatural experiment\b|"
      r"\bopen(?:-label)? (?:prospective )?(?:study|trial)\b"), 0.85, "any"),
@@ -168,6 +181,13 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     # Weakest fallbacks for the taxonomy's uncontrolled treatment series and pharmacokinetic studies: "Patients
     # with nocturia ... were treated with oral desmopressin", "Non-linear pharmacokinetics of MDMA in humans".
     ("non-randomised", r"\bwere treated with\b|\bpharmacokinetics?\b", 0.55, "any"),
+    # The investigators gave the study's people a treatment, said in any passive form, not only "were treated
+    # with": "naltrexone was administered to 8 adults", "Clonidine was administered at the dose of", "The patients
+    # then were treated for 6 weeks with". With no comparison or allocation named, that is an uncontrolled treatment
+    # study (a fallback like the one above: any design phrase outranks it).
+    ("non-randomised", (r"\b(?:were|was) (?:then |subsequently |each )?(?:treated|given|administered) "
+     r"(?:for|with|to|at|orally|intravenously|daily|twice|once)\b|\badministered to " + _COUNT + r"\b"), 0.55,
+     "abstract"),
     # Two treated groups compared without random allocation: "22 patients (group I) ... 22 patients (group II)".
     # A comparison unit or group named as the control, allocation not said: "A similar care unit was used as a control".
     ("non-randomised", r"\b(?:was|were) used as (?:an? )?(?:control|comparison)s?\b", 0.65, "abstract"),
@@ -247,8 +267,16 @@ DESIGN_RULES: list[tuple[str, str, float, str]] = [
     # A clinical series: "To report our experience of children with ...", "Preliminary results in eight patients".
     ("case-study", (r"\breport (?:on )?our (?:\w+ )?experience\b|\bour (?:initial |early )?experience (?:with|of|in)\b|"
      r"\bpreliminary results in (?:\d+|\w+) patients\b|\bpilot evaluation\b"), 0.8, "any"),
-    ("case-study", (r"\bcase stud(?:y|ies)\b|\b(?:we describe|describes|we report on) (?:a|an|the|one) "
+    ("case-study", (r"\b(?:we describe|describes|we report on) (?:a|an|the|one) "
      r"(?:[\w-]+ ){0,8}(?:project|programme|program|initiative|model|scheme)\b"), 0.7, "abstract"),
+    # "case study" in an abstract is the article's design only when the article says it is one: "This unique case
+    # study from the Kibale national park", "uses KwaZulu-Natal in South Africa as a case study", "presents a
+    # financial case study of". Otherwise case studies are what a conceptual paper, a book or a review uses or
+    # cites ("applied the framework to a case study of grassland management", "two case studies are presented
+    # that exemplify", "Impact Case studies submitted to the UK Research Excellence Framework"): weak evidence.
+    ("case-study", (r"\b(?:this|the present|our|as an?|presents? an?|reports? an?|is an?) "
+     r"(?:(?!paper|article|chapter|book|report|study)[\w-]+ ){0,2}case stud(?:y|ies)\b"), 0.8, "abstract"),
+    ("case-study", r"\bcase stud(?:y|ies)\b", 0.45, "abstract"),
     # A first-person surgical series: "we have submitted 127 patients to radical retropubic prostatectomy" (like "N
     # patients underwent"; "we have treated N children" is left alone: labelled a treatment series as often as a case
     # series); a system built and evaluated: "describes the design, implementation and evaluation of a prototype".

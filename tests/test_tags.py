@@ -970,3 +970,61 @@ def test_design_sixth_round_traps():
                   "listen.") == "cross-sectional"
     # "a patient population" is not one patient
     assert design("Outcomes in a patient population with diabetes", "") != "case-study"
+
+
+# --- seventh round: classes of errors seen on several splits -----------------------------------
+
+@pytest.mark.parametrize("abstract", [
+    # pluperfect participation: the trial came before this study
+    ("Thirty-four children with ADHD (who had participated in an 8-week, double-blind, placebo-controlled "
+     "methylphenidate evaluation) were evaluated at 6-month intervals for 2 years."),
+    ("Fifty-two children were recontacted 12 to 65 months following participation in a double-blind, "
+     "placebo-controlled trial of methylphenidate."),
+    ("We conducted (and reported elsewhere) a randomized, double-masked, placebo-controlled trial of calcium in "
+     "4589 nulliparas. Outcomes were compared in women who developed hypertension."),
+    ("The association was investigated in 37 outpatients who had been assigned to clozapine treatment in a "
+     "double-blind, haloperidol-controlled, long-term study of clozapine."),
+])
+def test_a_parent_trial_is_not_the_studys_design(abstract):
+    found = suggest_design("Long-term outcomes", abstract)[0]
+    assert (found.value, found.confidence) == ("cohort", 0.85)
+
+
+def test_a_trial_the_participants_take_part_in_now_is_still_the_design():
+    # simple past: the study's own trial; an open extension after a trial stays non-randomised
+    assert design("MPH in ADHD", "Twenty-five boys participated in a 5-week, triple-blind, placebo-controlled, "
+                  "crossover evaluation of MPH.") == "rct"
+    assert design("Tolterodine", "Tolterodine was evaluated in 854 patients who had completed one of four 12 week "
+                  "randomized, controlled trials of tolterodine.") == "non-randomised"
+
+
+@pytest.mark.parametrize("abstract", [
+    ("The opioid antagonist naltrexone was administered to 8 adults with severe mental retardation for four "
+     "2-week phases."),
+    "Clonidine was administered at the dose of 0.04 mg/m2 twice daily along 12 months in 12 children.",
+    ("P300s of patients were compared with those of healthy controls. The patients then were treated for 6 weeks "
+     "with either remoxipride or haloperidol."),
+])
+def test_a_treatment_given_in_any_passive_form_is_weakly_non_randomised(abstract):
+    found = suggest_design("Drug effects", abstract)[0]
+    assert (found.value, found.confidence) == ("non-randomised", 0.55)
+
+
+def test_a_treatment_given_does_not_outrank_a_design_phrase():
+    assert design("A trial", "Patients were randomly assigned. Drug X was administered to 40 patients.") == "rct"
+
+
+@pytest.mark.parametrize("abstract,expected", [
+    # the article says it is the case study
+    ("This unique case study from the Kibale national park shows how research pays for conservation.",
+     "case-study"),
+    ("Using KwaZulu-Natal in South Africa as a case study, it highlights both the benefits and the costs.",
+     "case-study"),
+    # case studies used or cited by a conceptual paper, a book or a policy paper
+    ("We applied the framework to a case study of grassland management, to show how payments can be designed.",
+     "other"),
+    ("In this paper two case studies are presented that exemplify the synergies between the mechanisms.", "other"),
+    ("Where appropriate, case studies of experiences in OECD countries are given.", "other"),
+])
+def test_case_studies_named_in_an_abstract_are_the_design_only_when_the_article_is_one(abstract, expected):
+    assert design("Financing conservation", abstract) == expected
