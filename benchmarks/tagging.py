@@ -10,11 +10,11 @@ Baselines beside litrev: for country, OpenAlex author-affiliation countries
 (OpenAlex "review" -> systematic-review, "editorial"/"letter" -> commentary,
 else other).
 
-Splits: 'dev', 'check', 'held-out' and 'held-out-2' to 'held-out-5' (916
-records) were each labelled before the tagger was run on them, and all of them
-have since informed the rules, so their figures are in-sample. A split named
-'held-out-6' or later (FIRST_BLIND) is blind: labelled without looking at the
-tagger's output and not used to change anything. The blind splits are also pooled
+Splits: 'dev', 'check', 'held-out' and 'held-out-2' to 'held-out-6' (1,036
+records, 'seen') were each labelled before the tagger was run on them, and all of
+them have since informed the rules, so their figures are in-sample. A split named
+'held-out-7' or later (FIRST_BLIND) is blind: labelled by someone who never ran the
+tagger, and not used to change anything. The blind splits are also pooled
 ('blind'), with 95% bootstrap intervals, and the detailed tables default to them.
 A last table shows how often suggestions of each confidence band were right, on
 seen and on blind records: what a reviewer can take on trust and what to check.
@@ -22,9 +22,9 @@ seen and on blind records: what a reviewer can take on trust and what to check.
 Learned fallback (litrev.design_model): a model trained on a review team's
 confirmed designs stands in where the rules find no design phrase. It is
 measured leave-one-split-out: for each split, train on the other splits' labels
-(standing in for the team's confirmed tags) and predict that split. The 916
-tuning records never train on a blind split, and a blind split trains on every
-other split ('held-out-6' is measured "trained on the 916 others"). `--candidates`
+(standing in for the team's confirmed tags) and predict that split. The 1,036
+seen records never train on a blind split, and a blind split trains on every
+other split ('held-out-8' is measured "trained on the 1,166 others"). `--candidates`
 prints the few settings compared to choose it.
 
     python benchmarks/tagging.py [--quick] [--split dev|...|held-out-7|seen|blind|all] [--errors] [--candidates]
@@ -46,7 +46,7 @@ from litrev.tags import SUGGESTED, suggest_countries, suggest_design
 
 HERE = Path(__file__).parent
 LABELS = HERE / "tagging_labels.csv"
-# A second annotator's blind labels for 120 labelled records: how far two people agree.
+# Second annotators' blind labels for 380 labelled records: how far two people agree.
 AGREEMENT = HERE / "tagging_agreement.csv"
 SHARED = Path(os.environ.get("LITREV_SHARED_DATA", HERE.parents[1] / "shared" / "data"))
 

@@ -114,8 +114,8 @@ def review(reviewer, key, limit, stage, below, db_path):
     """Go through suggestions one by one: accept, change, reject or skip each.
 
     Suggestions for included works by default (the studies the gap map counts).
-    On blind test records, design suggestions under 0.8 matched the label about
-    half the time and those at 0.8 or more about 8 times in 10 (benchmarks/tagging.py):
+    On blind test records, design suggestions under 0.8 matched the label 4 times
+    in 10 and those at 0.8 or more 8 times in 10 (benchmarks/tagging.py):
     `--below 0.8` goes through the uncertain ones first.
 
     Example:
