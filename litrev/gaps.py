@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from .errors import LitrevError
 from .tags import DESIGNS, SUGGESTED, country_name
-from .views import STAGE_WORKS
+from .views import STAGE_WORKS, stage_works
 
 STAGES = list(STAGE_WORKS)
 NO_COUNTRY = "none"  # row key for works without a country tag
@@ -26,14 +26,13 @@ EMPTY = "·"
 
 def gap_table(db: Database, stage: str = "included", by: str = "design") -> dict[str, Any]:
     """Counts for the terminal table, `--json` and scripts (documented in the README)."""
-    if stage not in STAGE_WORKS:
-        raise LitrevError(f"Unknown stage {stage!r}. Use one of: {', '.join(STAGES)}.")
+    works_sql = stage_works(stage)
     if by not in ("design", "year"):
         raise LitrevError(f"Cannot group by {by!r}. Use design or year.")
     if stage != "all" and not db["work_status"].exists():
         raise LitrevError("This database has no screening views yet. Run `litrev screen` first or use --stage all.")
     works = {r[0]: r[1] for r in db.execute(
-        f"select works.id, works.year from works where works.id in ({STAGE_WORKS[stage]})")}
+        f"select works.id, works.year from works where works.id in ({works_sql})")}
     tags = _tags(db, set(works))
     countries = {w: sorted(tags[w]["country"]) or [NO_COUNTRY] for w in works}
     columns_of = {w: _columns(by, tags[w]["design"], works[w]) for w in works}

@@ -21,7 +21,7 @@ from .db import now, write_transaction
 from .designs import DESIGN_LABELS, DESIGNS, suggest_design
 from .errors import LitrevError, UnknownIdError
 from .suggest import SUGGESTED, Suggestion, fold
-from .views import STAGE_WORKS
+from .views import stage_works
 
 __all__ = [
     "DESIGNS",
@@ -232,11 +232,9 @@ def pending_reviews(db: Database, key: str | None = None, limit: int | None = No
                     below: float | None = None) -> list[dict[str, Any]]:
     """Suggestions still waiting for a person, for keys nobody has set by hand; one row each.
 
-    `stage` keeps the works in one scope of `STAGE_WORKS` (e.g. only included works);
+    `stage` keeps the works in one scope of `views.STAGE_WORKS` (e.g. only included works);
     `below` keeps suggestions under that confidence, the ones most often wrong.
     """
-    if stage not in STAGE_WORKS:
-        raise LitrevError(f"Unknown stage {stage!r}. Use one of: {', '.join(STAGE_WORKS)}.")
     sql = f"""
         select tags.id, tags.work_id, tags.key, tags.value, tags.confidence, tags.evidence,
                works.title, works.year
@@ -245,7 +243,7 @@ def pending_reviews(db: Database, key: str | None = None, limit: int | None = No
         where tags.origin = 'auto' and tags.status = 'suggested'
           and exists (select 1 from work_tags where work_tags.work_id = canonical_works.canonical_id
                       and work_tags.key = tags.key and work_tags.origin = 'auto')
-          and canonical_works.canonical_id in ({STAGE_WORKS[stage]})
+          and canonical_works.canonical_id in ({stage_works(stage)})
     """
     params: list[Any] = []
     if key:

@@ -4,6 +4,8 @@
 Views are created in order (a view may use those above it).
 """
 
+from .errors import LitrevError
+
 
 def _latest_decisions(kind: str, per_reviewer: bool) -> str:
     """The latest `kind` decision per canonical work and stage (and reviewer), unless undone."""
@@ -23,13 +25,26 @@ def _latest_decisions(kind: str, per_reviewer: bool) -> str:
     """
 
 
-# The works each scope of `litrev gaps --stage` and `litrev tag review --stage` covers,
-# as subqueries of canonical work ids (the work_status view is below).
+# The works each scope of `litrev gaps --stage`, `litrev tag review --stage` and the
+# gap_map view covers, as subqueries of canonical work ids (the work_status view is below).
 STAGE_WORKS = {
     "included": "select work_id from work_status where status = 'included'",
     "screened": "select work_id from work_status where status != 'unscreened'",
     "all": "select id as work_id from works where merged_into is null",
 }
+
+
+def _union_of_stages() -> str:
+    """(work_id, stage) for every stage: a work is in each stage it reaches."""
+    return " union all ".join(f"select work_id, '{stage}' as stage from ({sql})" for stage, sql in STAGE_WORKS.items())
+
+
+def stage_works(stage: str) -> str:
+    """The STAGE_WORKS subquery for `stage`; an unknown stage is an error naming the known ones."""
+    if stage not in STAGE_WORKS:
+        raise LitrevError(f"Unknown stage {stage!r}. Use one of: {', '.join(STAGE_WORKS)}.")
+    return STAGE_WORKS[stage]
+
 
 VIEWS: dict[str, str] = {
     # A work's canonical id: itself, or the work it was merged into.
@@ -162,19 +177,13 @@ VIEWS: dict[str, str] = {
     # as `litrev gaps` counts them (people's tags, accepted suggestions, suggestions
     # with confidence >= 0.5). A multi-country study counts in each of its countries;
     # country '' means no country tag, design 'untagged' no design tag.
-    "gap_map": """
+    "gap_map": f"""
         with counted as (
             select work_id, key, value from work_tags
             where key in ('country', 'design')
               and (origin = 'manual' or status = 'accepted' or confidence >= 0.5)
         ),
-        staged as (
-            select id as work_id, 'all' as stage from works where merged_into is null
-            union all
-            select work_id, 'screened' from work_status where status != 'unscreened'
-            union all
-            select work_id, 'included' from work_status where status = 'included'
-        )
+        staged as ({_union_of_stages()})
         select staged.stage, coalesce(country.value, '') as country,
                coalesce(design.value, 'untagged') as design,
                count(distinct staged.work_id) as works
