@@ -15,8 +15,8 @@ from rich.table import Table
 from sqlite_utils import Database
 
 from .errors import LitrevError
-from .tags import DESIGNS, SUGGESTED, country_name
-from .views import STAGE_WORKS, stage_works
+from .tags import DESIGNS, country_name
+from .views import COUNTED, STAGE_WORKS, stage_works
 
 STAGES = list(STAGE_WORKS)
 NO_COUNTRY = "none"  # row key for works without a country tag
@@ -58,9 +58,9 @@ def gap_table(db: Database, stage: str = "included", by: str = "design") -> dict
 def _tags(db: Database, work_ids: set[int]) -> dict[int, dict[str, set[str]]]:
     tags: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     rows = db.execute(
-        """select work_id, key, value from work_tags
+        f"""select work_id, key, value from work_tags
            where key in ('country', 'nation', 'design')
-             and (origin = 'manual' or status = 'accepted' or confidence >= ?)""", [SUGGESTED])
+             and {COUNTED}""")
     for work_id, key, value in rows:
         if work_id in work_ids:
             tags[work_id][key].add(value)

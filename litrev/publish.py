@@ -26,7 +26,8 @@ from sqlite_utils import Database
 from .errors import LitrevError
 from .normalise import author_list
 from .prisma import prisma_counts
-from .tags import DESIGN_LABELS, DESIGNS, SUGGESTED, country_name
+from .tags import DESIGN_LABELS, DESIGNS, country_name
+from .views import CONFIRMED, COUNTED
 
 DEFAULT_PUBLIC_DB = "data/public.db"
 UK = "GB"
@@ -164,8 +165,7 @@ def _work_status(db: Database) -> dict[int, tuple[str, str, str | None]]:
     return {r[0]: r[1:] for r in db.execute(sql)}
 
 
-def load_tags(db: Database, *, reviewer_names: bool = False,
-              min_confidence: float | None = None) -> dict[str, list[dict[str, Any]]]:
+def load_tags(db: Database, *, reviewer_names: bool = False) -> dict[str, list[dict[str, Any]]]:
     """Effective country, nation and design tags, by key, in (work, value) order.
 
     Counted like the tagging stage counts them: a person's tag, an accepted
@@ -173,18 +173,16 @@ def load_tags(db: Database, *, reviewer_names: bool = False,
     An accepted suggestion is published as a person's ("confirmed by a reviewer").
     """
     out: dict[str, list[dict[str, Any]]] = {"country": [], "nation": [], "design": []}
-    if min_confidence is None:
-        min_confidence = SUGGESTED
-    sql = """
-        select work_id, key, value, max(origin = 'manual' or status = 'accepted') as confirmed,
+    sql = f"""
+        select work_id, key, value, max{CONFIRMED} as confirmed,
                group_concat(distinct reviewer) as reviewers
         from work_tags
         where key in ('country', 'nation', 'design') and value is not null and value != ''
-          and (origin = 'manual' or status = 'accepted' or coalesce(confidence, 0) >= ?)
+          and {COUNTED}
         group by work_id, key, value
         order by work_id, key, value
     """
-    for row in db.query(sql, [min_confidence]):
+    for row in db.query(sql):
         tag = {"work_id": row["work_id"], "value": row["value"],
                "origin": "person" if row["confirmed"] else "suggested"}
         if reviewer_names:

@@ -21,7 +21,7 @@ from .db import now, write_transaction
 from .designs import DESIGN_LABELS, DESIGNS, suggest_design
 from .errors import LitrevError, UnknownIdError
 from .suggest import SUGGESTED, Suggestion, fold
-from .views import stage_works
+from .views import CONFIRMED, stage_works
 
 __all__ = [
     "DESIGNS",
@@ -131,9 +131,9 @@ def confirmed_designs(db: Database) -> list[tuple[str | None, str | None, str]]:
     """(title, abstract, design) of every canonical work whose design a person set or
     accepted; works with several confirmed designs are left out (no single label)."""
     rows = db.query(
-        """select works.id, works.title, works.abstract, group_concat(distinct work_tags.value) as designs
+        f"""select works.id, works.title, works.abstract, group_concat(distinct work_tags.value) as designs
            from work_tags join works on works.id = work_tags.work_id
-           where work_tags.key = 'design' and (work_tags.origin = 'manual' or work_tags.status = 'accepted')
+           where work_tags.key = 'design' and {CONFIRMED}
            group by works.id order by works.id""")
     return [(r["title"], r["abstract"], r["designs"]) for r in rows if "," not in r["designs"]]
 

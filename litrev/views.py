@@ -5,6 +5,13 @@ Views are created in order (a view may use those above it).
 """
 
 from .errors import LitrevError
+from .suggest import SUGGESTED
+
+# A `work_tags` row a person stands behind: set by hand, or a suggestion they accepted.
+CONFIRMED = "(origin = 'manual' or status = 'accepted')"
+# The tags that count (the gap map, `litrev gaps`, the public tables): confirmed ones and
+# open suggestions at or above the tagger's threshold; weaker hints are left out.
+COUNTED = f"({CONFIRMED} or coalesce(confidence, 0) >= {SUGGESTED})"
 
 
 def _latest_decisions(kind: str, per_reviewer: bool) -> str:
@@ -174,14 +181,14 @@ VIEWS: dict[str, str] = {
         group by work_id, key, value
     """,
     # The evidence gap map for Datasette: works per stage, country and design, counted
-    # as `litrev gaps` counts them (people's tags, accepted suggestions, suggestions
-    # with confidence >= 0.5). A multi-country study counts in each of its countries;
+    # as `litrev gaps` counts them (COUNTED: people's tags, accepted suggestions,
+    # suggestions with confidence >= 0.5). A multi-country study counts in each of its countries;
     # country '' means no country tag, design 'untagged' no design tag.
     "gap_map": f"""
         with counted as (
             select work_id, key, value from work_tags
             where key in ('country', 'design')
-              and (origin = 'manual' or status = 'accepted' or confidence >= 0.5)
+              and {COUNTED}
         ),
         staged as ({_union_of_stages()})
         select staged.stage, coalesce(country.value, '') as country,
