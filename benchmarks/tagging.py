@@ -117,16 +117,17 @@ def design_scores(gold: list[str], predicted: list[str]):
 
 
 def evaluate(labels: list[dict], texts: dict) -> dict:
-    gold_c, strong_c, weak_c, affil_c, gold_d, pred_d, base_d, errors = ([] for _ in range(8))
+    """Both suggesters on every record, once: lists in record order (`select` takes a group)."""
+    rows, designs, gold_c, strong_c, weak_c, affil_c, gold_d, pred_d, base_d = ([] for _ in range(9))
     scored_c, confidence_d = [], []  # every country suggestion as (code, confidence); the design's confidence
     for row in labels:
         t = texts[(row["source"], row["record_id"])]
         countries = suggest_countries(t["title"], t["abstract"], t["affiliations"])
         design = suggest_design(t["title"], t["abstract"], t["type"], t["mesh"])[0]
-        gold = set(filter(None, row["countries"].split(";")))
-        strong = {s.value for s in countries if s.key == "country" and s.confidence >= SUGGESTED}
-        gold_c.append(gold)
-        strong_c.append(strong)
+        rows.append(row)
+        designs.append(design)
+        gold_c.append(set(filter(None, row["countries"].split(";"))))
+        strong_c.append({s.value for s in countries if s.key == "country" and s.confidence >= SUGGESTED})
         weak_c.append({s.value for s in countries if s.key == "country"})
         scored_c.append([(s.value, s.confidence) for s in countries if s.key == "country"])
         confidence_d.append(design.confidence)
@@ -134,11 +135,14 @@ def evaluate(labels: list[dict], texts: dict) -> dict:
         gold_d.append(row["design"])
         pred_d.append(design.value)
         base_d.append(type_baseline(t["type"]))
-        if gold != strong or row["design"] != design.value:
-            errors.append((row, strong, design))
-    return {"gold_c": gold_c, "strong_c": strong_c, "weak_c": weak_c, "affil_c": affil_c,
-            "gold_d": gold_d, "pred_d": pred_d, "base_d": base_d, "errors": errors,
-            "scored_c": scored_c, "confidence_d": confidence_d}
+    return {"rows": rows, "designs": designs, "gold_c": gold_c, "strong_c": strong_c, "weak_c": weak_c,
+            "affil_c": affil_c, "gold_d": gold_d, "pred_d": pred_d, "base_d": base_d, "scored_c": scored_c,
+            "confidence_d": confidence_d}
+
+
+def select(r: dict, keep: list[int]) -> dict:
+    """The records at positions `keep` of an `evaluate` result (a split, a resample)."""
+    return {name: [values[i] for i in keep] for name, values in r.items()}
 
 
 def intervals(r: dict, draws: int = 1000, seed: int = 0) -> list[tuple[float, float]]:
@@ -149,9 +153,9 @@ def intervals(r: dict, draws: int = 1000, seed: int = 0) -> list[tuple[float, fl
     n = len(r["gold_d"])
     draws_of: list[list[float]] = [[] for _ in range(5)]
     for _ in range(draws):
-        pick = [rng.randrange(n) for _ in range(n)]
-        _, (p, rec, _) = country_scores([r["gold_c"][i] for i in pick], [r["strong_c"][i] for i in pick])
-        per, macro, accuracy = design_scores([r["gold_d"][i] for i in pick], [r["pred_d"][i] for i in pick])
+        pick = select(r, [rng.randrange(n) for _ in range(n)])
+        _, (p, rec, _) = country_scores(pick["gold_c"], pick["strong_c"])
+        per, macro, accuracy = design_scores(pick["gold_d"], pick["pred_d"])
         for values, x in zip(draws_of, (p, rec, macro, accuracy, per["rct"][1] if "rct" in per else None)):
             if x is not None:
                 values.append(x)
@@ -195,32 +199,30 @@ def cohen_kappa(a: list[str], b: list[str]) -> float:
     return (observed - expected) / (1 - expected)
 
 
-def agreement_report(labels: list[dict], texts: dict) -> None:
+def agreement_report(everything: dict) -> None:
     """A second annotator, blind to the labels, against them; litrev on the same records."""
     if not AGREEMENT.exists():
         return
     with AGREEMENT.open(newline="") as f:
         second = {(r["source"], r["record_id"]): r for r in csv.DictReader(f)}
-    rows = [r for r in labels if (r["source"], r["record_id"]) in second]
-    if not rows:
+    both = [i for i, row in enumerate(everything["rows"]) if _key(row) in second]
+    if not both:
         return
-    texts.update(load_texts(SHARED, {r["source"] for r in rows} - {k[0] for k in texts}))
-    print(f"\nHuman agreement: a second annotator, blind to the labels, on {len(rows)} labelled records")
+    print(f"\nHuman agreement: a second annotator, blind to the labels, on {len(both)} labelled records")
     print(f"  {'against the labels':28} {'records':>7} {'country P':>10} {'country R':>8} {'design F1':>10}"
           f" {'accuracy':>9} {'RCT recall':>11} {'kappa':>6}")
-    groups = {split: [r for r in rows if r["split"] == split] for split in dict.fromkeys(r["split"] for r in rows)}
-    for split, group in [*groups.items(), ("all", rows)]:
-        gold_c = [set(filter(None, r["countries"].split(";"))) for r in group]
-        gold_d = [r["design"] for r in group]
-        person = [second[(r["source"], r["record_id"])] for r in group]
-        tagger = evaluate(group, texts)
+    splits = dict.fromkeys(everything["rows"][i]["split"] for i in both)
+    groups = [(split, [i for i in both if everything["rows"][i]["split"] == split]) for split in splits]
+    for split, keep in [*groups, ("all", both)]:
+        tagger = select(everything, keep)
+        person = [second[_key(row)] for row in tagger["rows"]]
         for name, countries, designs in (
             ("second annotator", [set(filter(None, p["countries"].split(";"))) for p in person],
              [p["design"] for p in person]),
             ("litrev (rules)", tagger["strong_c"], tagger["pred_d"]),
         ):
-            scored = {"gold_c": gold_c, "strong_c": countries, "gold_d": gold_d, "pred_d": designs}
-            print(f"  {split + ', ' + name:28} {len(group):7} {figures(scored)} {cohen_kappa(gold_d, designs):6.3f}")
+            scored = {**tagger, "strong_c": countries, "pred_d": designs}
+            print(f"  {split + ', ' + name:28} {len(keep):7} {figures(scored)} {cohen_kappa(tagger['gold_d'], designs):6.3f}")
 
 
 def figures(r: dict) -> str:
@@ -334,9 +336,9 @@ def design_figures(gold: list[str], predicted: list[str]) -> str:
     return f"{macro:6.3f} {accuracy:6.3f} {rct:6.3f}"
 
 
-def learned_report(labels: list[dict], texts: dict, candidates: bool) -> None:
-    rules = {_key(r): suggest_design(texts[_key(r)]["title"], texts[_key(r)]["abstract"], texts[_key(r)]["type"],
-                                     texts[_key(r)]["mesh"])[0] for r in labels}
+def learned_report(everything: dict, texts: dict, candidates: bool) -> None:
+    labels = everything["rows"]
+    rules = {_key(r): design for r, design in zip(labels, everything["designs"])}
     name, settings, fusion, threshold = CANDIDATES[0]
     fused = leave_one_split_out(labels, texts, rules, settings, fusion, threshold)
     print("\nStudy design: rules + learned fallback, leave-one-split-out (train on the other splits' labels)")
@@ -393,31 +395,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{SHARED} is not present: the labelled texts live there. Skipping.")
         return 0
     texts = load_texts(SHARED, {r["source"] for r in labels})
-    splits = {"all": labels}
-    for row in labels:
-        splits.setdefault(row["split"], []).append(row)
+    everything = evaluate(labels, texts)
+    splits: dict[str, list[int]] = {"all": list(range(len(labels)))}  # group -> record positions
+    for i, row in enumerate(labels):
+        splits.setdefault(row["split"], []).append(i)
     blind = [s for s in splits if is_blind(s)]
     seen = [s for s in splits if s != "all" and not is_blind(s)]
-    splits["seen"] = [r for r in labels if r["split"] in seen]
+    splits["seen"] = [i for i, r in enumerate(labels) if r["split"] in seen]
     if blind:
-        splits["blind"] = [r for r in labels if r["split"] in blind]
-    results = {name: evaluate(rows, texts) for name, rows in splits.items()}
+        splits["blind"] = [i for i, r in enumerate(labels) if r["split"] in blind]
+    results = {name: select(everything, keep) for name, keep in splits.items()}
 
     print(f"Tagging benchmark: {len(labels)} hand-labelled records. '{seen[0]}' to '{seen[-1]}' all informed the rules;")
     print(f"blind (labelled, never used to change anything): {', '.join(blind) or 'none present'}.\n")
     print(f"  {'split':10} {'records':>7} {'country P':>10} {'country R':>8} {'design F1':>10} {'accuracy':>9}"
           f" {'RCT recall':>11}")
-    for name, rows in splits.items():
-        print(summary_line(name, len(rows), results[name]))
+    for name, keep in splits.items():
+        print(summary_line(name, len(keep), results[name]))
     if blind:
         (p, r, f1, acc, rct) = (f"{lo:.2f}-{hi:.2f}" for lo, hi in intervals(results["blind"]))
         print(f"  blind, 95% intervals (bootstrap over records): country P {p}, R {r};"
               f" design macro-F1 {f1}, accuracy {acc}, RCT recall {rct}")
     print("\n  by source (all splits):")
     for family in ("openalex", "screening"):
-        rows = [r for r in labels if r["source"].startswith(family)]
-        if rows:
-            print(summary_line(family[:10], len(rows), evaluate(rows, texts)))
+        keep = [i for i, r in enumerate(labels) if r["source"].startswith(family)]
+        if keep:
+            print(summary_line(family[:10], len(keep), select(everything, keep)))
     calibration_report([(name, results[name]) for name in ("seen", "blind") if name in results])
     chosen = args.split or ("blind" if blind else "held-out-3")
     chosen = chosen if chosen in results else "all"
@@ -425,12 +428,15 @@ def main(argv: list[str] | None = None) -> int:
     report(results[chosen])
     if args.errors:
         print("\nDisagreements (label -> litrev):")
-        for row, strong, design in results[chosen]["errors"]:
+        r = results[chosen]
+        for row, gold, strong, design in zip(r["rows"], r["gold_c"], r["strong_c"], r["designs"]):
+            if gold == strong and row["design"] == design.value:
+                continue
             print(f"  {row['record_id']:12} country {row['countries'] or '-'} -> {';'.join(sorted(strong)) or '-'};"
                   f" design {row['design']} -> {design.value} ({design.evidence[:70]})")
             print(f"      {row['title'][:100]}")
-    learned_report(labels, texts, args.candidates)
-    agreement_report(labels, texts)
+    learned_report(everything, texts, args.candidates)
+    agreement_report(everything)
     return 0
 
 
