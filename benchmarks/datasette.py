@@ -36,7 +36,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
 from litrev.db import ensure_shape, open_db
-from litrev.publish import publish
+from litrev.report.publish import publish
 
 TARGET_MS = 300
 PAGES = [

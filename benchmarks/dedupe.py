@@ -115,8 +115,8 @@ def run_litrev_child(csv_path: str) -> dict:
     """In a fresh process: import the CSV into a new database, run dedupe, return the groups."""
     sys.path.insert(0, str(HERE.parent))
     from litrev.db import open_db
-    from litrev.dedupe import update_works
-    from litrev.store import finish_run, save_records, start_run
+    from litrev.dedupe.storage import update_works
+    from litrev.harvest.store import finish_run, save_records, start_run
 
     records = load_records(csv_path)
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,7 +154,7 @@ def load_records(csv_path: str) -> list:
 def _records_from_csv(text: str) -> list:
     import io
 
-    from litrev.normalise import Record, normalise_doi
+    from litrev.sources.normalise import Record, normalise_doi
 
     out = []
     def first(row: dict, *names: str) -> str | None:
@@ -251,7 +251,7 @@ def errors(ids: list[str], gold: list[list[str]], predicted: list[list[str]]) ->
 
 def show_errors(folder: Path, missed: list, false: list) -> None:
     """Print each missed duplicate and false merge with its records' fields and litrev's judgement."""
-    from litrev.matching import prepare, score_pair
+    from litrev.dedupe.matching import prepare, score_pair
 
     records = {r.source_id: r for r in load_records(str(folder / "records_pre_merged.csv"))}
     fields = ("title", "authors", "year", "venue", "volume", "issue", "pages", "doi", "type")

@@ -1,7 +1,7 @@
 """Harvest throughput and peak memory: litrev's own side of an OpenAlex harvest.
 
 A replay server on 127.0.0.1 (tests/replay.py, in a child process) serves N OpenAlex-shaped works
-(default 50,000) in cursor pages of 200 with no delay; `litrev.harvest.harvest`
+(default 50,000) in cursor pages of 200 with no delay; `litrev.harvest.run.harvest`
 fetches them through pyalex, normalises and saves them (one transaction per
 page) into a fresh database. Prints records/second and peak memory (Python
 allocations via tracemalloc, and the process's max RSS).
@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from harvest_support import openalex_work
 from replay import ReplayServer, Reply, select_fields
 
-from litrev.config import Query, Settings, SourceQuery
 from litrev.db import open_db
-from litrev.harvest import harvest
+from litrev.harvest.queries import Query, Settings, SourceQuery
+from litrev.harvest.run import harvest
 from litrev.sources import openalex
 
 SHARED = ROOT.parent / "shared" / "data" / "openalex" / "extracted_json"

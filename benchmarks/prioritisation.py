@@ -3,7 +3,7 @@
 For every labelled set in ../shared/data/screening, both tools replay the screening with the
 same prior records (1 include + 1 exclude, drawn with seeds 0..K-1) and stop when every
 relevant record is found; WSS@95, RRF@10 and recall are computed from each tool's screening
-order by the same code (`litrev.simulate.metrics`), so the figures differ only by the model.
+order by the same code (`litrev.screen.simulate.metrics`), so the figures differ only by the model.
 
 ASReview runs its default model (ELAS u4: TF-IDF 1-2 grams + linear SVM, C = 0.11, includes
 weighing 9.8x the excludes in total) through
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from litrev import rank
-from litrev import simulate as sim
+from litrev.screen import rank
+from litrev.screen import simulate as sim
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("LITREV_SHARED_DATA", HERE.parents[1] / "shared" / "data"))

@@ -19,7 +19,7 @@ tagger, and not used to change anything. The blind splits are also pooled
 A last table shows how often suggestions of each confidence band were right, on
 seen and on blind records: what a reviewer can take on trust and what to check.
 
-Learned fallback (litrev.design_model): a model trained on a review team's
+Learned fallback (litrev.tags.model): a model trained on a review team's
 confirmed designs stands in where the rules find no design phrase. It is
 measured leave-one-split-out: for each split, train on the other splits' labels
 (standing in for the team's confirmed tags) and predict that split. The 1,036
@@ -40,9 +40,9 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from litrev import design_model
-from litrev.designs import DECISIVE
-from litrev.tags import SUGGESTED, suggest_countries, suggest_design
+from litrev.tags import model as design_model
+from litrev.tags.designs import DECISIVE
+from litrev.tags.storage import SUGGESTED, suggest_countries, suggest_design
 
 HERE = Path(__file__).parent
 LABELS = HERE / "tagging_labels.csv"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .errors import LitrevError
-from .migrations import migrations
-from .views import VIEWS
+from litrev.errors import LitrevError
+from litrev.migrations import migrations
+from litrev.views import VIEWS
 
 DEFAULT_DB = "data/evidence.db"
 BUSY_TIMEOUT_MS = 30_000  # two screeners in two terminals wait for each other, never fail

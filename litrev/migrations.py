@@ -249,7 +249,7 @@ def m004_tags(db: Database) -> None:
 
 @migrations()
 def m005_screening_review_settings(db: Database) -> None:
-    # One row per screening stage, synced from review.toml by litrev.review.sync_settings,
+    # One row per screening stage, synced from review.toml by litrev.screen.settings.sync_settings,
     # so the screening views know how many independent screeners each stage needs.
     # An empty table means the defaults: both stages, one screener each.
     db["review_settings"].create(
@@ -312,11 +312,11 @@ def m008_harvest_owner(db: Database) -> None:
 
 @migrations()
 def m009_dedupe_match_keys(db: Database) -> None:
-    # Each record's blocking keys (litrev.matching.block_keys, encoded as text), so an
+    # Each record's blocking keys (litrev.dedupe.matching.block_keys, encoded as text), so an
     # incremental dedupe reads only the records that share a block with the new ones
     # instead of preparing every record. `dedupe_keyed` says which raw version of a
     # record its keys were computed from, and by which version of the key rules
-    # (litrev.dedupe.KEYS_VERSION): a re-harvest that changed the record, or new rules,
+    # (litrev.dedupe.storage.KEYS_VERSION): a re-harvest that changed the record, or new rules,
     # re-key it on the next run.
     db["dedupe_keys"].create({"key": str, "record_id": str}, pk=("key", "record_id"))
     db["dedupe_keys"].create_index(["record_id"])

@@ -4,8 +4,8 @@
 Views are created in order (a view may use those above it).
 """
 
-from .errors import LitrevError
-from .suggest import SUGGESTED
+from litrev.errors import LitrevError
+from litrev.tags.suggest import SUGGESTED
 
 # A `work_tags` row a person stands behind: set by hand, or a suggestion they accepted.
 CONFIRMED = "(origin = 'manual' or status = 'accepted')"

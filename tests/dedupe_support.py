@@ -1,6 +1,6 @@
 """Realistic records for the dedupe tests: the shapes harvests and imports really produce."""
 
-from litrev.normalise import Record
+from litrev.sources.normalise import Record
 
 
 def rec(id_: str, title: str, **fields) -> Record:

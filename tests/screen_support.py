@@ -2,7 +2,7 @@
 
 import json
 
-from litrev.review import ReviewSettings, StageSettings, sync_settings
+from litrev.screen.settings import ReviewSettings, StageSettings, sync_settings
 
 TITLES = [
     "Peer mentoring for people leaving residential alcohol treatment: a randomised controlled trial",

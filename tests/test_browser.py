@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from publish_support import fill
 
-from litrev.publish import publish
+from litrev.report.publish import publish
 
 ROOT = Path(__file__).parents[1]
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from litrev.config import load_queries, load_query, settings_from_env
 from litrev.errors import QueryFileError
+from litrev.harvest.queries import load_queries, load_query, settings_from_env
 
 REPO = Path(__file__).parents[1]
 

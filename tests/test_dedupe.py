@@ -6,12 +6,12 @@ import pytest
 from click.testing import CliRunner
 from dedupe_support import ALL, BATROXOBIN, ERRATUM, OTHER, PNAS, PREPRINT, SERIES, rec
 
-from litrev import dedupe
 from litrev.cli import cli
 from litrev.db import now, open_db
+from litrev.dedupe import storage as dedupe
+from litrev.dedupe.matching import block_keys, prepare, score_candidates
 from litrev.errors import UnknownIdError
-from litrev.matching import block_keys, prepare, score_candidates
-from litrev.store import save_records, start_run
+from litrev.harvest.store import save_records, start_run
 
 
 def add(db, records):

@@ -5,9 +5,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from litrev import design_model, tags
 from litrev.cli import cli
-from litrev.designs import DECISIVE, suggest_design
+from litrev.tags import model as design_model
+from litrev.tags import storage as tags
+from litrev.tags.designs import DECISIVE, suggest_design
 
 # A review team's confirmed designs, in the shapes people write: service descriptions
 # (case-study), conceptual and policy pieces (other) and trials (rct). The words vary

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from litrev.cli import cli
 from litrev.db import now, open_db
 from litrev.errors import LitrevError
-from litrev.export import export, select_works
-from litrev.importing import import_file
+from litrev.harvest.importing import import_file
+from litrev.report.export import export, select_works
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 SECRET = "PRIVATE NOTE: the first author is my supervisor"

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from litrev.cli import cli
 from litrev.db import open_db
 from litrev.errors import LitrevError
-from litrev.gaps import gap_table, print_gaps
+from litrev.report.gaps import gap_table, print_gaps
 
 WORKS = [  # id, title, year
     (1, "Peer mentors in alcohol services in Scotland: a qualitative study", 2020),

@@ -17,11 +17,11 @@ from replay import (
     openalex_page,
 )
 
-from litrev import harvest as harvest_stage
 from litrev.cli import cli
-from litrev.config import Settings, load_query
 from litrev.db import now
 from litrev.errors import SourceError
+from litrev.harvest import run as harvest_stage
+from litrev.harvest.queries import Settings, load_query
 from litrev.sources import openalex as openalex_source
 
 QUERY = """name = "Peer mentors"

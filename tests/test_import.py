@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from litrev.cli import cli
 from litrev.errors import InputFileError
-from litrev.importing import import_file, parse_file, read_text
+from litrev.harvest.importing import import_file, parse_file, read_text
 from litrev.sources.files import parse, person, slugify, sniff_format, split_authors
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
@@ -247,7 +247,7 @@ def test_query_label_links_an_existing_saved_query(db):
 
 
 def test_import_then_dedupe_links_works(db):
-    pytest.importorskip("litrev.dedupe")
+    pytest.importorskip("litrev.dedupe.storage")
     import_file(db, FIXTURES / "scopus.ris")
     import_file(db, FIXTURES / "pubmed.nbib")
     assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0

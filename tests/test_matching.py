@@ -6,7 +6,7 @@ import json
 import pytest
 from dedupe_support import ALL, BATROXOBIN, ERRATUM, PNAS, PREPRINT, SERIES, rec
 
-from litrev.matching import (
+from litrev.dedupe.matching import (
     MAX_BLOCK,
     authors_key,
     candidate_pairs,
@@ -345,7 +345,7 @@ def test_special_cases_set_groups_exactly_as_labelled(shared_data):
 
 
 def test_cross_source_pairs_merge(shared_data):
-    normalise = pytest.importorskip("litrev.normalise")
+    normalise = pytest.importorskip("litrev.sources.normalise")
     if not hasattr(normalise, "record_from_openalex"):
         pytest.skip("record_from_openalex is not there yet")
     folder = shared_data / "cross_source_pairs"

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from litrev.normalise import (
+from litrev.sources.normalise import (
     author_name,
     normalise_doi,
     normalise_jats,

@@ -10,9 +10,9 @@ from screen_support import settings, use, vote
 
 from litrev.cli import cli
 from litrev.errors import LitrevError
-from litrev.normalise import Record
-from litrev.prisma import prisma_counts, render
-from litrev.store import finish_run, save_records, start_run
+from litrev.harvest.store import finish_run, save_records, start_run
+from litrev.report.prisma import prisma_counts, render
+from litrev.sources.normalise import Record
 
 TA, FT = "title-abstract", "full-text"
 

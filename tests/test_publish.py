@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 from publish_support import REVIEWERS, SECRETS, fill
 
-import litrev.publish as publish_module
+import litrev.report.publish as publish_module
 from litrev.cli import cli
 from litrev.cli.publish import STATIC, TEMPLATES, datasette_args, load_metadata
 from litrev.db import open_db
 from litrev.errors import LitrevError
-from litrev.publish import publish
+from litrev.report.publish import publish
 
 ROOT = Path(__file__).parents[1]
 METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text())
@@ -143,7 +143,7 @@ def test_gap_map_counts(public):
 
 
 def test_prisma_counts_are_litrev_prismas(working, public):  # same fixture data
-    from litrev.prisma import prisma_counts
+    from litrev.report.prisma import prisma_counts
 
     expected = list(publish_module._flatten(prisma_counts(working)))
     got = rows(public, "select arm, box, item, count from prisma_counts order by position")
@@ -231,7 +231,7 @@ def test_reviewer_names_only_when_the_review_opts_in(working, tmp_path):
 
 
 def test_an_accepted_suggestion_is_published_as_a_persons_tag(working, tmp_path):
-    from litrev.tags import review
+    from litrev.tags.storage import review
 
     def accept_us(row):
         return ("accept", None) if (row["work_id"], row["value"]) == (3, "US") else ("skip", None)
@@ -406,7 +406,7 @@ def test_bad_metadata_file(tmp_path):
 
 def test_gap_map_matches_litrev_gaps(working, tmp_path):
     """The published gap map shows the numbers `litrev gaps` prints."""
-    from litrev.gaps import NO_DESIGN, gap_table
+    from litrev.report.gaps import NO_DESIGN, gap_table
 
     path = tmp_path / "public.db"
     publish(working, path)

@@ -5,8 +5,8 @@ import time
 import pytest
 from rank_support import IRRELEVANT, RELEVANT
 
-from litrev import rank
 from litrev.db import now
+from litrev.screen import rank
 
 STAGE = "title-abstract"
 
@@ -143,7 +143,7 @@ def test_exclude_keywords_push_works_down(review_db, monkeypatch):
 
 def test_settings_come_from_the_review_module(monkeypatch):
     monkeypatch.undo()
-    from litrev import review
+    from litrev.screen import settings as review
 
     monkeypatch.setattr(review, "screen_settings", lambda db=None: {
         "blind_priority": False, "include_keywords": ["peer"], "exclude_keywords": ["rats"]})

@@ -5,7 +5,7 @@ import pytest
 from rank_support import IRRELEVANT, RELEVANT
 from sklearn.linear_model import LogisticRegression
 
-from litrev import rank
+from litrev.screen import rank
 
 
 @pytest.fixture

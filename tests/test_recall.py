@@ -8,8 +8,7 @@ from click.testing import CliRunner
 
 from litrev.cli import cli
 from litrev.errors import InputFileError, LitrevError
-from litrev.normalise import Record
-from litrev.recall import (
+from litrev.harvest.recall import (
     Candidate,
     KnownStudy,
     check_recall,
@@ -17,7 +16,8 @@ from litrev.recall import (
     match_known,
     recall_report,
 )
-from litrev.store import finish_run, save_records, start_run
+from litrev.harvest.store import finish_run, save_records, start_run
+from litrev.sources.normalise import Record
 
 SHIPPED = Path(__file__).parents[1] / "queries" / "peer-mentors.known.csv"
 HEADER = "doi,title,year,first_author,journal,taken_from,note\n"

@@ -10,11 +10,12 @@ import pytest
 from click.testing import CliRunner
 from screen_support import add_works, settings, use, vote
 
-from litrev import screen
 from litrev.cli import cli
 from litrev.db import open_db
 from litrev.errors import InputFileError, LitrevError, UnknownIdError
-from litrev.review import (
+from litrev.report.status import summarise
+from litrev.screen import decisions as screen
+from litrev.screen.settings import (
     DEFAULT_REASONS,
     NOT_RETRIEVED,
     SettingsError,
@@ -23,7 +24,6 @@ from litrev.review import (
     settings_for_db,
     sync_settings,
 )
-from litrev.status import summarise
 
 ROOT = Path(__file__).parents[1]
 TA, FT = "title-abstract", "full-text"
@@ -242,7 +242,7 @@ def test_queue_is_ordered_by_the_prioritisation_stage(db, monkeypatch):
         calls.append((stage, reviewer, list(work_ids)))
         return [(w, 0.1 * w) for w in reversed(list(work_ids))]
 
-    monkeypatch.setattr("litrev.rank.order_queue", order)
+    monkeypatch.setattr("litrev.screen.rank.order_queue", order)
     assert screen.queue(db, s, TA, "sam") == [(3, pytest.approx(0.3)), (2, 0.2), (1, 0.1)]
     assert calls == [(TA, "sam", [1, 2, 3])]
 

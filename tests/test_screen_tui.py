@@ -3,8 +3,8 @@ import io
 from rich.console import Console
 from screen_support import add_works, settings, use, vote
 
-from litrev import tags
-from litrev.screen_tui import ScreeningSession, highlight, run_session
+from litrev.screen.terminal import ScreeningSession, highlight, run_session
+from litrev.tags import storage as tags
 
 TA, FT = "title-abstract", "full-text"
 

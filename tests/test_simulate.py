@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from rank_support import IRRELEVANT, RELEVANT
 
-from litrev import simulate as sim
 from litrev.cli import cli
 from litrev.errors import InputFileError
+from litrev.screen import simulate as sim
 
 # --- metrics on toy curves, computed by hand ---------------------------------------
 

@@ -13,19 +13,19 @@ import pytest
 from click.testing import CliRunner
 from replay import ReplayServer, Reply, openalex_page
 
-from litrev import snowball as sb
 from litrev.cli import cli
-from litrev.config import settings_from_env
-from litrev.dedupe import update_works
+from litrev.dedupe.storage import update_works
 from litrev.errors import SourceError, UnknownIdError
-from litrev.normalise import (
+from litrev.harvest import snowball as sb
+from litrev.harvest.queries import settings_from_env
+from litrev.harvest.store import finish_run, save_records, start_run
+from litrev.sources import Retrier
+from litrev.sources.normalise import (
     normalise_doi,
     openalex_short_id,
     record_from_crossref,
     record_from_openalex,
 )
-from litrev.sources import Retrier
-from litrev.store import finish_run, save_records, start_run
 
 SNOWBALL = "openalex/extracted_json/oa_snowball__{:02d}.json"
 

@@ -3,8 +3,8 @@ import json
 from click.testing import CliRunner
 
 from litrev.cli import cli
-from litrev.normalise import Record
-from litrev.store import finish_run, save_records, start_run
+from litrev.harvest.store import finish_run, save_records, start_run
+from litrev.sources.normalise import Record
 
 
 def test_status_json_counts_records_runs_and_works(db_path):

@@ -1,5 +1,5 @@
-from litrev.normalise import Record
-from litrev.store import save_records, start_run
+from litrev.harvest.store import save_records, start_run
+from litrev.sources.normalise import Record
 
 
 def make(i, title="A title"):

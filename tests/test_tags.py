@@ -5,12 +5,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from litrev import tags
 from litrev.cli import cli
-from litrev.countries import suggest_countries
 from litrev.db import open_db
-from litrev.designs import suggest_design
-from litrev.suggest import SUGGESTED, clean_abstract
+from litrev.tags import storage as tags
+from litrev.tags.countries import suggest_countries
+from litrev.tags.designs import suggest_design
+from litrev.tags.suggest import SUGGESTED, clean_abstract
 
 
 def countries(title, abstract="", affiliations=()):

@@ -1,24 +1,24 @@
 """The `litrev` command line: one click group, one sub-module per stage.
 
 Commands parse options, show progress and print; the work happens in the stage
-modules (`litrev.harvest`, `litrev.dedupe`, ...). No SQL here.
+modules (`litrev.harvest.run`, `litrev.dedupe.storage`, ...). No SQL here.
 """
 
 import sys
 
 import click
 
-from ..errors import LitrevError
-from .common import GROUP_SETTINGS
-from .dedupe import dedupe
-from .harvest import harvest
-from .importexport import export, import_
-from .publish import publish, serve
-from .screen import prisma, screen
-from .simulate import simulate
-from .snowball import check_recall, snowball
-from .status import status
-from .tags import gaps, tag
+from litrev.cli.common import GROUP_SETTINGS
+from litrev.cli.dedupe import dedupe
+from litrev.cli.harvest import harvest
+from litrev.cli.importexport import export, import_
+from litrev.cli.publish import publish, serve
+from litrev.cli.screen import prisma, screen
+from litrev.cli.simulate import simulate
+from litrev.cli.snowball import check_recall, snowball
+from litrev.cli.status import status
+from litrev.cli.tags import gaps, tag
+from litrev.errors import LitrevError
 
 
 class LitrevGroup(click.Group):

@@ -4,7 +4,7 @@ import json
 
 import click
 
-from ..db import default_db_path, open_db
+from litrev.db import default_db_path, open_db
 
 GROUP_SETTINGS = {"help_option_names": ["-h", "--help"]}
 

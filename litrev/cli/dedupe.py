@@ -8,8 +8,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from .. import dedupe as stage
-from .common import db_option, echo_json, get_db, json_option, quiet_option
+from litrev.cli.common import db_option, echo_json, get_db, json_option, quiet_option
+from litrev.dedupe import storage as stage
 
 KEYS = {"s": "same", "d": "different", "k": "skip", "q": "quit"}
 SHOWN_FIELDS = ("title", "authors", "year", "venue", "volume", "issue", "pages", "doi", "source", "id")

@@ -2,10 +2,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .. import harvest as harvest_stage
-from ..config import SOURCES, load_queries, queries_dir, settings_from_env
-from ..errors import LitrevError
-from .common import db_option, get_db, quiet_option
+from litrev.cli.common import db_option, get_db, quiet_option
+from litrev.errors import LitrevError
+from litrev.harvest import run as harvest_stage
+from litrev.harvest.queries import SOURCES, load_queries, queries_dir, settings_from_env
 
 
 class RichProgress:

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import click
 
-from .. import export as export_stage
-from .. import importing
-from ..sources.files import FORMATS as IMPORT_FORMATS
-from .common import db_option, echo_json, get_db, json_option
+from litrev.cli.common import db_option, echo_json, get_db, json_option
+from litrev.harvest import importing
+from litrev.report import export as export_stage
+from litrev.sources.files import FORMATS as IMPORT_FORMATS
 
 
 @click.command("import")

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from ..errors import LitrevError
-from ..publish import DEFAULT_PUBLIC_DB
-from ..publish import publish as build_public
-from ..review import load_settings, settings_for_db
-from .common import db_option, echo_json, get_db, json_option, quiet_option
+from litrev.cli.common import db_option, echo_json, get_db, json_option, quiet_option
+from litrev.errors import LitrevError
+from litrev.report.publish import DEFAULT_PUBLIC_DB
+from litrev.report.publish import publish as build_public
+from litrev.screen.settings import load_settings, settings_for_db
 
-PACKAGE = Path(__file__).resolve().parents[1]
-TEMPLATES = PACKAGE / "templates"
-STATIC = PACKAGE / "static"
+WEB = Path(__file__).resolve().parents[1] / "web"
+TEMPLATES = WEB / "templates"
+STATIC = WEB / "static"
 DEFAULT_METADATA = "metadata.yml"
 # Datasette settings litrev serves with (also given in the README's publish commands).
 SETTINGS = {"suggest_facets": "off", "facet_time_limit_ms": "1000", "sql_time_limit_ms": "3000"}

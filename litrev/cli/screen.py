@@ -1,10 +1,10 @@
 import click
 
-from .. import prisma as prisma_stage
-from .. import screen as screen_stage
-from ..errors import LitrevError
-from ..review import STAGES, load_settings, settings_for_db
-from .common import GROUP_SETTINGS, db_option, echo_json, get_db, json_option
+from litrev.cli.common import GROUP_SETTINGS, db_option, echo_json, get_db, json_option
+from litrev.errors import LitrevError
+from litrev.report import prisma as prisma_stage
+from litrev.screen import decisions as screen_stage
+from litrev.screen.settings import STAGES, load_settings, settings_for_db
 
 STAGE_CHOICE = click.Choice(STAGES)
 
@@ -56,7 +56,7 @@ def screen(ctx, db_path, settings_path, stage, reviewer, pilot):
         return
     if not reviewer:
         raise LitrevError("No reviewer name given. Pass --reviewer NAME.")
-    from ..screen_tui import run_session
+    from litrev.screen.terminal import run_session
 
     db, settings = _open(db_path, settings_path)
     run_session(db, settings, stage, reviewer, pilot=pilot)

@@ -2,7 +2,7 @@
 
 import click
 
-from .common import echo_json, json_option, quiet_option
+from litrev.cli.common import echo_json, json_option, quiet_option
 
 
 @click.command()
@@ -36,7 +36,7 @@ def simulate(file, label_column, seed, runs, prior_included, prior_excluded, plo
     """
     from rich.progress import Progress
 
-    from .. import simulate as sim
+    from litrev.screen import simulate as sim
 
     data = sim.read_labelled_csv(file, label_column)
     with Progress(disable=quiet or as_json, transient=True,

@@ -4,14 +4,14 @@ import sys
 
 import click
 
-from .. import recall as recall_stage
-from .. import snowball as snowball_stage
-from ..config import queries_dir, settings_from_env
-from ..db import ensure_shape
-from ..dedupe import update_works
-from ..errors import LitrevError
-from ..sources import Retrier
-from .common import db_option, echo_json, get_db, json_option, quiet_option
+from litrev.cli.common import db_option, echo_json, get_db, json_option, quiet_option
+from litrev.db import ensure_shape
+from litrev.dedupe.storage import update_works
+from litrev.errors import LitrevError
+from litrev.harvest import recall as recall_stage
+from litrev.harvest import snowball as snowball_stage
+from litrev.harvest.queries import queries_dir, settings_from_env
+from litrev.sources import Retrier
 
 
 @click.command()

@@ -1,7 +1,7 @@
 import click
 
-from .. import status as status_stage
-from .common import db_option, echo_json, get_db, json_option
+from litrev.cli.common import db_option, echo_json, get_db, json_option
+from litrev.report import status as status_stage
 
 
 @click.command()

@@ -2,11 +2,18 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 
-from .. import gaps as gaps_stage
-from .. import tags as tags_stage
-from ..db import ensure_shape
-from ..errors import LitrevError
-from .common import GROUP_SETTINGS, db_option, echo_json, get_db, json_option, quiet_option
+from litrev.cli.common import (
+    GROUP_SETTINGS,
+    db_option,
+    echo_json,
+    get_db,
+    json_option,
+    quiet_option,
+)
+from litrev.db import ensure_shape
+from litrev.errors import LitrevError
+from litrev.report import gaps as gaps_stage
+from litrev.tags import storage as tags_stage
 
 reviewer_option = click.option(
     "--reviewer", envvar="LITREV_REVIEWER", show_envvar=True, help="Who is tagging (your name or initials)."

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..errors import SourceError
+from litrev.errors import SourceError
 
 T = TypeVar("T")
 

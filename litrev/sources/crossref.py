@@ -36,9 +36,9 @@ import httpx2
 from habanero import Crossref
 from habanero.exceptions import RequestError
 
-from .. import __version__
-from ..config import Settings, SourceQuery
-from . import (
+from litrev import __version__
+from litrev.harvest.queries import Settings, SourceQuery
+from litrev.sources import (
     Failure,
     Page,
     Retrier,

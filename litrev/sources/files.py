@@ -1,7 +1,7 @@
 """Parsers for files people bring from other databases: RIS, BibTeX, CSV and PubMed (MEDLINE/nbib).
 
 Pure: text in, `Parsed` out (good records plus problems, each naming a line), so
-`litrev.importing` can refuse a broken file before writing anything. Record ids
+`litrev.harvest.importing` can refuse a broken file before writing anything. Record ids
 are `<source>:<original id>`, the original id being the one the file gives (RIS
 `ID`/`AN`, a BibTeX key, a CSV `ID` column, a PMID) or, when the file gives
 none, a short hash of the record's text, stable across re-imports of the same export.
@@ -23,7 +23,7 @@ import bibtexparser
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
-from ..normalise import Record, author_name, normalise_doi, strip_markup
+from litrev.sources.normalise import Record, author_name, normalise_doi, strip_markup
 
 FORMATS = ("ris", "bibtex", "csv", "nbib")
 # Placeholders some tools write for "no value" (CoLRev writes UNKNOWN, pandas writes nan).

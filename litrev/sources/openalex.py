@@ -44,9 +44,9 @@ import orjson
 import pyalex
 import requests
 
-from .. import __version__
-from ..config import Settings, SourceQuery
-from . import (
+from litrev import __version__
+from litrev.harvest.queries import Settings, SourceQuery
+from litrev.sources import (
     Failure,
     Page,
     Retrier,

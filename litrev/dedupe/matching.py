@@ -1,6 +1,6 @@
 """Pure duplicate matching: normalised match keys, blocking, pair scoring, clustering.
 
-Nothing here touches the database (that is `litrev.dedupe`). The flow is
+Nothing here touches the database (that is `litrev.dedupe.storage`). The flow is
 `prepare()` each record once -> `candidate_pairs()` by blocking keys (never
 all-pairs) -> `score_pair()` -> `find_duplicates()` returns the scored pairs,
 and `cluster()` turns merge pairs into groups, honouring cannot-link constraints.
@@ -21,7 +21,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from .normalise import normalise_doi, strip_markup
+from litrev.sources.normalise import normalise_doi, strip_markup
 
 # --- thresholds (0-100 rapidfuzz scale) -------------------------------------------
 # Normalised titles at or above this are the same title. 95 keeps typos, a dropped

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .db import now, utc_timestamp, write_transaction
-from .errors import InputFileError, LitrevError, UnknownIdError
-from .review import ReviewSettings, SettingsError
+from litrev.db import now, utc_timestamp, write_transaction
+from litrev.errors import InputFileError, LitrevError, UnknownIdError
+from litrev.screen.settings import ReviewSettings, SettingsError
 
 DECISIONS = ("include", "exclude", "maybe", "undo")
 VOTE_LABELS = ("include", "exclude", "maybe")
@@ -205,9 +205,9 @@ def queue(
     todo = [w for w in candidates if w not in done]
     if pilot or not settings.prioritise:
         return [(w, None) for w in todo]
-    # Imported here, not at the top: litrev.rank loads scikit-learn (seconds), and every
+    # Imported here, not at the top: litrev.screen.rank loads scikit-learn (seconds), and every
     # `litrev` command imports this module through the CLI.
-    from .rank import order_queue
+    from litrev.screen.rank import order_queue
 
     return order_queue(db, stage, reviewer, todo)
 

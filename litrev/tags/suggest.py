@@ -1,8 +1,8 @@
 """What the suggesters share: `Suggestion` (key, value, confidence, evidence) and text helpers.
 
-The suggesters are pure, text and metadata in, suggestions out: `litrev.countries`
-finds the country of study (ISO 3166 alpha-2, plus the UK nation) and `litrev.designs`
-the study design (one of `DESIGNS`). Nothing here touches the database; `litrev.tags`
+The suggesters are pure, text and metadata in, suggestions out: `litrev.tags.countries`
+finds the country of study (ISO 3166 alpha-2, plus the UK nation) and `litrev.tags.designs`
+the study design (one of `DESIGNS`). Nothing here touches the database; `litrev.tags.storage`
 stores suggestions and people's tags.
 
 Confidence is the tagger's own estimate that a suggestion is right, on 0..1:

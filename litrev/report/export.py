@@ -17,8 +17,8 @@ import rispy
 from bibtexparser.model import Entry, Field
 from sqlite_utils import Database
 
-from .errors import LitrevError
-from .normalise import author_list
+from litrev.errors import LitrevError
+from litrev.sources.normalise import author_list
 
 FORMATS = ("ris", "bibtex", "csv", "asreview")
 STATUSES = ("included", "screened", "all")

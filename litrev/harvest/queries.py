@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import LitrevError, QueryFileError
+from litrev.errors import LitrevError, QueryFileError
 
 DEFAULT_QUERIES_DIR = "queries"
 OPENALEX_URL = "https://api.openalex.org"

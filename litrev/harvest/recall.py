@@ -20,9 +20,9 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
-from .errors import InputFileError, LitrevError
-from .matching import TITLE_SAME
-from .normalise import normalise_doi, normalise_title
+from litrev.dedupe.matching import TITLE_SAME
+from litrev.errors import InputFileError, LitrevError
+from litrev.sources.normalise import normalise_doi, normalise_title
 
 KNOWN_COLUMNS = ("doi", "title", "year", "first_author", "journal", "taken_from", "note")
 # Online-first and print years of one article differ by one at most (as in dedupe).

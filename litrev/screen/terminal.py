@@ -17,11 +17,11 @@ from rich.panel import Panel
 from rich.text import Text
 from sqlite_utils import Database
 
-from . import screen as screen_stage
-from . import tags as tags_stage
-from .errors import LitrevError
-from .normalise import author_list
-from .review import ReviewSettings
+from litrev.errors import LitrevError
+from litrev.screen import decisions as screen_stage
+from litrev.screen.settings import ReviewSettings
+from litrev.sources.normalise import author_list
+from litrev.tags import storage as tags_stage
 
 KeyReader = Callable[[], str]
 LineReader = Callable[[str], str]
@@ -142,7 +142,7 @@ class ScreeningSession:
 
     def rerank(self, decision: str) -> None:
         """Retrain on the decisions so far and put the likeliest includes next."""
-        from .rank import order_queue  # scikit-learn loads in seconds: only when screening
+        from litrev.screen.rank import order_queue
 
         rest = [work_id for work_id, _ in self.queue[self.pos:]]
         if rest:
@@ -156,7 +156,7 @@ class ScreeningSession:
             self.signal.consecutive_excludes = 0 if decision == "include" else run + 1
 
     def refresh_signal(self) -> None:
-        from .rank import stopping_signal
+        from litrev.screen.rank import stopping_signal
 
         self.since_signal = 0
         self.signal = stopping_signal(self.db, self.stage, self.reviewer,

@@ -346,9 +346,9 @@ def keywords(db: Database) -> tuple[list[str], list[str]]:
 
 
 def _screen_settings(db: Database) -> dict:
-    """The [screen] review settings, read through the screening stage's `litrev.review`."""
+    """The [screen] review settings, read through the screening stage's `litrev.screen.settings`."""
     try:
-        from .review import screen_settings
+        from litrev.screen.settings import screen_settings
     except ImportError:  # a tree without the screening stage
         return {}
     return screen_settings(db)

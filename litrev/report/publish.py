@@ -23,11 +23,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .errors import LitrevError
-from .normalise import author_list
-from .prisma import prisma_counts
-from .tags import DESIGN_LABELS, DESIGNS, country_name
-from .views import CONFIRMED, COUNTED
+from litrev.errors import LitrevError
+from litrev.report.prisma import prisma_counts
+from litrev.sources.normalise import author_list
+from litrev.tags.storage import DESIGN_LABELS, DESIGNS, country_name
+from litrev.views import CONFIRMED, COUNTED
 
 DEFAULT_PUBLIC_DB = "data/public.db"
 UK = "GB"
@@ -229,7 +229,7 @@ def load_searches(db: Database) -> list[dict[str, Any]]:
 def prisma_rows(db: Database) -> list[dict[str, Any]]:
     """The PRISMA 2020 counts as rows: (position, arm, box, item, label, count).
 
-    The numbers come from `litrev.prisma.prisma_counts`: the ones the flow diagram shows.
+    The numbers come from `litrev.report.prisma.prisma_counts`: the ones the flow diagram shows.
     """
     data = prisma_counts(db)
     rows = []

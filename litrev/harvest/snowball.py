@@ -23,12 +23,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .config import Settings, SourceQuery
-from .db import now, write_transaction
-from .errors import LitrevError, UnknownIdError
-from .normalise import Record, normalise_doi, openalex_short_id, record_from_openalex
-from .sources import Page, Retrier, openalex
-from .store import SaveCounts, finish_run, save_records, start_run
+from litrev.db import now, write_transaction
+from litrev.errors import LitrevError, UnknownIdError
+from litrev.harvest.queries import Settings, SourceQuery
+from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run
+from litrev.sources import Page, Retrier, openalex
+from litrev.sources.normalise import Record, normalise_doi, openalex_short_id, record_from_openalex
 
 DIRECTIONS = ("backward", "forward")
 SOURCE_NAME = "Citation searching"

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .db import now, write_transaction
-from .errors import LitrevError
+from litrev.db import now, write_transaction
+from litrev.errors import LitrevError
 
 DEFAULT_PATH = "review.toml"
 STAGES = ("title-abstract", "full-text")

@@ -1,6 +1,6 @@
 """Tags: country of study and study design, suggested with evidence; people decide.
 
-The suggesters are pure (`litrev.countries`, `litrev.designs`). Here: `auto_tag()` stores
+The suggesters are pure (`litrev.tags.countries`, `litrev.tags.designs`). Here: `auto_tag()` stores
 suggestions (origin=auto, status=suggested) for works that have none,
 `set_tags()` stores a person's tags (origin=manual, status=set; an earlier
 manual tag for the same key becomes status=replaced), and `review()` walks the
@@ -15,13 +15,13 @@ from typing import Any
 import pycountry
 from sqlite_utils import Database
 
-from . import design_model
-from .countries import GAZETTEER, suggest_countries
-from .db import now, write_transaction
-from .designs import DESIGN_LABELS, DESIGNS, suggest_design
-from .errors import LitrevError, UnknownIdError
-from .suggest import SUGGESTED, Suggestion, fold
-from .views import CONFIRMED, stage_works
+from litrev.db import now, write_transaction
+from litrev.errors import LitrevError, UnknownIdError
+from litrev.tags import model as design_model
+from litrev.tags.countries import GAZETTEER, suggest_countries
+from litrev.tags.designs import DESIGN_LABELS, DESIGNS, suggest_design
+from litrev.tags.suggest import SUGGESTED, Suggestion, fold
+from litrev.views import CONFIRMED, stage_works
 
 __all__ = [
     "DESIGNS",

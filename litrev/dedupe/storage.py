@@ -1,6 +1,6 @@
 """Deduplication storage: link every record to one work, keep the evidence, undo on demand.
 
-Matching is pure (`litrev.matching`); this module reads records, stores the
+Matching is pure (`litrev.dedupe.matching`); this module reads records, stores the
 scored pairs in `duplicate_pairs`, applies people's verdicts (`dedupe_verdicts`,
 which always win), and turns the resulting groups into `works`:
 
@@ -23,9 +23,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .db import now
-from .errors import LitrevError, UnknownIdError
-from .matching import (
+from litrev.db import now
+from litrev.dedupe.matching import (
     ABSTRACT_HEAD,
     MAX_BLOCK,
     ONE_TEXT_TWO_DOIS,
@@ -38,7 +37,8 @@ from .matching import (
     prepare,
     score_candidates,
 )
-from .normalise import author_list, normalise_doi
+from litrev.errors import LitrevError, UnknownIdError
+from litrev.sources.normalise import author_list, normalise_doi
 
 SOURCE_PRIORITY = {"crossref": 0, "openalex": 1, "pubmed": 2}  # then imports, alphabetically
 WORK_FIELDS = ("title", "abstract", "authors", "year", "venue", "volume", "issue", "pages",

@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .db import utc_timestamp
-from .errors import LitrevError
-from .review import NOT_RETRIEVED
+from litrev.db import utc_timestamp
+from litrev.errors import LitrevError
+from litrev.screen.settings import NOT_RETRIEVED
 
 FORMATS = ("svg", "html", "json", "md")
 ARMS = ("databases", "other")

@@ -1,6 +1,6 @@
 """A learned study-design suggestion: trained on the review team's own confirmed designs.
 
-The phrase rules (`litrev.designs.suggest_design`) find a design only when the title,
+The phrase rules (`litrev.tags.designs.suggest_design`) find a design only when the title,
 abstract or metadata say it. Once people have confirmed (set or accepted) a design on
 at least MIN_WORKS works with at least MIN_DESIGNS different designs, `train()` fits a
 TF-IDF + linear model on those works' titles and abstracts, and `fuse()` puts its
@@ -50,8 +50,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .designs import DECISIVE
-from .suggest import Suggestion, clean_abstract
+from litrev.tags.designs import DECISIVE
+from litrev.tags.suggest import Suggestion, clean_abstract
 
 if TYPE_CHECKING:  # scikit-learn is imported when a model is trained: it takes a second, and
     # `litrev tag --auto` runs without it until the team has confirmed enough designs
@@ -79,7 +79,7 @@ def make_vectoriser(ngrams: int = 1) -> TfidfVectorizer:
 
 
 def design_text(title: str | None, abstract: str | None) -> str:
-    # Title then abstract, as litrev.rank.work_text (not imported: it brings scikit-learn).
+    # Title then abstract, as litrev.screen.rank.work_text (not imported: it brings scikit-learn).
     return f"{title or ''} {clean_abstract(abstract)}"
 
 

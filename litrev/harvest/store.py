@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
-from .db import now, write_transaction
-from .normalise import Record
+from litrev.db import now, write_transaction
+from litrev.sources.normalise import Record
 
 JSON_FIELDS = ("authors", "countries", "keywords", "identifiers", "raw")
 

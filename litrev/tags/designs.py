@@ -1,13 +1,21 @@
 """Study design: one of `DESIGNS`, from explicit phrases in title and abstract and from
 source metadata (OpenAlex `type`, MeSH publication types).
 
-Pure: text in, `Suggestion`s out (see `litrev.suggest` for what confidence means).
+Pure: text in, `Suggestion`s out (see `litrev.tags.suggest` for what confidence means).
 """
 
 import re
 from collections.abc import Iterable
 
-from .suggest import SUGGESTED, Suggestion, clean_abstract, fold, quote, sentence_at, unredefine
+from litrev.tags.suggest import (
+    SUGGESTED,
+    Suggestion,
+    clean_abstract,
+    fold,
+    quote,
+    sentence_at,
+    unredefine,
+)
 
 # --- study design -------------------------------------------------------------
 #

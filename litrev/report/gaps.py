@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlite_utils import Database
 
-from .errors import LitrevError
-from .tags import DESIGNS, country_name
-from .views import COUNTED, STAGE_WORKS, stage_works
+from litrev.errors import LitrevError
+from litrev.tags.storage import DESIGNS, country_name
+from litrev.views import COUNTED, STAGE_WORKS, stage_works
 
 STAGES = list(STAGE_WORKS)
 NO_COUNTRY = "none"  # row key for works without a country tag

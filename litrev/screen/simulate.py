@@ -1,6 +1,6 @@
 """Replay a labelled screening set through the screening ranker and measure the work saved.
 
-The same `litrev.rank.Ranker` that orders `litrev screen` ranks the records here: start
+The same `litrev.screen.rank.Ranker` that orders `litrev screen` ranks the records here: start
 from a few prior includes and excludes (chosen at random with the seed, as ASReview
 does), then repeatedly screen the top-ranked record and retrain, until every relevant
 record is found. The metrics are computed on the screening order after the priors
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputFileError, LitrevError
+from litrev.errors import InputFileError, LitrevError
 
 LABEL_COLUMNS = ("label_included", "label_abstract_screening")
 RECALL_POINTS = (0.10, 0.25, 0.50)
@@ -175,7 +175,7 @@ def replay(
     """
     import time
 
-    from .rank import Ranker, estimate_remaining
+    from litrev.screen.rank import Ranker, estimate_remaining
 
     make = ranker_factory or Ranker
     n = len(labels)
@@ -219,7 +219,7 @@ def simulate(
     progress: Callable[[int], None] | None = None,
 ) -> list[Run]:
     """`runs` replays with prior seeds seed, seed + 1, ...; the BM25 matrix is fitted once."""
-    from .rank import make_vectoriser, work_text
+    from litrev.screen.rank import make_vectoriser, work_text
 
     texts = [work_text(t, a) for t, a in zip(data.titles, data.abstracts)]
     matrix = (vectoriser_factory or make_vectoriser)().fit_transform(texts).tocsr()

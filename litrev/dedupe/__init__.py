@@ -1,0 +1,1 @@
+"""Deduplication: pure matching, then the storage of pairs, works and verdicts."""

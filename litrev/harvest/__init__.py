@@ -1,0 +1,1 @@
+"""Bringing records in: saved queries, search updates, file imports, citation searching, recall checks."""

@@ -1,0 +1,1 @@
+"""Readers of the views: PRISMA, the gap map, status, exports and the public database."""

@@ -1,0 +1,1 @@
+"""PRISMA 2020 screening: settings, append-only decisions, the session, the terminal, ranking, simulation."""

@@ -1,0 +1,1 @@
+"""Tags: country and design suggesters, the learned design model, and their storage."""
