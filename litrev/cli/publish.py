@@ -18,7 +18,7 @@ WEB = Path(__file__).resolve().parents[1] / "web"
 TEMPLATES = WEB / "templates"
 STATIC = WEB / "static"
 DEFAULT_METADATA = "metadata.yml"
-# Datasette settings litrev serves with (also given in the README's publish commands).
+# Datasette settings litrev serves with (also given in docs/publishing.md).
 SETTINGS = {"suggest_facets": "off", "facet_time_limit_ms": "1000", "sql_time_limit_ms": "3000"}
 
 

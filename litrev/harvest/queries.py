@@ -158,7 +158,7 @@ def load_queries(directory: str | Path, names: list[str] | tuple[str, ...] = ())
         paths = sorted(directory.glob("*.toml"))
         if not paths:
             raise QueryFileError(f"No query files (*.toml) in {directory}. "
-                                 "Add one (see README, Saved queries) or give --queries-dir.")
+                                 "Add one (see docs/harvest.md, Saved queries) or give --queries-dir.")
     return [load_query(path) for path in paths]
 
 

@@ -25,7 +25,7 @@ EMPTY = "·"
 
 
 def gap_table(db: Database, stage: str = "included", by: str = "design") -> dict[str, Any]:
-    """Counts for the terminal table, `--json` and scripts (documented in the README)."""
+    """Counts for the terminal table, `--json` and scripts (documented in docs/tagging.md)."""
     works_sql = stage_works(stage)
     if by not in ("design", "year"):
         raise LitrevError(f"Cannot group by {by!r}. Use design or year.")

@@ -1,6 +1,6 @@
 """`litrev status`: the database at a glance.
 
-`summarise()` returns the stable JSON documented in the README ("litrev status
+`summarise()` returns the stable JSON documented in docs/reports.md ("litrev status
 --json"); add keys, never rename or remove them.
 """
 

@@ -353,7 +353,7 @@ def import_decisions(db: Database, settings: ReviewSettings, path: str | Path) -
     if missing:
         raise InputFileError(
             f"{path}: missing column(s) {', '.join(missing)}. The header needs "
-            "work_id (or doi), stage, reviewer, decision; see README \"litrev screen import\"."
+            "work_id (or doi), stage, reviewer, decision; see docs/screening.md \"litrev screen import\"."
         )
     errors: list[str] = []
     added = 0

@@ -19,7 +19,7 @@ from litrev.tags.suggest import (
 
 # --- study design -------------------------------------------------------------
 #
-# Taxonomy (README "Study design taxonomy"). Each rule: design, pattern,
+# Taxonomy (docs/tagging.md, "Study design taxonomy"). Each rule: design, pattern,
 # confidence in the abstract; a title match adds 0.05. The chosen design is
 # the first in PRECEDENCE scoring >= DECISIVE (so "meta-analysis of randomised
 # trials" is a review, "cost-effectiveness alongside a trial" an economic
@@ -28,7 +28,7 @@ from litrev.tags.suggest import (
 DESIGNS = ("rct", "non-randomised", "cohort", "case-control", "cross-sectional", "qualitative",
            "mixed-methods", "systematic-review", "economic-evaluation", "case-study", "protocol",
            "commentary", "other")
-DESIGN_LABELS = {  # how people read them (README, gap map)
+DESIGN_LABELS = {  # how people read them (docs, gap map)
     "rct": "Randomised controlled trial",
     "non-randomised": "Non-randomised / quasi-experimental",
     "cohort": "Cohort",

@@ -9,38 +9,9 @@ says so ("learned from 240 confirmed designs (p = 0.62); no design phrase found"
 the confidence is the model's probability, capped below the rules' decisive phrases.
 A person's tag still wins over any suggestion (the `work_tags` view).
 
-Measured leave-one-split-out on the 646 hand-labelled records (benchmarks/tagging.py
---candidates: train on the other splits' labels, predict the split), pooled design
-macro-F1 / accuracy / RCT recall; rules alone: 0.835 / 0.870 / 0.982.
-  unigrams, C = 10; no phrase and p >= 0.6 (chosen)                 0.835 / 0.872 / 0.994
-  unigrams, C = 10; no phrase and p >= 0.5                          0.835 / 0.872 / 0.994
-  unigrams, C = 10; rules < 0.8 and p > max(0.6, rules' confidence) 0.819 / 0.858 / 0.994
-  unigrams, C = 1;   no phrase and p >= 0.6                         0.835 / 0.870 / 0.982
-  unigrams, C = 100; no phrase and p >= 0.6                         0.834 / 0.868 / 0.994
-  uni+bigrams, C = 10; no phrase and p >= 0.6                       0.835 / 0.870 / 0.988
-  unigrams, C = 10, balanced classes; no phrase and p >= 0.6        0.835 / 0.872 / 0.988
-The model alone is poor (macro-F1 about 0.24: 13 designs, a few hundred texts on mixed
-topics). Overriding a weak phrase loses: the rules' weak phrases are right more often
-than the model. As a fallback for the 194 records without a design phrase it makes 138
-suggestions (123 right; p 0.6-0.7: 34 of 39 right, 0.7-0.8: 58 of 65, 0.8-0.9: 31 of
-34, so p is a fair, slightly modest confidence) but changes the design of only 4 (2
-fixed, 1 broken): most say `other`, as the rules did. 0.6 rather than 0.5: the same
-figures with fewer changes. So on these records it ties the rules on macro-F1 (+1
-record of accuracy, +2 RCTs found). They are the records the rules were written from,
-which favours the rules; whether the fallback helps on new records was measured on the
-blind split `held-out-4` (150 records labelled by another annotator, never used to choose
-anything), trained on the 646 others: macro-F1 0.429 -> 0.446, accuracy 0.713 -> 0.740,
-RCT recall 0.952 -> 0.984; it changed 4 designs, all 4 to the label. On the next blind
-split, `held-out-5` (120 records, trained on the 796 others, after a fifth round of rules):
-macro-F1 0.475 -> 0.479, accuracy 0.675 -> 0.683; 1 design changed, to the label. On
-`held-out-6` (trained on the 916 others): 0.593 -> 0.611, accuracy 0.717 -> 0.758; 7
-changed, 5 to the label, none away from a right one. On the next two blind splits,
-`held-out-7` and `held-out-8` (130 each, after a seventh round of rules, each trained on
-all other splits): macro-F1 0.511 -> 0.510 and 0.490 -> 0.490, accuracy unchanged and
-0.623 -> 0.631, RCT recall unchanged and 0.939 -> 0.980; 6 designs changed, 3 to the
-label, 2 away from it. Using the model wherever no phrase is found, at any probability,
-was chosen on `held-out-6` (0.627 -> 0.650) and then gained next to nothing on
-`held-out-7`/`held-out-8` (0.518 and 0.491), so the threshold stays. So it is on by default (ENABLED);
+Settings (unigrams, C = 10, used only where no phrase is found and p >= 0.6) were chosen
+leave-one-split-out on the hand-labelled records and then checked on blind splits; the
+figures are in benchmarks/README.md ("Tagging"). On by default (ENABLED);
 `litrev tag --auto --no-learned` (`auto_tag(db, learned=False)`) leaves the rules alone.
 """
 
