@@ -183,16 +183,6 @@ def test_decision_on_a_merged_work_is_stored_on_the_canonical_work(db):
     assert db.execute("select work_id from decisions").fetchone()[0] == 1
 
 
-def test_resolve_work_id_by_doi_and_record_id(db):
-    add_works(db, 2)
-    db["records"].insert({"id": "openalex:W1", "doi": "10.1111/add.15002", "work_id": 2})
-    assert screen.resolve_work_id(db, "2") == 2
-    assert screen.resolve_work_id(db, "https://doi.org/10.1111/add.15002") == 2
-    assert screen.resolve_work_id(db, "openalex:W1") == 2
-    with pytest.raises(UnknownIdError):
-        screen.resolve_work_id(db, "10.1/nothing")
-
-
 # --- queue -------------------------------------------------------------------
 
 

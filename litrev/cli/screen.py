@@ -2,6 +2,7 @@ import click
 
 from litrev.cli.common import GROUP_SETTINGS, db_option, echo_json, get_db, json_option
 from litrev.errors import LitrevError
+from litrev.ids import resolve_work
 from litrev.report import prisma as prisma_stage
 from litrev.screen import decisions as screen_stage
 from litrev.screen.settings import STAGES, load_settings, settings_for_db
@@ -83,7 +84,7 @@ def decide(work, include, exclude, maybe, undo, reviewer, stage, note, db_path, 
         litrev screen decide 10.1000/xyz --exclude "Wrong population" --reviewer sam --stage full-text
     """
     db, settings = _open(db_path, settings_path)
-    work_id = screen_stage.resolve_work_id(db, work)
+    work_id = resolve_work(db, work)
     decision = _decision(include, exclude, maybe, undo)
     screen_stage.record_decision(db, settings, work_id, stage, reviewer, decision,
                                  reason=exclude, note=note)
@@ -169,7 +170,7 @@ def resolve(work, include, exclude, reviewer, stage, note, db_path, settings_pat
         litrev screen resolve 42 --include --reviewer alex
     """
     db, settings = _open(db_path, settings_path)
-    work_id = screen_stage.resolve_work_id(db, work)
+    work_id = resolve_work(db, work)
     decision = _decision(include, exclude, False)
     screen_stage.resolve(db, settings, work_id, stage, reviewer, decision, reason=exclude, note=note)
     click.echo(f"adjudicated {decision}: work {work_id} at {stage} by {reviewer}", err=True)

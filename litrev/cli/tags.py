@@ -12,6 +12,7 @@ from litrev.cli.common import (
 )
 from litrev.db import ensure_shape
 from litrev.errors import LitrevError
+from litrev.ids import resolve_work
 from litrev.report import gaps as gaps_stage
 from litrev.tags import storage as tags_stage
 
@@ -60,14 +61,14 @@ def tag(ctx, auto, learned, db_path, quiet, as_json):
 
 
 @tag.command(name="set")
-@click.argument("work_id", type=int)
+@click.argument("work")
 @click.argument("assignments", nargs=-1, required=True)
 @reviewer_option
 @db_option
-def set_(work_id, assignments, reviewer, db_path):
+def set_(work, assignments, reviewer, db_path):
     """Set a person's tags on a work: they replace suggestions for those keys.
 
-    Keys: country (ISO code or name; repeat for several), nation, design, or
+    WORK is a work id, record id, DOI, PMID or OpenAlex id. Keys: country (ISO code or name; repeat for several), nation, design, or
     any custom key. `key=` (empty) clears your tags for a key.
 
     Example:
@@ -77,25 +78,28 @@ def set_(work_id, assignments, reviewer, db_path):
         litrev tag set 42 country=GB country=IE setting=prison --reviewer ann
     """
     db = get_db(db_path)
+    work_id = resolve_work(db, work)
     pairs = tags_stage.parse_assignments(assignments)
     n = tags_stage.set_tags(db, work_id, pairs, reviewer)
     ensure_shape(db)
-    click.echo(f"Set {n} tags on work {tags_stage.resolve_work(db, work_id)}.")
+    click.echo(f"Set {n} tags on work {work_id}.")
 
 
 @tag.command(name="list")
-@click.argument("work_id", type=int)
+@click.argument("work")
 @db_option
 @json_option
-def list_(work_id, db_path, as_json):
+def list_(work, db_path, as_json):
     """Show a work's effective tags (a person's tag wins over a suggestion).
+
+    WORK is a work id, record id, DOI, PMID or OpenAlex id.
 
     Example:
 
     \b
         litrev tag list 42
     """
-    rows = tags_stage.effective_tags(get_db(db_path), work_id)
+    rows = tags_stage.effective_tags(get_db(db_path), work)
     if as_json:
         echo_json(rows)
         return

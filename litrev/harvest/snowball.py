@@ -16,7 +16,6 @@ again. An interrupted forward batch resumes at its saved cursor.
 """
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -24,9 +23,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from litrev.db import now, write_transaction
-from litrev.errors import LitrevError, UnknownIdError
+from litrev.errors import LitrevError
 from litrev.harvest.queries import Settings, SourceQuery
 from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run
+from litrev.ids import resolve_work
 from litrev.sources import Page, Retrier, openalex
 from litrev.sources.normalise import Record, normalise_doi, openalex_short_id, record_from_openalex
 
@@ -35,7 +35,6 @@ SOURCE_NAME = "Citation searching"
 # OpenAlex: "You can combine up to 100 values with | in a single filter"
 # (developers.openalex.org/guides/filtering, "Addition (OR)"; older docs said 50).
 MAX_IDS_PER_FILTER = 100
-OPENALEX_ID = re.compile(r"^(?:openalex:|https?://(?:api\.)?openalex\.org/(?:works/)?)?(W\d+)$", re.IGNORECASE)
 
 
 # (filter name, values OR-ed with `|`, starting cursor) -> pages in order. The default is
@@ -95,30 +94,6 @@ def select_seeds(db: Database, chosen: Sequence[str]) -> list[int]:
         else:
             work_ids.append(resolve_work(db, value.strip()))
     return list(dict.fromkeys(work_ids))
-
-
-def resolve_work(db: Database, value: str) -> int:
-    """A work id, OpenAlex id (W123, openalex:W123, URL), DOI or record id -> canonical work id."""
-    if value.isdigit():
-        rows = db.execute("select canonical_id from canonical_works where work_id = ?", [int(value)]).fetchall()
-    else:
-        match = OPENALEX_ID.match(value)
-        short = match.group(1).upper() if match else None
-        doi = normalise_doi(value)
-        sql = """
-            select distinct canonical_works.canonical_id from records
-            join canonical_works on canonical_works.work_id = records.work_id
-            where records.id = ? or records.doi = ? or records.openalex_id = ?
-        """
-        rows = db.execute(sql, [value, doi or "", short or ""]).fetchall()
-        if not rows and db.execute("select 1 from records where id = ? or doi = ? or openalex_id = ?",
-                                   [value, doi or "", short or ""]).fetchone():
-            raise LitrevError(f"{value} has no work yet. Run `litrev dedupe` first.")
-    if not rows:
-        raise UnknownIdError(f"No work {value!r} in the database. Give a work id, OpenAlex id, DOI or record id.")
-    if len(rows) > 1:
-        raise UnknownIdError(f"{value!r} matches {len(rows)} works. Give a work id instead.")
-    return int(rows[0][0])
 
 
 def load_seeds(db: Database, work_ids: Sequence[int]) -> list[Seed]:

@@ -18,7 +18,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from litrev.db import now, utc_timestamp, write_transaction
-from litrev.errors import InputFileError, LitrevError, UnknownIdError
+from litrev.errors import InputFileError, LitrevError
+from litrev.ids import resolve_work
 from litrev.screen.settings import ReviewSettings, SettingsError
 
 DECISIONS = ("include", "exclude", "maybe", "undo")
@@ -32,33 +33,6 @@ MAX_ERRORS_SHOWN = 5
 
 
 # --- decisions ---------------------------------------------------------------
-
-
-def resolve_work_id(db: Database, text: str | int) -> int:
-    """A work id from an integer id, a DOI or a record id (e.g. openalex:W123)."""
-    value = str(text).strip()
-    if value.isdigit():
-        row = db.execute("select id from works where id = ?", [int(value)]).fetchone()
-    else:
-        doi = value.lower().removeprefix("https://doi.org/").removeprefix("doi:")
-        row = db.execute(
-            """select coalesce(merged_into, id) from works where lower(doi) = ?
-               union all
-               select coalesce(works.merged_into, works.id) from records
-               join works on works.id = records.work_id
-               where records.id = ? or records.doi = ? limit 1""",
-            [doi, value, doi],
-        ).fetchone()
-    if row is None:
-        raise UnknownIdError(f"No work {value!r} in the database. Check the id with `litrev status` or Datasette.")
-    return int(row[0])
-
-
-def canonical_id(db: Database, work_id: int) -> int:
-    row = db.execute("select canonical_id from canonical_works where work_id = ?", [work_id]).fetchone()
-    if row is None:
-        raise UnknownIdError(f"No work {work_id} in the database. Check the id.")
-    return int(row[0])
 
 
 def check_reason(settings: ReviewSettings, stage: str, reason: str | None) -> str | None:
@@ -108,7 +82,7 @@ def check_decision(
         raise LitrevError(f"An exclusion at {stage} needs a reason. Give one of the reasons in review.toml.")
     if decision != "exclude" and reason is not None:
         raise LitrevError(f"A reason only goes with an exclusion, not with {decision!r}. Drop the reason.")
-    work = canonical_id(db, work_id)
+    work = resolve_work(db, work_id)
     if decision == "undo" and not _has_current(db, work, stage, reviewer, kind):
         raise LitrevError(f"{reviewer} has no {kind} on work {work} at {stage} to undo.")
     if stage != _first_stage(settings) and not passed_previous_stage(db, settings, work, stage):
@@ -372,7 +346,7 @@ def import_decisions(db: Database, settings: ReviewSettings, path: str | Path) -
                     ident = values.get("work_id") or values.get("doi")
                     if not ident:
                         raise LitrevError("no work_id or doi")
-                    work_id = resolve_work_id(db, ident)
+                    work_id = resolve_work(db, ident)
                     decision_row = check_decision(
                         db, settings, work_id, values["stage"], values["reviewer"], values["decision"],
                         reason=values.get("reason"), note=values.get("note"),

@@ -16,7 +16,8 @@ import pycountry
 from sqlite_utils import Database
 
 from litrev.db import now, write_transaction
-from litrev.errors import LitrevError, UnknownIdError
+from litrev.errors import LitrevError
+from litrev.ids import resolve_work
 from litrev.tags import model as design_model
 from litrev.tags.countries import GAZETTEER, suggest_countries
 from litrev.tags.designs import DESIGN_LABELS, DESIGNS, suggest_design
@@ -189,14 +190,6 @@ def _country_tag(value: str) -> list[tuple[str, str]]:
         return [("country", pycountry.countries.lookup(value).alpha_2)]
     except LookupError:
         raise LitrevError(f"Unknown country {value!r}. Use an ISO 3166 code (GB, US, NL) or an English name.")
-
-
-def resolve_work(db: Database, work_id: int) -> int:
-    """The canonical id of `work_id` (a merged work's tags belong to the work it was merged into)."""
-    row = db.execute("select canonical_id from canonical_works where work_id = ?", [work_id]).fetchone()
-    if row is None:
-        raise UnknownIdError(f"No work with id {work_id}. Find ids with `litrev tag list` or Datasette.")
-    return row[0]
 
 
 def set_tags(db: Database, work_id: int, assignments: Iterable[tuple[str, str]], reviewer: str) -> int:
