@@ -524,9 +524,16 @@ def test_cli_decide_conflicts_resolve_agreement(db_path, review_toml, tmp_path):
     assert outcomes(open_db(other)) == outcomes(open_db(db_path)) == {1: ("include", None)}
 
 
-def test_cli_screen_needs_a_reviewer(db_path):
-    r = invoke(["screen"], db_path)
-    assert r.exit_code == 1 and "Pass --reviewer NAME" in r.output
+def test_cli_reviewer_is_the_flag_else_litrev_reviewer_else_the_login(db_path, monkeypatch):
+    add_works(open_db(db_path), 3)
+    monkeypatch.setattr("getpass.getuser", lambda: "login-name")
+    monkeypatch.setenv("LITREV_REVIEWER", "env-name")
+    assert invoke(["screen", "decide", "1", "--include", "--reviewer", "flag-name"], db_path).exit_code == 0
+    assert invoke(["screen", "decide", "2", "--include"], db_path).exit_code == 0
+    monkeypatch.delenv("LITREV_REVIEWER")
+    assert invoke(["screen", "decide", "3", "--include"], db_path).exit_code == 0
+    rows = open_db(db_path).execute("select work_id, reviewer from decisions order by work_id").fetchall()
+    assert rows == [(1, "flag-name"), (2, "env-name"), (3, "login-name")]
 
 
 def _screener(db_path: str, reviewer: str, work_ids: list[int], barrier) -> None:

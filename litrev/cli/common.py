@@ -1,8 +1,12 @@
 """Options shared by several commands, defined once."""
 
+import getpass
 import json
+import os
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from litrev.db import default_db_path, open_db
 
@@ -15,6 +19,27 @@ def db_option(fn):
         "--db", "db_path", type=click.Path(dir_okay=False), default=default_db_path,
         show_default="data/evidence.db or $LITREV_DB", help="The evidence database.",
     )(fn)
+
+
+def default_reviewer() -> str:
+    """The one identity rule: --reviewer, else $LITREV_REVIEWER, else the login name."""
+    return os.environ.get("LITREV_REVIEWER") or getpass.getuser()
+
+
+def reviewer_option(fn=None, *, help: str = "Your name (as listed in review.toml)."):
+    """--reviewer NAME, defaulting to $LITREV_REVIEWER, else your login name."""
+    def decorate(fn):
+        return click.option("--reviewer", default=default_reviewer,
+                            show_default="$LITREV_REVIEWER, else your login", help=help)(fn)
+    return decorate(fn) if fn else decorate
+
+
+def progress_bar(quiet: bool = False, *, transient: bool = True) -> Progress:
+    """The one progress bar: on stderr (stdout stays for results and JSON), with a total
+    where one is known; `quiet` (--quiet, --json) hides it."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=Console(stderr=True), disable=quiet,
+                    transient=transient)
 
 
 def quiet_option(fn):

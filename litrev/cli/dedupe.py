@@ -1,6 +1,5 @@
 """`litrev dedupe`: link records to works, review uncertain pairs, explain and undo."""
 
-import getpass
 import json
 from collections.abc import Callable
 
@@ -8,7 +7,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from litrev.cli.common import db_option, echo_json, get_db, json_option, quiet_option
+from litrev.cli.common import (
+    db_option,
+    echo_json,
+    get_db,
+    json_option,
+    quiet_option,
+    reviewer_option,
+)
 from litrev.dedupe import storage as stage
 
 KEYS = {"s": "same", "d": "different", "k": "skip", "q": "quit"}
@@ -21,8 +27,7 @@ SHOWN_FIELDS = ("title", "authors", "year", "venue", "volume", "issue", "pages",
 @click.option("--explain", "explain_id", metavar="ID", help="Why a work or record was grouped.")
 @click.option("--unmerge", "unmerge_id", metavar="ID",
               help="Split a record (id) or a merged-away work (number) off its group.")
-@click.option("--reviewer", default=getpass.getuser, show_default="your login",
-              help="Who gives review verdicts and unmerges.")
+@reviewer_option(help="Who records verdicts and undos.")
 @db_option
 @json_option
 @quiet_option

@@ -1,8 +1,8 @@
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from litrev.cli.common import db_option, get_db, quiet_option
+from litrev.cli.common import db_option, get_db, progress_bar, quiet_option
 from litrev.errors import LitrevError
 from litrev.harvest import run as harvest_stage
 from litrev.harvest.queries import SOURCES, load_queries, queries_dir, settings_from_env
@@ -21,8 +21,7 @@ class RichProgress:
         self._close()
         if self.quiet:
             return
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=self.console, transient=False)
+        self.bar = progress_bar(transient=False)
         self.bar.start()
         self.task = self.bar.add_task(label, total=total or None, completed=done)
 

@@ -1,6 +1,13 @@
 import click
 
-from litrev.cli.common import GROUP_SETTINGS, db_option, echo_json, get_db, json_option
+from litrev.cli.common import (
+    GROUP_SETTINGS,
+    db_option,
+    echo_json,
+    get_db,
+    json_option,
+    reviewer_option,
+)
 from litrev.errors import LitrevError
 from litrev.ids import resolve_work
 from litrev.report import prisma as prisma_stage
@@ -41,7 +48,7 @@ def _decision(include, exclude, maybe, undo=False):
 @settings_option
 @click.option("--stage", type=STAGE_CHOICE, default="title-abstract", show_default=True,
               help="Screening stage.")
-@click.option("--reviewer", help="Your name as listed in review.toml.")
+@reviewer_option
 @click.option("--pilot", type=click.IntRange(min=1), help="Screen a calibration sample of N works.")
 @click.pass_context
 def screen(ctx, db_path, settings_path, stage, reviewer, pilot):
@@ -55,8 +62,6 @@ def screen(ctx, db_path, settings_path, stage, reviewer, pilot):
     """
     if ctx.invoked_subcommand is not None:
         return
-    if not reviewer:
-        raise LitrevError("No reviewer name given. Pass --reviewer NAME.")
     from litrev.screen.terminal import run_session
 
     db, settings = _open(db_path, settings_path)
@@ -69,7 +74,7 @@ def screen(ctx, db_path, settings_path, stage, reviewer, pilot):
 @click.option("--exclude", metavar="REASON", help="Exclude with a reason (text or its number).")
 @click.option("--maybe", is_flag=True, help="Not sure yet.")
 @click.option("--undo", is_flag=True, help="Withdraw your current decision.")
-@click.option("--reviewer", required=True, help="Your name as listed in review.toml.")
+@reviewer_option
 @stage_option
 @click.option("--note", help="A private note (never published).")
 @db_option
@@ -156,7 +161,7 @@ def conflicts(stage, db_path, settings_path, as_json):
 @click.argument("work")
 @click.option("--include", is_flag=True, help="Include the work.")
 @click.option("--exclude", metavar="REASON", help="Exclude with a reason (text or its number).")
-@click.option("--reviewer", required=True, help="The adjudicator's name.")
+@reviewer_option(help="The adjudicator's name (a lead, as listed in review.toml).")
 @stage_option
 @click.option("--note", help="A private note (never published).")
 @db_option

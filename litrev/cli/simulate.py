@@ -2,7 +2,7 @@
 
 import click
 
-from litrev.cli.common import echo_json, json_option, quiet_option
+from litrev.cli.common import echo_json, json_option, progress_bar, quiet_option
 
 
 @click.command()
@@ -34,13 +34,10 @@ def simulate(file, label_column, seed, runs, prior_included, prior_excluded, plo
 
         litrev simulate labelled.csv --runs 5 --plot recall.png
     """
-    from rich.progress import Progress
-
     from litrev.screen import simulate as sim
 
     data = sim.read_labelled_csv(file, label_column)
-    with Progress(disable=quiet or as_json, transient=True,
-                  console=_stderr_console()) as progress:
+    with progress_bar(quiet or as_json) as progress:
         task = progress.add_task(f"Simulating {data.name}", total=runs)
         results = sim.simulate(
             data, seed=seed, runs=runs, n_prior_included=prior_included,
@@ -83,9 +80,3 @@ def simulate(file, label_column, seed, runs, prior_included, prior_excluded, plo
         click.echo(line)
     if plot_path:
         click.echo(f"Recall curve written to {plot_path}")
-
-
-def _stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True)

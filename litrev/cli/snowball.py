@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from litrev.cli.common import db_option, echo_json, get_db, json_option, quiet_option
+from litrev.cli.common import db_option, echo_json, get_db, json_option, progress_bar, quiet_option
 from litrev.db import ensure_shape
 from litrev.dedupe.storage import update_works
 from litrev.errors import LitrevError
@@ -89,9 +89,7 @@ class _progress:
         self.bar = None
         self.tasks = {}
         if not quiet and sys.stderr.isatty():
-            from rich.progress import Progress
-
-            self.bar = Progress(transient=True)
+            self.bar = progress_bar()
             self.bar.start()
 
     def __call__(self, direction: str, n: int) -> None:

@@ -1,6 +1,4 @@
 import click
-from rich.console import Console
-from rich.progress import Progress
 
 from litrev.cli.common import (
     GROUP_SETTINGS,
@@ -8,17 +6,15 @@ from litrev.cli.common import (
     echo_json,
     get_db,
     json_option,
+    progress_bar,
     quiet_option,
+    reviewer_option,
 )
 from litrev.db import ensure_shape
 from litrev.errors import LitrevError
 from litrev.ids import resolve_work
 from litrev.report import gaps as gaps_stage
 from litrev.tags import storage as tags_stage
-
-reviewer_option = click.option(
-    "--reviewer", envvar="LITREV_REVIEWER", show_envvar=True, help="Who is tagging (your name or initials)."
-)
 
 
 @click.group(invoke_without_command=True, context_settings=GROUP_SETTINGS)
@@ -47,7 +43,7 @@ def tag(ctx, auto, learned, db_path, quiet, as_json):
         return
     db = get_db(db_path)
     total = tags_stage.unsuggested_count(db)
-    with Progress(console=Console(stderr=True), disable=quiet or as_json, transient=True) as progress:
+    with progress_bar(quiet or as_json) as progress:
         task = progress.add_task("Suggesting tags", total=total)
         counts = tags_stage.auto_tag(db, progress=lambda n: progress.advance(task, n), learned=learned)
     ensure_shape(db)
