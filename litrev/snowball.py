@@ -27,7 +27,7 @@ from .config import Settings, SourceQuery
 from .db import now, write_transaction
 from .errors import LitrevError, UnknownIdError
 from .normalise import Record, normalise_doi, openalex_short_id, record_from_openalex
-from .sources import Page, Retrier, openalex
+from .sources import Page, Retrier, guard_pages, openalex
 from .store import SaveCounts, finish_run, save_records, start_run
 
 DIRECTIONS = ("backward", "forward")
@@ -345,8 +345,10 @@ def _save(db: Database, records: list[Record], run_id: int, rank: int, counts: S
 def _pages(fetch: PageFetcher, name: str, values: list[str], cursor: str,
            summary: DirectionSummary, seen: int = 0) -> Iterator[Page]:
     """Pages of one filter. Stops once `meta.count` works have come (`seen` counts those
-    before `cursor`), which saves the empty terminal request (OpenAlex meters every call)."""
-    for page in fetch(name, values, cursor):
+    before `cursor`), which saves the empty terminal request (OpenAlex meters every call),
+    and stops with an error (harvest's `guard_pages`) when the cursor walk does not move."""
+    for page in guard_pages(fetch(name, values, cursor), openalex.NAME, openalex.record_key,
+                            scroll_cursor=openalex.SCROLL_CURSOR):
         summary.requests += 1
         seen += len(page.results)
         yield page
