@@ -22,6 +22,13 @@ Helpers build whole cursor chains in the real APIs' shapes:
 `add_crossref_pages(server, items, rows=...)` (cursor `*` -> `c1` -> ... -> the
 empty last page with a null next cursor).
 
+Fault modes of a misbehaving API: `add_openalex_repeating_cursor` (the last
+next cursor points at itself), `add_openalex_stuck_page` (new cursors, the same
+works), `add_crossref_stuck_scroll` (one scroll id, the same items) and
+`html_error(status, title)` (an HTML error page, as a proxy or gateway sends).
+Each loop is served at most `times` requests, then 404, so a client that would
+follow it forever fails instead of hanging the test.
+
 `Reply(body=b"...")` sends raw bytes (broken JSON, HTML); `delay=` sleeps first
 (slow replies, timeouts). Every request is recorded in `server.requests`
 (`Request(method, path, params, headers)`, params as a dict of single values).
@@ -238,3 +245,44 @@ def add_crossref_pages(server: ReplayServer, items: list[dict], *, rows: int = 1
     server.add(path, Reply(json=crossref_page([], total=len(items), rows=0, next_cursor=None)),
                cursor=None, **params)
     return len(chunks)
+
+
+def add_openalex_repeating_cursor(server: ReplayServer, works: list[dict], *, per_page: int,
+                                  path: str = "/works", times: int = 50, **params: Any) -> None:
+    """`*` -> c1 -> c1 -> ...: pages of `works` whose last next cursor repeats itself."""
+    chunks = [works[i:i + per_page] for i in range(0, len(works), per_page)]
+    for i, chunk in enumerate(chunks):
+        last = i == len(chunks) - 1
+        here, there = ("*" if i == 0 else f"c{i}"), f"c{i if last else i + 1}"
+        server.add(path, Reply(json=openalex_page(chunk, count=len(works) * 10, per_page=per_page,
+                                                  next_cursor=there)),
+                   cursor=here, times=times if last else None, **params)
+
+
+def add_openalex_stuck_page(server: ReplayServer, works: list[dict], *, path: str = "/works",
+                            times: int = 50, **params: Any) -> None:
+    """Every cursor answers the same `works`, with a new next cursor each time."""
+
+    def reply(request: Request) -> Reply:
+        cursor = request.params.get("cursor") or "*"
+        step = 0 if cursor == "*" else int(cursor[1:])
+        return Reply(json=openalex_page(works, count=len(works) * 10, per_page=len(works),
+                                        next_cursor=f"c{step + 1}"))
+
+    server.add(path, reply, times=times, **params)
+
+
+def add_crossref_stuck_scroll(server: ReplayServer, items: list[dict], *,
+                              path: str = "/works", times: int = 50, **params: Any) -> None:
+    """One scroll id (as Crossref's cursor is) that serves the same `items` again and again."""
+    page = Reply(json=crossref_page(items, total=len(items) * 10, rows=len(items),
+                                    next_cursor="scroll-1"))
+    server.add(path, page, times=times, **params)
+
+
+def html_error(status: int, title: str, headers: dict[str, str] | None = None) -> Reply:
+    """An HTML error page (what a proxy or a gateway answers instead of the API's JSON)."""
+    body = (f"<!DOCTYPE html>\n<html><head><title>{title}</title></head>\n<body><h1>{title}"
+            "</h1><p>Please try again later.</p><hr><address>nginx</address></body></html>")
+    return Reply(status=status, body=body, content_type="text/html; charset=utf-8",
+                 headers=headers or {})

@@ -2,8 +2,10 @@
 
 import datetime
 import json
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -12,8 +14,12 @@ from replay import (
     ReplayServer,
     Reply,
     add_crossref_pages,
+    add_crossref_stuck_scroll,
     add_openalex_pages,
+    add_openalex_repeating_cursor,
+    add_openalex_stuck_page,
     crossref_page,
+    html_error,
     openalex_page,
 )
 
@@ -22,6 +28,7 @@ from litrev.db import now
 from litrev.errors import SourceError
 from litrev.harvest import run as harvest_stage
 from litrev.harvest.queries import Settings, load_query
+from litrev.sources import api_message, retry_after_seconds
 from litrev.sources import openalex as openalex_source
 
 QUERY = """name = "Peer mentors"
@@ -532,3 +539,134 @@ def test_a_run_on_another_machine_is_busy_until_its_cursor_goes_stale(db, replay
     [result] = run(db, replay, query)
     assert result.resumed and db["records"].count == 450
     assert db["harvest_runs"].get(1)["host"] != "lab-server"
+
+
+class Notes(harvest_stage.NullProgress):
+    def __init__(self):
+        self.notes = []
+
+    def note(self, text):
+        self.notes.append(text)
+
+
+# --- an API that does not move forward, odd Retry-After, HTML errors, no network -------
+
+
+def test_a_repeating_openalex_cursor_stops_after_one_loop(db, replay, query):
+    add_openalex_repeating_cursor(replay, [openalex_work(i) for i in range(4)], per_page=2)
+    with pytest.raises(SourceError) as e:
+        run(db, replay, query)
+    message = str(e.value)
+    assert "OpenAlex: the API sent cursor 'c1' again; stopped" in message and "\n" not in message
+    assert [r.params["cursor"] for r in replay.requests] == ["*", "c1"]
+    assert db["records"].count == 4  # the page before the repeat is saved, not lost
+    assert db["harvest_runs"].get(1)["status"] == "failed"
+
+
+def test_a_page_of_only_seen_records_stops_openalex(db, replay, query):
+    add_openalex_stuck_page(replay, [openalex_work(i) for i in range(3)])
+    with pytest.raises(SourceError, match=r"OpenAlex: the page at cursor 'c1' brought no new "
+                                          r"record \(only 3 already fetched"):
+        run(db, replay, query)
+    assert [r.params["cursor"] for r in replay.requests] == ["*", "c1"]
+    assert db["records"].count == 3
+
+
+def test_a_crossref_scroll_serving_the_same_items_stops(db, replay, query):
+    # Crossref's scroll id is the same on every page (see the recorded chain above), so
+    # only the records tell that the walk is stuck.
+    add_crossref_stuck_scroll(replay, [crossref_item(i) for i in range(5)],
+                              path="/crossref/works")
+    with pytest.raises(SourceError, match="Crossref: the page at cursor 'scroll-1' brought no new"):
+        run(db, replay, query, sources=("crossref",))
+    assert [r.params["cursor"] for r in replay.requests] == ["*", "scroll-1"]
+    assert db["records"].count == 5
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", "-Infinity"])
+def test_retry_after_nan_or_infinite_is_treated_as_absent(db, replay, query, value):
+    replay.add("/works", Reply(status=429, json={"error": "Rate limit exceeded"},
+                               headers={"Retry-After": value}), times=1)
+    replay.add("/crossref/works", Reply(status=429, json={"message": "slow down"},
+                                        headers={"Retry-After": value}), times=1)
+    add_openalex_pages(replay, [openalex_work(i) for i in range(2)])
+    add_crossref_pages(replay, [crossref_item(i) for i in range(2)], path="/crossref/works")
+    sleeps = Sleeps()
+    results = run(db, replay, query, sources=("openalex", "crossref"), sleep=sleeps)
+    assert [r.status for r in results] == ["complete", "complete"]
+    assert sleeps == [0.5, 0.5]  # the ordinary first backoff, as with no Retry-After
+
+
+def test_retry_after_parsing():
+    assert [retry_after_seconds(v) for v in ("7", " 2.5 ", "-3", "nan", "inf", "", None, "soon")] \
+        == [7.0, 2.5, 0.0, None, None, None, None, None]
+
+
+@pytest.mark.parametrize("source,path", [("openalex", "/works"), ("crossref", "/crossref/works")])
+def test_429_with_an_html_page_names_it_without_markup(db, replay, query, source, path):
+    replay.add(path, html_error(429, "429 Too Many Requests", {"Retry-After": "1"}))
+    notes = Notes()
+    with pytest.raises(SourceError) as e:
+        run(db, replay, query, sources=(source,), progress=notes)
+    message = str(e.value)
+    assert "rate limited (HTTP 429: an HTML page '429 Too Many Requests' instead of JSON)" \
+        in message
+    assert "gave up after 3 tries" in message
+    assert all("<" not in text and "nginx" not in text for text in [message, *notes.notes])
+
+
+def test_api_message_reads_json_errors_and_names_html_pages():
+    assert api_message('{"error": "Invalid query", "message": "bad filter"}') == \
+        "Invalid query: bad filter"
+    assert api_message("<html><body>busy</body></html>") == "an HTML page instead of JSON"
+    assert api_message("<h1>x</h1>", "text/html") == "an HTML page instead of JSON"
+    assert api_message("Too many requests") == "Too many requests"
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_cli_offline_fails_fast_with_one_line_saying_check_the_network(tmp_path, query,
+                                                                      monkeypatch):
+    port = closed_port()
+    monkeypatch.setenv("LITREV_OPENALEX_URL", "http://nonexistent.invalid")  # reserved TLD
+    monkeypatch.setenv("LITREV_CROSSREF_URL", f"http://127.0.0.1:{port}")  # nothing listens
+    monkeypatch.setenv("OPENALEX_API_KEY", "SECRET")
+    for name in ("LITREV_RETRY_BASE_SECONDS", "LITREV_MAX_RETRIES"):
+        monkeypatch.delenv(name, raising=False)  # the real backoff: retrying would take a minute
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["harvest", "--queries-dir", str(query.path.parent),
+                                      "--db", str(tmp_path / "e.db"), "--no-dedupe"])
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    assert "retrying" not in result.output
+    [line] = [x for x in result.output.splitlines() if x.strip()]
+    assert line == (
+        "Error: 2 of 2 harvests failed: OpenAlex: cannot reach nonexistent.invalid (its name "
+        "does not resolve). Check the network connection (and LITREV_OPENALEX_URL, if set); "
+        f"Crossref: cannot reach 127.0.0.1:{port} (the connection was refused). Check the "
+        "network connection (and LITREV_CROSSREF_URL, if set)")
+
+
+def test_offline_fails_every_query_in_one_message_and_5xx_still_retries(db, replay, tmp_path):
+    paths = tmp_path / "qs"
+    paths.mkdir()
+    queries = []
+    for name in ("one", "two"):
+        (paths / f"{name}.toml").write_text('name = "x"\n[openalex]\nsearch = "peer"\n')
+        queries.append(load_query(paths / f"{name}.toml"))
+    notes, sleeps = Notes(), Sleeps()
+    with pytest.raises(SourceError) as e:
+        harvest_stage.harvest(db, queries, settings(replay, openalex_url=f"http://127.0.0.1:"
+                                                                          f"{closed_port()}"),
+                              sources=("openalex",), dedupe=False, progress=notes, sleep=sleeps)
+    assert str(e.value).count("cannot reach") == 1 and str(e.value).startswith("2 of 2 harvests")
+    assert sleeps == [] and notes.notes == []
+    replay.add("/works", Reply(status=502, body="Bad gateway", content_type="text/plain"),
+               times=1)
+    add_openalex_pages(replay, [openalex_work(1)])
+    [result] = run(db, replay, queries[0], sleep=sleeps)
+    assert result.status == "complete" and sleeps == [0.5]

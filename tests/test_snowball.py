@@ -7,11 +7,13 @@ The replay server plays a small OpenAlex: `filter=openalex:W1|W2`, `cites:W1|W2`
 """
 
 import json
+import socket
+import time
 from urllib.parse import parse_qs
 
 import pytest
 from click.testing import CliRunner
-from replay import ReplayServer, Reply, openalex_page
+from replay import ReplayServer, Reply, add_openalex_repeating_cursor, openalex_page
 
 from litrev.cli import cli
 from litrev.dedupe.storage import update_works
@@ -326,3 +328,40 @@ def test_backward_credits_a_merged_reference_to_its_seed(db, server):
     assert (summary.fetched, summary.missing) == (2, 0)
     ctx = {p["record_id"]: p["context"] for p in provenance(db)}
     assert ctx["openalex:W2000"]["seed_work_ids"] == [ids["openalex:W1"]]
+
+
+# --- an API that does not move forward, no network (the same guard as harvest) ---------
+
+
+def test_forward_stops_when_openalex_repeats_its_cursor(db, server):
+    ids = harvest(db, [work(1)])
+    citing = [work(700 + i, refs=[1]) for i in range(4)]
+    add_openalex_repeating_cursor(server, citing, per_page=2,
+                                  filter=lambda f: f.startswith("cites:"))
+    with pytest.raises(SourceError, match="OpenAlex: the API sent cursor 'c1' again; stopped"):
+        sb.snowball(db, list(ids.values()), fetcher(server, per_page=2), directions=["forward"])
+    assert [r.params["cursor"] for r in server.requests] == ["*", "c1"]
+    run = db.execute("select status, error from harvest_runs where kind = 'citations'").fetchone()
+    assert run[0] == "failed" and "again" in run[1]
+    assert db.execute("select count(*) from records where id like 'openalex:W70%'").fetchone()[0] == 4
+    assert db["snowball_seeds"].count == 0  # not marked chased: the next run tries again
+
+
+def test_cli_snowball_offline_fails_fast_in_one_line(db_path, monkeypatch):
+    from litrev.db import open_db
+
+    ids = harvest(open_db(db_path), [work(1, refs=[2])])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("LITREV_OPENALEX_URL", f"http://127.0.0.1:{port}")  # nothing listens
+    for name in ("LITREV_RETRY_BASE_SECONDS", "LITREV_MAX_RETRIES"):
+        monkeypatch.delenv(name, raising=False)
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["snowball", "--db", db_path, "--backward",
+                                      "--from", str(ids["openalex:W1"])])
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    [line] = [x for x in result.output.splitlines() if x.strip()]
+    assert line == (f"Error: OpenAlex: cannot reach 127.0.0.1:{port} (the connection was "
+                    "refused). Check the network connection (and LITREV_OPENALEX_URL, if set)")

@@ -32,7 +32,7 @@ from litrev.dedupe.storage import update_works
 from litrev.errors import LitrevError, SourceError
 from litrev.harvest.queries import SOURCES, Query, Settings, SourceQuery
 from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run
-from litrev.sources import Retrier, UpdateFilterUnavailable, normalise
+from litrev.sources import Retrier, UpdateFilterUnavailable, guard_pages, normalise
 from litrev.sources import crossref as crossref_source
 from litrev.sources import openalex as openalex_source
 
@@ -146,9 +146,10 @@ def harvest(
     ensure_shape(db)
     failed = [r for r in results if r.status == "failed"]
     if failed:
+        # One line even offline: every query fails with the same "cannot reach" message.
         error = SourceError(
             f"{len(failed)} of {len(results)} harvests failed: "
-            + "; ".join(r.message for r in failed)
+            + "; ".join(dict.fromkeys(r.message for r in failed))
         )
         error.results = results  # the CLI still reports the ones that worked
         raise error
@@ -344,8 +345,10 @@ def _page_loop(db, run_id, module, sq, settings, retrier, progress, label, resul
             per_page = max(1, min(per_page, cap))
     taken = 0
     started = False
-    for page in module.fetch_pages(sq, settings, since=result.since, cursor=cursor,
-                                   per_page=per_page, retrier=retrier):
+    pages = module.fetch_pages(sq, settings, since=result.since, cursor=cursor,
+                               per_page=per_page, retrier=retrier)
+    for page in guard_pages(pages, module.NAME, module.record_key,
+                            scroll_cursor=module.SCROLL_CURSOR):
         if not started:
             result.reported_total = page.total
             goal = page.total if sq.max_results is None or page.total is None else min(

@@ -27,7 +27,7 @@ from litrev.errors import LitrevError
 from litrev.harvest.queries import Settings, SourceQuery
 from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run
 from litrev.ids import resolve_work
-from litrev.sources import Page, Retrier, openalex
+from litrev.sources import Page, Retrier, guard_pages, openalex
 from litrev.sources.normalise import Record, normalise_doi, openalex_short_id, record_from_openalex
 
 DIRECTIONS = ("backward", "forward")
@@ -320,8 +320,10 @@ def _save(db: Database, records: list[Record], run_id: int, rank: int, counts: S
 def _pages(fetch: PageFetcher, name: str, values: list[str], cursor: str,
            summary: DirectionSummary, seen: int = 0) -> Iterator[Page]:
     """Pages of one filter. Stops once `meta.count` works have come (`seen` counts those
-    before `cursor`), which saves the empty terminal request (OpenAlex meters every call)."""
-    for page in fetch(name, values, cursor):
+    before `cursor`), which saves the empty terminal request (OpenAlex meters every call),
+    and stops with an error (harvest's `guard_pages`) when the cursor walk does not move."""
+    for page in guard_pages(fetch(name, values, cursor), openalex.NAME, openalex.record_key,
+                            scroll_cursor=openalex.SCROLL_CURSOR):
         summary.requests += 1
         seen += len(page.results)
         yield page

@@ -7,17 +7,26 @@ Each API module (`openalex`, `crossref`) exposes the same small surface:
 - `count(query, settings, *, since, retrier)` -> the number of records the API reports;
 - `describe(query, since)` -> the request as sent (search text and filters), for the run log;
 - `estimate(query, total, per_page)` -> requests and metered cost of fetching `total` records.
+- `record_key(raw)` -> what identifies a raw record across pages (for `guard_pages`).
 
 Faults are handled here once for both: `Retrier` retries 429 (waiting as
 `Retry-After` says, within a bound), 5xx, timeouts and broken bodies with
 bounded exponential backoff, and turns everything else into one `SourceError` line.
+A host that does not resolve or refuses the connection is not retried (`unreachable`):
+waiting does not bring the network back. `guard_pages` stops a cursor walk that
+does not move forward (a repeated cursor, a page of nothing new), for every loop
+that pages through a source.
 """
 
+import html
+import math
 import re
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from litrev.errors import SourceError
 
@@ -93,20 +102,96 @@ class Retrier:
         raise AssertionError("unreachable")
 
 
+def guard_pages(pages: Iterable[Page], label: str,
+                record_key: Callable[[dict[str, Any]], Hashable], *,
+                scroll_cursor: bool = False) -> Iterator[Page]:
+    """`pages`, stopped with a `SourceError` when the walk does not move forward.
+
+    A server that hands back a cursor it already gave (or pages of records this
+    walk already has) would otherwise be followed forever, and on a metered API
+    every request costs. A page with something new is yielded (and saved) before
+    its repeated next cursor stops the walk, so nothing fetched is lost.
+    `scroll_cursor`: the source's cursor is one scroll id for the whole walk
+    (Crossref's stays the same from page to page), so only the records tell.
+    """
+    cursors: set[str] = set()
+    keys: set[Hashable] = set()
+    for page in pages:
+        cursors.add(page.cursor)
+        page_keys = {record_key(raw) for raw in page.results}
+        if page_keys and page_keys <= keys:
+            raise SourceError(
+                f"{label}: the page at cursor {_short(page.cursor)} brought no new record (only "
+                f"{len(page.results)} already fetched in this run); stopped instead of paging "
+                "forever. Everything new is saved; run again later, and if it repeats the API "
+                "(or its URL setting) is misbehaving.")
+        keys |= page_keys
+        yield page
+        if not scroll_cursor and page.next_cursor is not None and page.next_cursor in cursors:
+            raise SourceError(
+                f"{label}: the API sent cursor {_short(page.next_cursor)} again; stopped instead of "
+                "paging forever. Everything fetched is saved; run again later, and if it "
+                "repeats the API (or its URL setting) is misbehaving.")
+
+
+def _short(cursor: str) -> str:
+    return repr(cursor if len(cursor) <= 24 else cursor[:20] + "...")
+
+
+def unreachable(error: BaseException, url: str, setting: str) -> Failure | None:
+    """A `Failure` that is not retried when `error` means the host cannot be reached at all.
+
+    A name that does not resolve (offline, a typo in the URL) or a refused
+    connection (nothing listens there) does not heal in the minutes of backoff;
+    timeouts, resets and 5xx still are retried.
+    """
+    for link in _chain(error):
+        if isinstance(link, socket.gaierror):
+            reason = "its name does not resolve"
+        elif isinstance(link, ConnectionRefusedError):
+            reason = "the connection was refused"
+        else:
+            continue
+        host = urlsplit(url).netloc or url
+        return Failure(f"cannot reach {host} ({reason}). Check the network connection "
+                       f"(and {setting}, if set)", retryable=False)
+    return None
+
+
+def _chain(error: BaseException | None) -> Iterator[BaseException]:
+    """`error` and what caused it: `__cause__`/`__context__`, urllib3's `.reason`, a wrapped arg."""
+    seen: set[int] = set()
+    todo = [error]
+    while todo:
+        link = todo.pop()
+        if link is None or id(link) in seen:
+            continue
+        seen.add(id(link))
+        yield link
+        wrapped = [getattr(link, "reason", None), *getattr(link, "args", ())]
+        todo += [e for e in wrapped if isinstance(e, BaseException)]
+        todo += [link.__context__, link.__cause__]
+
+
 def filter_text(value: Any) -> str:
     """A filter value as both APIs write it: TOML booleans as `true`/`false`."""
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
-    """`Retry-After` as seconds (delta-seconds or an HTTP date); None when absent or odd."""
+    """`Retry-After` as seconds (delta-seconds or an HTTP date); None when absent or odd.
+
+    `float()` also reads "NaN" and "inf", which no server means: absent too.
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     from email.utils import parsedate_to_datetime
 
     try:
@@ -119,7 +204,7 @@ def retry_after_seconds(value: str | None) -> float | None:
 def describe_body(status: int | None, content_type: str | None, text: str) -> str:
     """One line about a body that is not the JSON we expected."""
     snippet = " ".join(text.split())[:120]
-    if "html" in (content_type or "").lower() or snippet.lower().startswith(("<!doctype", "<html")):
+    if _is_html(content_type, text):
         return (f"answered with an HTML page instead of JSON (HTTP {status}); a proxy, captive "
                 "portal or wrong base URL?")
     if not snippet:
@@ -127,13 +212,19 @@ def describe_body(status: int | None, content_type: str | None, text: str) -> st
     return f"sent a body that is not valid JSON (HTTP {status}, truncated?): {snippet!r}"
 
 
-def api_message(text: str) -> str:
-    """The error message inside an API's JSON error body, or the text itself, on one line."""
+def api_message(text: str, content_type: str | None = None) -> str:
+    """The error message inside an API's JSON error body, or the text itself, on one line.
+
+    An HTML error page (a proxy's or a gateway's 429/5xx page) is named by its
+    title, never pasted as markup.
+    """
     import json
 
     try:
         body = json.loads(text)
     except ValueError:
+        if _is_html(content_type, text):
+            return _html_summary(text)
         return " ".join(text.split())[:200]
     if isinstance(body, dict):
         parts = []
@@ -146,6 +237,17 @@ def api_message(text: str) -> str:
         if parts:
             return ": ".join(parts)[:300]
     return " ".join(text.split())[:200]
+
+
+def _is_html(content_type: str | None, text: str) -> bool:
+    start = text.lstrip()[:15].lower()
+    return "html" in (content_type or "").lower() or start.startswith(("<!doctype", "<html"))
+
+
+def _html_summary(text: str) -> str:
+    found = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    title = " ".join(html.unescape(found.group(1)).split())[:120] if found else ""
+    return f"an HTML page {title!r} instead of JSON" if title else "an HTML page instead of JSON"
 
 
 def redact(text: str) -> str:

@@ -46,11 +46,13 @@ from litrev.sources import (
     describe_body,
     filter_text,
     retry_after_seconds,
+    unreachable,
 )
 
 NAME = "Crossref"
 ROWS = 1000  # the API's maximum page size
 UPDATE_FILTER = "from-update-date"
+SCROLL_CURSOR = True  # one scroll id, the same on every page (see guard_pages)
 CURSOR_TTL_SECONDS = 240  # Crossref cursors expire after ~5 minutes unused
 
 
@@ -104,7 +106,7 @@ def fetch_pages(query: SourceQuery, settings: Settings, *, since: str | None = N
             NAME,
             lambda current=current: _checked(
                 _works(cr, query, since, limit=rows, cursor=current, cursor_max=0)),
-            _classify,
+            lambda e: _classify(e, settings),
         )
         message = body["message"]
         items = message.get("items") or []
@@ -114,10 +116,16 @@ def fetch_pages(query: SourceQuery, settings: Settings, *, since: str | None = N
         cursor = next_cursor
 
 
+def record_key(raw: dict[str, Any]) -> str:
+    """What makes a raw record the same record on another page: its DOI (else its JSON)."""
+    return (raw.get("DOI") or "").lower() or json.dumps(raw, sort_keys=True, default=str)
+
+
 def count(query: SourceQuery, settings: Settings, *, since: str | None = None,
           retrier: Retrier) -> int:
     cr = _client(settings)
-    body = retrier.call(NAME, lambda: _checked(_works(cr, query, since, limit=0)), _classify)
+    body = retrier.call(NAME, lambda: _checked(_works(cr, query, since, limit=0)),
+                        lambda e: _classify(e, settings))
     return int(body["message"].get("total-results") or 0)
 
 
@@ -157,11 +165,11 @@ def _timeout_in(error: BaseException) -> BaseException | None:
     return None
 
 
-def _classify(error: BaseException) -> Failure:
+def _classify(error: BaseException, settings: Settings) -> Failure:
     response = _response_in(error)
     if response is not None:
         status = response.status_code
-        message = api_message(response.text)
+        message = api_message(response.text, response.headers.get("Content-Type"))
         if status == 429:
             return Failure(f"rate limited (HTTP 429: {message})", True,
                            retry_after_seconds(response.headers.get("Retry-After")))
@@ -172,6 +180,9 @@ def _classify(error: BaseException) -> Failure:
                        False)
     transport = _timeout_in(error)
     if transport is not None:
+        cannot_reach = unreachable(transport, settings.crossref_url, "LITREV_CROSSREF_URL")
+        if cannot_reach:
+            return cannot_reach
         kind = "timed out" if isinstance(transport, httpx2.TimeoutException) else \
             f"cannot connect ({type(transport).__name__})"
         return Failure(kind, True)

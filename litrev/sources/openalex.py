@@ -56,6 +56,7 @@ from litrev.sources import (
     filter_text,
     redact,
     retry_after_seconds,
+    unreachable,
 )
 
 NAME = "OpenAlex"
@@ -75,6 +76,7 @@ FIELDS = (
     "cited_by_count",
 )
 UPDATE_FILTER = "from_updated_date"
+SCROLL_CURSOR = False  # each page's cursor encodes its position: a repeat is a loop
 PRICE_USD = {"list": 0.0001, "search": 0.001}  # per call, developers.openalex.org pricing
 FREE_DAILY_BUDGET_USD = 1.0  # with a free API key
 
@@ -191,13 +193,18 @@ def fetch_pages(query: SourceQuery, settings: Settings, *, since: str | None = N
         url = works.url
         response = retrier.call(
             NAME, lambda url=url: works._get_from_url(url, session),
-            lambda e: _classify(e, session, since),
+            lambda e: _classify(e, session, since, settings),
         )
         results = [dict(work) for work in response]
         meta = response.meta or {}
         next_cursor = meta.get("next_cursor") if results else None
         yield Page(results=results, cursor=cursor, next_cursor=next_cursor, total=meta.get("count"))
         cursor = next_cursor
+
+
+def record_key(raw: dict[str, Any]) -> str:
+    """What makes a raw record the same record on another page: its OpenAlex id (else its JSON)."""
+    return raw.get("id") or json.dumps(raw, sort_keys=True, default=str)
 
 
 def count(query: SourceQuery, settings: Settings, *, since: str | None = None,
@@ -209,7 +216,7 @@ def count(query: SourceQuery, settings: Settings, *, since: str | None = None,
     session = _Session(settings.timeout_seconds)
     url = works.url
     response = retrier.call(NAME, lambda url=url: works._get_from_url(url, session),
-                            lambda e: _classify(e, session, since))
+                            lambda e: _classify(e, session, since, settings))
     return int((response.meta or {}).get("count") or 0)
 
 
@@ -222,17 +229,19 @@ def estimate(query: SourceQuery, total: int, per_page: int = PER_PAGE) -> dict[s
             "budget_usd": FREE_DAILY_BUDGET_USD}
 
 
-def _classify(error: BaseException, session: _Session, since: str | None) -> Failure:
+def _classify(error: BaseException, session: _Session, since: str | None,
+              settings: Settings) -> Failure:
     if isinstance(error, requests.Timeout):
         return Failure("timed out", retryable=True)
     if isinstance(error, requests.ConnectionError):
-        return Failure(f"cannot connect ({type(error).__name__})", retryable=True)
+        return unreachable(error, settings.openalex_url, "LITREV_OPENALEX_URL") or Failure(
+            f"cannot connect ({type(error).__name__})", retryable=True)
     response = session.last_response
     if response is None:
         return Failure(redact(f"request failed: {error}"), retryable=False)
     status = response.status_code
     text = response.text
-    message = redact(api_message(text))
+    message = redact(api_message(text, response.headers.get("Content-Type")))
     lowered = text.lower()
     if status == 429 and ("budget" in lowered or "credit" in lowered):
         # Checked first: a spent budget's message may also suggest upgrading.
