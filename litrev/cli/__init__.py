@@ -11,6 +11,7 @@ import click
 from ..errors import LitrevError
 from .common import GROUP_SETTINGS
 from .dedupe import dedupe
+from .demo import demo
 from .harvest import harvest
 from .importexport import export, import_
 from .publish import publish, serve
@@ -50,6 +51,6 @@ def cli():
 
 
 # Commands in the order the data flows: in, merged, screened, tagged, out.
-for command in (harvest, import_, snowball, check_recall, dedupe, status, screen, simulate,
+for command in (demo, harvest, import_, snowball, check_recall, dedupe, status, screen, simulate,
                 prisma, tag, gaps, export, publish, serve):
     cli.add_command(command)
