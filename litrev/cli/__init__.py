@@ -10,6 +10,7 @@ import click
 
 from litrev.cli.common import GROUP_SETTINGS
 from litrev.cli.dedupe import dedupe
+from litrev.cli.demo import demo
 from litrev.cli.harvest import harvest
 from litrev.cli.importexport import export, import_
 from litrev.cli.publish import publish, serve
@@ -50,6 +51,6 @@ def cli():
 
 
 # Commands in the order the data flows: in, merged, screened, tagged, out.
-for command in (harvest, import_, snowball, check_recall, dedupe, status, screen, simulate,
+for command in (demo, harvest, import_, snowball, check_recall, dedupe, status, screen, simulate,
                 prisma, tag, gaps, export, publish, serve):
     cli.add_command(command)

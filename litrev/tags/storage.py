@@ -192,9 +192,11 @@ def _country_tag(value: str) -> list[tuple[str, str]]:
         raise LitrevError(f"Unknown country {value!r}. Use an ISO 3166 code (GB, US, NL) or an English name.")
 
 
-def set_tags(db: Database, work_id: int, assignments: Iterable[tuple[str, str]], reviewer: str) -> int:
+def set_tags(db: Database, work_id: int, assignments: Iterable[tuple[str, str]], reviewer: str,
+             evidence: str | None = None) -> int:
     """A person's tags: for each key given, they replace that person's (or anyone's)
-    earlier manual tags for the key; suggestions stay stored but are hidden by the view."""
+    earlier manual tags for the key; suggestions stay stored but are hidden by the view.
+    `evidence` is the reason for the tags, when the tagger gave one."""
     if not reviewer:
         raise LitrevError("Tags need a reviewer name. Give --reviewer NAME or set $LITREV_REVIEWER.")
     work_id = resolve_work(db, work_id)
@@ -208,7 +210,7 @@ def set_tags(db: Database, work_id: int, assignments: Iterable[tuple[str, str]],
                 f"and key = ? and work_id in ({marks})", [key, *members])
         rows = [
             {"work_id": work_id, "key": key, "value": value, "origin": "manual", "status": "set",
-             "confidence": 1.0, "evidence": None, "reviewer": reviewer, "created_at": now()}
+             "confidence": 1.0, "evidence": evidence, "reviewer": reviewer, "created_at": now()}
             for key, value in dict.fromkeys(assignments) if value
         ]
         db["tags"].insert_all(rows)
