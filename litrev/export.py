@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from .errors import LitrevError
 from .normalise import author_list
+from .views import COUNTED
 
 FORMATS = ("ris", "bibtex", "csv", "asreview")
 STATUSES = ("included", "screened", "all")
@@ -91,11 +92,14 @@ def select_records(db: Database, status: str = "all") -> list[dict[str, Any]]:
 
 
 def _tags(db: Database) -> dict[tuple[int, str], list[str]]:
+    """The tags that count (`views.COUNTED`, as `gaps` and the public site count them)."""
     found: dict[tuple[int, str], list[str]] = {}
     keys = json.dumps(TAG_COLUMNS)
     for work_id, key, value in db.execute(
-            "select work_id, key, value from work_tags where key in (select value from json_each(?)) "
-            "order by work_id, key, value", [keys]):
+            f"""select work_id, key, value from work_tags
+                where key in (select value from json_each(?)) and value is not null
+                  and value != '' and {COUNTED}
+                order by work_id, key, value""", [keys]):
         found.setdefault((work_id, key), []).append(value)
     return found
 

@@ -222,3 +222,21 @@ def test_cli_export(review, tmp_path):
     result = CliRunner().invoke(cli, ["export", "--format", "ris", "-o", "x.ris",
                                       "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 1 and "No database at" in result.output
+
+
+def test_export_counts_tags_as_gaps_and_the_public_site_do(review):
+    """A weak affiliation hint (0.23) is not a study's country in the export, as in `gaps`."""
+    from litrev.gaps import gap_table
+
+    db, ids = review
+    db["tags"].insert_all([
+        {"work_id": ids["chapter"], "key": "country", "value": "FR", "origin": "auto",
+         "status": "suggested", "confidence": 0.23, "evidence": "affiliation", "created_at": now()},
+        {"work_id": ids["review"], "key": "country", "value": "NZ", "origin": "auto",
+         "status": "suggested", "confidence": 0.5, "evidence": "Auckland", "created_at": now()},
+    ])
+    table = {int(r["work_id"]): r for r in rows(export(db, "csv")[0])}
+    assert table[ids["chapter"]]["country"] == ""
+    assert table[ids["review"]]["country"] == "NZ"  # at the threshold: counted
+    gaps = {r["country"] for r in gap_table(db, "all", "design")["rows"]}
+    assert "FR" not in gaps and "NZ" in gaps
