@@ -17,6 +17,7 @@ from .common import db_option, echo_json, get_db, json_option, quiet_option
 PACKAGE = Path(__file__).resolve().parents[1]
 TEMPLATES = PACKAGE / "templates"
 STATIC = PACKAGE / "static"
+PLUGINS = PACKAGE / "datasette_plugins"  # litrev's Datasette plugin: query limits, safe CSV, errors
 DEFAULT_METADATA = "metadata.yml"
 # Datasette settings litrev serves with (also given in the README's publish commands).
 SETTINGS = {"suggest_facets": "off", "facet_time_limit_ms": "1000", "sql_time_limit_ms": "3000"}
@@ -84,7 +85,8 @@ def datasette_args(public_db: str, *, port: int, host: str, metadata_path: str |
     if not path.is_file():
         raise LitrevError(f"No public database at {path}. Run `litrev publish -o {path}` first.")
     args = ["serve", "-i", str(path), "--host", host, "--port", str(port),
-            "--template-dir", str(TEMPLATES), "--static", f"litrev:{STATIC}"]
+            "--template-dir", str(TEMPLATES), "--static", f"litrev:{STATIC}",
+            "--plugins-dir", str(PLUGINS)]
     for name, value in SETTINGS.items():
         args += ["--setting", name, value]
     metadata = load_metadata(metadata_path, database=path.stem)
