@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .datasette_plugins.litrev_public import neutralise_formula
 from .db import now, utc_timestamp, write_transaction
 from .errors import InputFileError, LitrevError, UnknownIdError
 from .review import ReviewSettings, SettingsError
@@ -313,8 +314,13 @@ def agreement(
 # --- CSV import / export -----------------------------------------------------
 
 
-def export_decisions(db: Database, path: str | Path, stage: str | None = None) -> int:
-    """Write every decision row (the full append-only log) to CSV; return the row count."""
+def export_decisions(db: Database, path: str | Path, stage: str | None = None,
+                     keep_formulas: bool = False) -> int:
+    """Write every decision row (the full append-only log) to CSV; return the row count.
+
+    Cells a spreadsheet would run as formulas (a note "=HYPERLINK(...)") are neutralised
+    unless `keep_formulas`.
+    """
     sql = """select d.work_id, works.doi, works.title, d.stage, d.reviewer, d.decision, d.reason,
                     d.note, d.kind, d.decided_at
              from decisions d left join works on works.id = d.work_id"""
@@ -326,7 +332,8 @@ def export_decisions(db: Database, path: str | Path, stage: str | None = None) -
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
-        writer.writerows(rows)
+        writer.writerows(rows if keep_formulas else
+                         ([neutralise_formula(v) for v in row] for row in rows))
     return len(rows)
 
 

@@ -240,3 +240,29 @@ def test_export_counts_tags_as_gaps_and_the_public_site_do(review):
     assert table[ids["review"]]["country"] == "NZ"  # at the threshold: counted
     gaps = {r["country"] for r in gap_table(db, "all", "design")["rows"]}
     assert "FR" not in gaps and "NZ" in gaps
+
+
+FORMULAS = {"title": '=HYPERLINK("http://evil.example","Click")', "venue": "+cmd|' /C calc'!A0",
+            "abstract": "@SUM(1+1)", "pages": "-2+3", "issue": "-5"}
+
+
+def test_csv_exports_neutralise_formula_cells(db, tmp_path):
+    db["works"].insert({"id": 1, "authors": json.dumps(["=1+1, Mal"]), "year": 2020, **FORMULAS})
+    for fmt, title in (("csv", "title"), ("asreview", "title")):
+        row = rows(export(db, fmt)[0])[0]
+        assert row[title] == "'" + FORMULAS["title"] and row["authors"] == "'=1+1, Mal", fmt
+        assert rows(export(db, fmt, keep_formulas=True)[0])[0][title] == FORMULAS["title"]
+    row = rows(export(db, "csv")[0])[0]
+    assert (row["venue"], row["abstract"], row["pages"]) == (
+        "'+cmd|' /C calc'!A0", "'@SUM(1+1)", "'-2+3")
+    assert row["issue"] == "-5" and row["year"] == "2020"  # numbers stay numbers
+    db["records"].insert({"id": "x:1", "source": "x", "source_id": "1", "title": FORMULAS["venue"],
+                          "authors": "[]", "raw": "{}", "first_seen": now(), "last_seen": now()})
+    assert rows(export(db, "csv", records=True)[0])[0]["title"] == "'" + FORMULAS["venue"]
+    out = tmp_path / "works.csv"
+    for flag, expected in (([], "'" + FORMULAS["title"]), (["--keep-formulas"], FORMULAS["title"])):
+        result = CliRunner().invoke(cli, ["export", "--format", "csv", "-o", str(out), *flag,
+                                          "--db", str(tmp_path / "evidence.db")],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert rows(out.read_text(encoding="utf-8"))[0]["title"] == expected

@@ -7,7 +7,7 @@ import click
 from .. import export as export_stage
 from .. import importing
 from ..sources.files import FORMATS as IMPORT_FORMATS
-from .common import db_option, echo_json, get_db, json_option
+from .common import db_option, echo_json, get_db, json_option, keep_formulas_option
 
 
 @click.command("import")
@@ -68,8 +68,9 @@ def import_(file, fmt, source, query_label, skip_bad, no_dedupe, db_path, as_jso
               show_default=True, help="Which works: included, screened (any decision), or all.")
 @click.option("--records", is_flag=True,
               help="CSV with one row per source record (its original id and its work).")
+@keep_formulas_option
 @db_option
-def export(fmt, output, status, records, db_path):
+def export(fmt, output, status, records, keep_formulas, db_path):
     """Export works as RIS, BibTeX, CSV or an ASReview-ready CSV.
 
     Example:
@@ -81,7 +82,7 @@ def export(fmt, output, status, records, db_path):
         litrev export --format asreview -o asreview.csv
     """
     text, count = export_stage.export(get_db(db_path, create=False), fmt, status=status,
-                                      records=records)
+                                      records=records, keep_formulas=keep_formulas)
     with click.open_file(output, "w", encoding="utf-8") as out:
         out.write(text)
     if output != "-":

@@ -4,7 +4,7 @@ from .. import prisma as prisma_stage
 from .. import screen as screen_stage
 from ..errors import LitrevError
 from ..review import STAGES, load_settings, settings_for_db
-from .common import GROUP_SETTINGS, db_option, echo_json, get_db, json_option
+from .common import GROUP_SETTINGS, db_option, echo_json, get_db, json_option, keep_formulas_option
 
 STAGE_CHOICE = click.Choice(STAGES)
 
@@ -110,8 +110,9 @@ def import_(file, db_path, settings_path):
 @screen.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--stage", type=STAGE_CHOICE, help="Only this stage.  [default: every stage]")
+@keep_formulas_option
 @db_option
-def export(file, stage, db_path):
+def export(file, stage, keep_formulas, db_path):
     """Write every decision (the full log) to a CSV file.
 
     Example:
@@ -119,7 +120,7 @@ def export(file, stage, db_path):
     \b
         litrev screen export decisions.csv --stage full-text
     """
-    n = screen_stage.export_decisions(get_db(db_path), file, stage)
+    n = screen_stage.export_decisions(get_db(db_path), file, stage, keep_formulas=keep_formulas)
     click.echo(f"Exported {n} decisions to {file}", err=True)
 
 

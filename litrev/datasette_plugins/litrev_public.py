@@ -29,10 +29,11 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from datasette import Response, hookimpl
-from datasette.utils.asgi import Base400
-from datasette.views.base import DatasetteError
-from datasette.views.special import JsonDataView
+import pluggy
+
+# Datasette's own marker (datasette.hookimpl is this object); Datasette itself is imported
+# inside the hooks, so litrev's exports can use neutralise_formula without loading Datasette.
+hookimpl = pluggy.HookimplMarker("datasette")
 
 # The largest string or blob any SQL may make or read (SQLITE_LIMIT_LENGTH); the public
 # database's longest values (abstracts, query files) are a few tens of kB.
@@ -104,6 +105,8 @@ def _size(value: Any) -> int:
 
 @hookimpl
 def register_routes(datasette) -> list[tuple[str, Any]]:
+    from datasette.views.special import JsonDataView
+
     def databases() -> list[dict[str, Any]]:
         return [{k: v for k, v in d.items() if k != "path"}
                 for d in datasette._connected_databases()]
@@ -204,7 +207,9 @@ def handle_exception(datasette, request, exception: Exception):
         _error_page(datasette, request, exception)]
 
 
-def _error_page(datasette, request, exception: Exception) -> Callable[[], Awaitable[Response]]:
+def _error_page(datasette, request, exception: Exception) -> Callable[[], Awaitable[Any]]:
+    from datasette import Response
+
     async def error_page() -> Response:
         status, title, message = _describe(exception)
         if status >= 500:
@@ -223,6 +228,8 @@ def _error_page(datasette, request, exception: Exception) -> Callable[[], Awaita
 
 def _describe(exception: Exception) -> tuple[int, str | None, Any]:
     """(status, title, message) for an error page, client errors with their 4xx."""
+    from datasette.utils.asgi import Base400
+    from datasette.views.base import DatasetteError
     from markupsafe import Markup
 
     if isinstance(exception, Base400):
