@@ -20,6 +20,7 @@ from sqlite_utils import Database
 from .datasette_plugins.litrev_public import neutralise_formula
 from .db import now, utc_timestamp, write_transaction
 from .errors import InputFileError, LitrevError, UnknownIdError
+from .paths import open_output
 from .review import ReviewSettings, SettingsError
 
 DECISIONS = ("include", "exclude", "maybe", "undo")
@@ -329,7 +330,7 @@ def export_decisions(db: Database, path: str | Path, stage: str | None = None,
         sql += " where d.stage = ?"
         params.append(stage)
     rows = db.execute(sql + " order by d.id", params).fetchall()
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open_output(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
         writer.writerows(rows if keep_formulas else

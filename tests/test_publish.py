@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlencode
@@ -508,3 +509,66 @@ def test_csv_stream_is_rewritten_record_by_record():
         rewriter = CsvNeutraliser()
         out = rewriter.feed(body[:split], False) + rewriter.feed(body[split:], True)
         assert out.decode() == 'a,b\r\n"\'=x\r\nstill ""quoted"" é",\'@y\r\n-3,\'+z\r\n', split
+
+
+def test_serve_on_a_busy_port_fails_before_saying_it_serves(public):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", str(public), "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: Cannot serve on 127.0.0.1:{port}")
+    assert "Serving" not in result.output and "Traceback" not in result.output
+
+
+def test_a_killed_publish_leaves_no_temporary_file_behind(working, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "site" / "public.db"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    out.parent.mkdir()
+    stale = out.parent / f".public.db.{dead}.tmp"  # what a publish killed mid-build leaves
+    stale.write_bytes(b"half a database")
+    live = out.parent / f".public.db.{os.getppid()}.tmp"  # a publish running right now
+    live.write_bytes(b"being built")
+    publish(working, out)
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted(["public.db", live.name])
+
+
+def test_outputs_in_missing_folders_and_files_in_the_way(working, db_path, tmp_path):
+    run = CliRunner().invoke
+    for args in (["export", "--format", "csv", "-o", str(tmp_path / "a" / "works.csv")],
+                 ["prisma", "-o", str(tmp_path / "b" / "prisma.svg")],
+                 ["screen", "export", str(tmp_path / "c" / "decisions.csv")],
+                 ["publish", "-o", str(tmp_path / "d" / "public.db")]):
+        result = run(cli, [*args, "--db", db_path], catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+    assert (tmp_path / "b" / "prisma.svg").read_text().startswith("<svg")
+    assert (tmp_path / "c" / "decisions.csv").read_text().startswith("work_id,")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    for args in (["export", "--format", "ris", "-o", str(blocker / "x.ris"), "--db", db_path],
+                 ["prisma", "-o", str(blocker / "x.svg"), "--db", db_path],
+                 ["screen", "export", str(blocker / "x.csv"), "--db", db_path],
+                 ["publish", "-o", str(blocker / "x.db"), "--db", db_path],
+                 ["dedupe", "--db", str(blocker / "evidence.db")]):
+        result = run(cli, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output.startswith(f"Error: Cannot make the folder {blocker}: a file is in the way")
+
+
+def test_read_only_commands_create_no_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LITREV_DB", raising=False)
+    for args in (["status"], ["gaps"], ["prisma"], ["tag", "list", "1"], ["screen", "conflicts"],
+                 ["screen", "agreement"], ["screen", "export", "x.csv"], ["export", "--format",
+                                                                          "csv", "-o", "-"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Error: No database at data/evidence.db" in result.output, args
+    assert list(tmp_path.iterdir()) == []

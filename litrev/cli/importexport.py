@@ -6,6 +6,7 @@ import click
 
 from .. import export as export_stage
 from .. import importing
+from ..paths import open_output
 from ..sources.files import FORMATS as IMPORT_FORMATS
 from .common import db_option, echo_json, get_db, json_option, keep_formulas_option
 
@@ -83,8 +84,10 @@ def export(fmt, output, status, records, keep_formulas, db_path):
     """
     text, count = export_stage.export(get_db(db_path, create=False), fmt, status=status,
                                       records=records, keep_formulas=keep_formulas)
-    with click.open_file(output, "w", encoding="utf-8") as out:
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    with open_output(output) as out:
         out.write(text)
-    if output != "-":
-        what = "records" if records else "works"
-        click.echo(f"Wrote {count} {what} to {output} ({fmt}).", err=True)
+    what = "records" if records else "works"
+    click.echo(f"Wrote {count} {what} to {output} ({fmt}).", err=True)
