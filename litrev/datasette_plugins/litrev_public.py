@@ -108,8 +108,10 @@ def register_routes(datasette) -> list[tuple[str, Any]]:
     from datasette.views.special import JsonDataView
 
     def databases() -> list[dict[str, Any]]:
-        return [{k: v for k, v in d.items() if k != "path"}
-                for d in datasette._connected_databases()]
+        """Datasette's /-/databases list, less each file's path."""
+        return [{"name": db.name, "route": db.route, "size": db.size, "is_mutable": db.is_mutable,
+                 "is_memory": db.is_memory, "hash": db.hash}
+                for name, db in datasette.databases.items() if name != "_internal"]
 
     return [(r"^/-/databases(\.(?P<format>json))?$",
              JsonDataView.as_view(datasette, "databases.json", databases))]
