@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from litrev.errors import LitrevError
 from litrev.migrations import migrations
+from litrev.paths import prepare_output
 from litrev.views import VIEWS
 
 DEFAULT_DB = "data/evidence.db"
@@ -34,7 +35,7 @@ def open_db(path: str | Path | None = None, *, create: bool = True) -> Database:
     if not path.exists():
         if not create:
             raise LitrevError(f"No database at {path}. Run `litrev harvest` or give --db.")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_output(path)
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
         db = Database(conn)

@@ -23,3 +23,7 @@ class InputFileError(LitrevError):
 
 class UnknownIdError(LitrevError):
     """A work or record id given on the command line does not exist."""
+
+
+class OutputPathError(LitrevError):
+    """A file litrev was asked to write cannot be written there (a file in the way, no access)."""

@@ -222,3 +222,47 @@ def test_cli_export(review, tmp_path):
     result = CliRunner().invoke(cli, ["export", "--format", "ris", "-o", "x.ris",
                                       "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 1 and "No database at" in result.output
+
+
+def test_export_counts_tags_as_gaps_and_the_public_site_do(review):
+    """A weak affiliation hint (0.23) is not a study's country in the export, as in `gaps`."""
+    from litrev.report.gaps import gap_table
+
+    db, ids = review
+    db["tags"].insert_all([
+        {"work_id": ids["chapter"], "key": "country", "value": "FR", "origin": "auto",
+         "status": "suggested", "confidence": 0.23, "evidence": "affiliation", "created_at": now()},
+        {"work_id": ids["review"], "key": "country", "value": "NZ", "origin": "auto",
+         "status": "suggested", "confidence": 0.5, "evidence": "Auckland", "created_at": now()},
+    ])
+    table = {int(r["work_id"]): r for r in rows(export(db, "csv")[0])}
+    assert table[ids["chapter"]]["country"] == ""
+    assert table[ids["review"]]["country"] == "NZ"  # at the threshold: counted
+    gaps = {r["country"] for r in gap_table(db, "all", "design")["rows"]}
+    assert "FR" not in gaps and "NZ" in gaps
+
+
+FORMULAS = {"title": '=HYPERLINK("http://evil.example","Click")', "venue": "+cmd|' /C calc'!A0",
+            "abstract": "@SUM(1+1)", "pages": "-2+3", "issue": "-5"}
+
+
+def test_csv_exports_neutralise_formula_cells(db, tmp_path):
+    db["works"].insert({"id": 1, "authors": json.dumps(["=1+1, Mal"]), "year": 2020, **FORMULAS})
+    for fmt, title in (("csv", "title"), ("asreview", "title")):
+        row = rows(export(db, fmt)[0])[0]
+        assert row[title] == "'" + FORMULAS["title"] and row["authors"] == "'=1+1, Mal", fmt
+        assert rows(export(db, fmt, keep_formulas=True)[0])[0][title] == FORMULAS["title"]
+    row = rows(export(db, "csv")[0])[0]
+    assert (row["venue"], row["abstract"], row["pages"]) == (
+        "'+cmd|' /C calc'!A0", "'@SUM(1+1)", "'-2+3")
+    assert row["issue"] == "-5" and row["year"] == "2020"  # numbers stay numbers
+    db["records"].insert({"id": "x:1", "source": "x", "source_id": "1", "title": FORMULAS["venue"],
+                          "authors": "[]", "raw": "{}", "first_seen": now(), "last_seen": now()})
+    assert rows(export(db, "csv", records=True)[0])[0]["title"] == "'" + FORMULAS["venue"]
+    out = tmp_path / "works.csv"
+    for flag, expected in (([], "'" + FORMULAS["title"]), (["--keep-formulas"], FORMULAS["title"])):
+        result = CliRunner().invoke(cli, ["export", "--format", "csv", "-o", str(out), *flag,
+                                          "--db", str(tmp_path / "evidence.db")],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert rows(out.read_text(encoding="utf-8"))[0]["title"] == expected

@@ -1,10 +1,14 @@
 """The public database and Datasette on it: contents, canned queries, privacy, determinism."""
 
 import asyncio
+import csv
 import hashlib
+import io
 import json
+import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -14,7 +18,7 @@ from publish_support import REVIEWERS, SECRETS, fill
 
 import litrev.report.publish as publish_module
 from litrev.cli import cli
-from litrev.cli.publish import STATIC, TEMPLATES, datasette_args, load_metadata
+from litrev.cli.publish import PLUGINS, STATIC, TEMPLATES, datasette_args, load_metadata
 from litrev.db import open_db
 from litrev.errors import LitrevError
 from litrev.report.publish import publish
@@ -51,9 +55,10 @@ def rows(path, sql, params=()):
         conn.close()
 
 
-def make_datasette(path) -> Datasette:
-    return Datasette(immutables=[str(path)], metadata=METADATA, template_dir=str(TEMPLATES),
-                     static_mounts=[("litrev", str(STATIC))])
+def make_datasette(path, metadata=METADATA) -> Datasette:
+    """Datasette as `litrev serve` runs it (templates, static files, litrev's plugin)."""
+    return Datasette(immutables=[str(path)], metadata=metadata, template_dir=str(TEMPLATES),
+                     static_mounts=[("litrev", str(STATIC))], plugins_dir=str(PLUGINS))
 
 
 def get(ds: Datasette, url: str):
@@ -385,6 +390,7 @@ def test_serve_arguments(public, tmp_path, monkeypatch):
     assert args[:3] == ["serve", "-i", str(public)]
     assert args[args.index("--host") + 1] == "127.0.0.1"
     assert args[args.index("--template-dir") + 1] == str(TEMPLATES)
+    assert args[args.index("--plugins-dir") + 1] == str(PLUGINS)
     metadata = json.loads(Path(args[args.index("--metadata") + 1]).read_text())
     assert "public" in metadata["databases"]
 
@@ -424,3 +430,145 @@ def test_gap_map_matches_litrev_gaps(working, tmp_path):
         years = [(y["year"], y["works"], y["uk"]) for y in expected["by_year"]]
         assert [(r["year"], r["works"], r["uk_works"]) for r in rows(
             path, "select * from gap_by_year where scope = ? order by rowid", [scope])] == years
+
+
+# --- the public server's limits, paths, CSV and error pages (litrev's plugin) ---------
+
+
+def post(ds: Datasette, url: str, **kwargs):
+    return asyncio.run(ds.client.post(url, **kwargs))
+
+
+def test_one_huge_value_is_refused_not_built(ds):
+    response = get(ds, "/public.json?sql=select+randomblob(400000000)")
+    assert response.status_code == 400
+    assert "too big" in response.json()["error"] and len(response.content) < 2000
+
+
+def test_many_large_values_hit_the_result_budget(ds):
+    rows_of = "with+recursive+n(i)+as+(select+1+union+all+select+i%2B1+from+n+limit+{})"
+    response = get(ds, "/public.json?sql=" + rows_of.format(1000)
+                   + "+select+randomblob(200000),+randomblob(200000)+from+n")
+    assert response.status_code == 400
+    assert "query result too large" in response.json()["error"]
+    assert len(response.content) < 5000
+    # researchers' SQL still runs: every column of every work, and a value of 100 kB
+    works = get_json(ds, "/public.json?sql=select+*+from+works+join+work_sources+on+"
+                         "work_sources.work_id+=+works.id&_shape=array")
+    assert len(works) == 13 and all(w["abstract"] for w in works)
+    blob = get_json(ds, "/public.json?sql=select+length(randomblob(100000))+as+n&_shape=array")
+    assert blob == [{"n": 100000}]
+
+
+def test_no_endpoint_shows_the_servers_path(ds, public):
+    folder = str(Path(public).parent.resolve())
+    listing = get_json(ds, "/-/databases.json")
+    assert [d["name"] for d in listing] == ["public"] and "path" not in listing[0]
+    for url in ("/-/databases", "/-/databases.json", "/-/metadata.json", "/-/settings.json",
+                "/-/versions.json", "/-/plugins.json", "/-/config.json", "/public.json", "/.json"):
+        response = get(ds, url)
+        assert folder not in response.text, url
+
+
+def test_error_pages_are_4xx_not_crashes(ds):
+    for url in ("/public/works?_sort=nosuchcol", "/public/works.json?_sort_desc=nosuchcol"):
+        response = get(ds, url)
+        assert response.status_code == 400, (url, response.text[:300])
+        assert "Cannot sort table by nosuchcol" in response.text
+    assert post(ds, "/public/works", data={"title": "x"}).status_code == 405
+    for url in ("/public/works/-/insert", "/public/works/-/drop", "/public/-/create"):
+        response = post(ds, url, json={"row": {"title": "x"}})  # no write API: not found
+        assert response.status_code in (404, 405), url
+        assert "Traceback" not in response.text
+    assert get(ds, "/public/nosuchtable").status_code == 404
+
+
+def test_datasette_csv_downloads_neutralise_formulas(public):
+    sql = ("select '=HYPERLINK(\"http://x\",\"y\")' as a, '+cmd|'' /C calc''!A0' as b, "
+           "'@SUM(1)' as c, -5 as d, 'line one' || char(10) || '=two' as e, title from works "
+           "where id = 1")
+    url = "/public.csv?" + urlencode({"sql": sql})
+    table = list(csv.reader(io.StringIO(get(make_datasette(public), url).text)))
+    assert table[1] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+cmd|' /C calc'!A0", "'@SUM(1)", "-5",
+                        "line one\n=two", WORK_1_TITLE]
+    canned = get(make_datasette(public), "/public/uk_studies.csv?_dl=1")
+    assert canned.status_code == 200 and canned.text.startswith("id,title,year")
+    keep = dict(METADATA, plugins={"litrev": {"keep_formulas": True}})
+    raw = list(csv.reader(io.StringIO(get(make_datasette(public, keep), url).text)))
+    assert raw[1][:3] == ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "@SUM(1)"]
+
+
+WORK_1_TITLE = "Peer mentors in a Scottish recovery community: a qualitative study"
+
+
+def test_csv_stream_is_rewritten_record_by_record():
+    from litrev.web.plugins.litrev_public import CsvNeutraliser
+
+    body = 'a,b\r\n"=x\r\nstill ""quoted"" é",@y\r\n-3,+z\r\n'.encode()
+    for split in range(len(body) + 1):  # every chunk boundary, inside quotes and characters too
+        rewriter = CsvNeutraliser()
+        out = rewriter.feed(body[:split], False) + rewriter.feed(body[split:], True)
+        assert out.decode() == 'a,b\r\n"\'=x\r\nstill ""quoted"" é",\'@y\r\n-3,\'+z\r\n', split
+
+
+def test_serve_on_a_busy_port_fails_before_saying_it_serves(public):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", str(public), "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: Cannot serve on 127.0.0.1:{port}")
+    assert "Serving" not in result.output and "Traceback" not in result.output
+
+
+def test_a_killed_publish_leaves_no_temporary_file_behind(working, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "site" / "public.db"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    out.parent.mkdir()
+    stale = out.parent / f".public.db.{dead}.tmp"  # what a publish killed mid-build leaves
+    stale.write_bytes(b"half a database")
+    live = out.parent / f".public.db.{os.getppid()}.tmp"  # a publish running right now
+    live.write_bytes(b"being built")
+    publish(working, out)
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted(["public.db", live.name])
+
+
+def test_outputs_in_missing_folders_and_files_in_the_way(working, db_path, tmp_path):
+    run = CliRunner().invoke
+    for args in (["export", "--format", "csv", "-o", str(tmp_path / "a" / "works.csv")],
+                 ["prisma", "-o", str(tmp_path / "b" / "prisma.svg")],
+                 ["screen", "export", str(tmp_path / "c" / "decisions.csv")],
+                 ["publish", "-o", str(tmp_path / "d" / "public.db")]):
+        result = run(cli, [*args, "--db", db_path], catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+    assert (tmp_path / "b" / "prisma.svg").read_text().startswith("<svg")
+    assert (tmp_path / "c" / "decisions.csv").read_text().startswith("work_id,")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    for args in (["export", "--format", "ris", "-o", str(blocker / "x.ris"), "--db", db_path],
+                 ["prisma", "-o", str(blocker / "x.svg"), "--db", db_path],
+                 ["screen", "export", str(blocker / "x.csv"), "--db", db_path],
+                 ["publish", "-o", str(blocker / "x.db"), "--db", db_path],
+                 ["dedupe", "--db", str(blocker / "evidence.db")]):
+        result = run(cli, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output.startswith(f"Error: Cannot make the folder {blocker}: a file is in the way")
+
+
+def test_read_only_commands_create_no_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LITREV_DB", raising=False)
+    for args in (["status"], ["gaps"], ["prisma"], ["tag", "list", "1"], ["screen", "conflicts"],
+                 ["screen", "agreement"], ["screen", "export", "x.csv"], ["export", "--format",
+                                                                          "csv", "-o", "-"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Error: No database at data/evidence.db" in result.output, args
+    assert list(tmp_path.iterdir()) == []

@@ -394,6 +394,21 @@ def test_csv_export_round_trip_by_doi(db, tmp_path):
     assert outcomes(other) == outcomes(db)
 
 
+def test_csv_export_neutralises_formula_notes(db, tmp_path):
+    s = use(db, settings(ta=1))
+    add_works(db, 1)
+    screen.record_decision(db, s, 1, TA, "sam", "include", note='=HYPERLINK("http://x","y")')
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["screen", "export", str(out), "--db", str(tmp_path / "evidence.db")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert row["note"] == '\'=HYPERLINK("http://x","y")' and row["work_id"] == "1"
+    screen.export_decisions(db, out, keep_formulas=True)
+    assert next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))["note"] == \
+        '=HYPERLINK("http://x","y")'
+
+
 # --- settings ----------------------------------------------------------------
 
 

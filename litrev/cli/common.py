@@ -46,6 +46,14 @@ def quiet_option(fn):
     return click.option("--quiet", "-q", is_flag=True, help="No progress bars (for cron).")(fn)
 
 
+def keep_formulas_option(fn):
+    return click.option(
+        "--keep-formulas", is_flag=True,
+        help="Write CSV cells such as =HYPERLINK(...) as they are; by default a cell a "
+             "spreadsheet would run as a formula (starting =, +, -, @) gets a ' before it.",
+    )(fn)
+
+
 def json_option(fn):
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(fn)
 

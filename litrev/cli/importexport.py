@@ -4,8 +4,9 @@ from pathlib import Path
 
 import click
 
-from litrev.cli.common import db_option, echo_json, get_db, json_option
+from litrev.cli.common import db_option, echo_json, get_db, json_option, keep_formulas_option
 from litrev.harvest import importing
+from litrev.paths import open_output
 from litrev.report import export as export_stage
 from litrev.sources.files import FORMATS as IMPORT_FORMATS
 
@@ -68,8 +69,9 @@ def import_(file, fmt, source, query_label, skip_bad, no_dedupe, db_path, as_jso
               show_default=True, help="Which works: included, screened (any decision), or all.")
 @click.option("--records", is_flag=True,
               help="CSV with one row per source record (its original id and its work).")
+@keep_formulas_option
 @db_option
-def export(fmt, output, status, records, db_path):
+def export(fmt, output, status, records, keep_formulas, db_path):
     """Export works as RIS, BibTeX, CSV or an ASReview-ready CSV.
 
     Example:
@@ -81,9 +83,11 @@ def export(fmt, output, status, records, db_path):
         litrev export --format asreview -o asreview.csv
     """
     text, count = export_stage.export(get_db(db_path, create=False), fmt, status=status,
-                                      records=records)
-    with click.open_file(output, "w", encoding="utf-8") as out:
+                                      records=records, keep_formulas=keep_formulas)
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    with open_output(output) as out:
         out.write(text)
-    if output != "-":
-        what = "records" if records else "works"
-        click.echo(f"Wrote {count} {what} to {output} ({fmt}).", err=True)
+    what = "records" if records else "works"
+    click.echo(f"Wrote {count} {what} to {output} ({fmt}).", err=True)

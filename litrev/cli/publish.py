@@ -3,6 +3,7 @@
 import atexit
 import json
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from litrev.screen.settings import load_settings, settings_for_db
 WEB = Path(__file__).resolve().parents[1] / "web"
 TEMPLATES = WEB / "templates"
 STATIC = WEB / "static"
+PLUGINS = WEB / "plugins"  # litrev's Datasette plugin: query limits, safe CSV, errors
 DEFAULT_METADATA = "metadata.yml"
 # Datasette settings litrev serves with (also given in docs/publishing.md).
 SETTINGS = {"suggest_facets": "off", "facet_time_limit_ms": "1000", "sql_time_limit_ms": "3000"}
@@ -72,10 +74,25 @@ def serve(public_db, port, host, metadata_path):
         litrev serve data/public.db --port 8001
     """
     args = datasette_args(public_db, port=port, host=host, metadata_path=metadata_path)
+    check_port_free(host, port)
     from datasette.cli import cli as datasette_cli
 
     click.echo(f"Serving {public_db} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     datasette_cli.main(args, prog_name="datasette", standalone_mode=True)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail before "Serving on ..." when the port is taken (uvicorn would fail after it).
+
+    SO_REUSEADDR as uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise LitrevError(f"Cannot serve on {host}:{port} ({e.strerror}). Stop what is "
+                              "using the port or give another with --port.")
 
 
 def datasette_args(public_db: str, *, port: int, host: str, metadata_path: str | None) -> list[str]:
@@ -84,7 +101,8 @@ def datasette_args(public_db: str, *, port: int, host: str, metadata_path: str |
     if not path.is_file():
         raise LitrevError(f"No public database at {path}. Run `litrev publish -o {path}` first.")
     args = ["serve", "-i", str(path), "--host", host, "--port", str(port),
-            "--template-dir", str(TEMPLATES), "--static", f"litrev:{STATIC}"]
+            "--template-dir", str(TEMPLATES), "--static", f"litrev:{STATIC}",
+            "--plugins-dir", str(PLUGINS)]
     for name, value in SETTINGS.items():
         args += ["--setting", name, value]
     metadata = load_metadata(metadata_path, database=path.stem)

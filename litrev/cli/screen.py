@@ -6,10 +6,12 @@ from litrev.cli.common import (
     echo_json,
     get_db,
     json_option,
+    keep_formulas_option,
     reviewer_option,
 )
 from litrev.errors import LitrevError
 from litrev.ids import resolve_work
+from litrev.paths import open_output
 from litrev.report import prisma as prisma_stage
 from litrev.screen import decisions as screen_stage
 from litrev.screen.settings import STAGES, load_settings, settings_for_db
@@ -29,9 +31,9 @@ def stage_option(fn):
                         help="Screening stage.")(fn)
 
 
-def _open(db_path, settings_path):
+def _open(db_path, settings_path, *, create=True):
     settings = load_settings(settings_path)
-    db = get_db(db_path)
+    db = get_db(db_path, create=create)
     return db, settings_for_db(db, settings)
 
 
@@ -116,8 +118,9 @@ def import_(file, db_path, settings_path):
 @screen.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--stage", type=STAGE_CHOICE, help="Only this stage.  [default: every stage]")
+@keep_formulas_option
 @db_option
-def export(file, stage, db_path):
+def export(file, stage, keep_formulas, db_path):
     """Write every decision (the full log) to a CSV file.
 
     Example:
@@ -125,7 +128,7 @@ def export(file, stage, db_path):
     \b
         litrev screen export decisions.csv --stage full-text
     """
-    n = screen_stage.export_decisions(get_db(db_path), file, stage)
+    n = screen_stage.export_decisions(get_db(db_path, create=False), file, stage, keep_formulas=keep_formulas)
     click.echo(f"Exported {n} decisions to {file}", err=True)
 
 
@@ -142,7 +145,7 @@ def conflicts(stage, db_path, settings_path, as_json):
     \b
         litrev screen conflicts --stage title-abstract
     """
-    db, _ = _open(db_path, settings_path)
+    db, _ = _open(db_path, settings_path, create=False)
     rows = screen_stage.conflicts(db, stage)
     if as_json:
         echo_json(rows)
@@ -196,7 +199,7 @@ def agreement(stage, pilot, db_path, settings_path, as_json):
         litrev screen agreement --json
         litrev screen agreement --pilot 50
     """
-    db, settings = _open(db_path, settings_path)
+    db, settings = _open(db_path, settings_path, create=False)
     work_ids = None
     if pilot:
         work_ids = screen_stage.pilot_sample(db, settings, stage or "title-abstract", pilot)
@@ -233,12 +236,12 @@ def prisma(fmt, output, since, previous_studies, previous_reports, db_path, sett
         litrev prisma --format json
         litrev prisma --since 2026-01-01 -o update.svg
     """
-    db, _ = _open(db_path, settings_path)
+    db, _ = _open(db_path, settings_path, create=False)
     counts = prisma_stage.prisma_counts(db, since=since, previous_studies=previous_studies,
                                         previous_reports=previous_reports)
     text = prisma_stage.render(counts, fmt)
     if output:
-        with open(output, "w", encoding="utf-8") as f:
+        with open_output(output) as f:
             f.write(text)
         click.echo(f"Wrote {output}", err=True)
     else:

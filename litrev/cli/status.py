@@ -15,7 +15,7 @@ def status(db_path, as_json):
         litrev status
         litrev status --json | jq .works.total
     """
-    summary = status_stage.summarise(get_db(db_path))
+    summary = status_stage.summarise(get_db(db_path, create=False))
     if as_json:
         echo_json(summary)
     else:

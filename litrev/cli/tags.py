@@ -95,7 +95,7 @@ def list_(work, db_path, as_json):
     \b
         litrev tag list 42
     """
-    rows = tags_stage.effective_tags(get_db(db_path), work)
+    rows = tags_stage.effective_tags(get_db(db_path, create=False), work)
     if as_json:
         echo_json(rows)
         return
@@ -178,7 +178,7 @@ def gaps(stage, by, db_path, as_json):
         litrev gaps
         litrev gaps --stage all --by year --json
     """
-    summary = gaps_stage.gap_table(get_db(db_path), stage=stage, by=by)
+    summary = gaps_stage.gap_table(get_db(db_path, create=False), stage=stage, by=by)
     if as_json:
         echo_json(summary)
     else:

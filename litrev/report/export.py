@@ -19,6 +19,8 @@ from sqlite_utils import Database
 
 from litrev.errors import LitrevError
 from litrev.sources.normalise import author_list
+from litrev.views import COUNTED
+from litrev.web.plugins.litrev_public import neutralise_formula
 
 FORMATS = ("ris", "bibtex", "csv", "asreview")
 STATUSES = ("included", "screened", "all")
@@ -91,11 +93,14 @@ def select_records(db: Database, status: str = "all") -> list[dict[str, Any]]:
 
 
 def _tags(db: Database) -> dict[tuple[int, str], list[str]]:
+    """The tags that count (`views.COUNTED`, as `gaps` and the public site count them)."""
     found: dict[tuple[int, str], list[str]] = {}
     keys = json.dumps(TAG_COLUMNS)
     for work_id, key, value in db.execute(
-            "select work_id, key, value from work_tags where key in (select value from json_each(?)) "
-            "order by work_id, key, value", [keys]):
+            f"""select work_id, key, value from work_tags
+                where key in (select value from json_each(?)) and value is not null
+                  and value != '' and {COUNTED}
+                order by work_id, key, value""", [keys]):
         found.setdefault((work_id, key), []).append(value)
     return found
 
@@ -113,22 +118,26 @@ def _record_ids(db: Database) -> dict[int, list[str]]:
 # --- writing ----------------------------------------------------------------------
 
 
-def export(db: Database, fmt: str, status: str = "all", records: bool = False) -> tuple[str, int]:
-    """The export file's text and how many rows (works or records) it holds."""
+def export(db: Database, fmt: str, status: str = "all", records: bool = False,
+           keep_formulas: bool = False) -> tuple[str, int]:
+    """The export file's text and how many rows (works or records) it holds.
+
+    CSV cells a spreadsheet would run as formulas are neutralised unless `keep_formulas`.
+    """
     if records and fmt != "csv":
         raise LitrevError("--records exports one CSV row per source record. Use it with "
                           "--format csv.")
     if records:
         rows = select_records(db, status)
-        return to_csv(rows, RECORD_COLUMNS), len(rows)
+        return to_csv(rows, RECORD_COLUMNS, keep_formulas), len(rows)
     works = select_works(db, status)
     if fmt == "ris":
         return to_ris(works), len(works)
     if fmt == "bibtex":
         return to_bibtex(works), len(works)
     if fmt == "asreview":
-        return to_csv((_asreview_row(w) for w in works), ASREVIEW_COLUMNS), len(works)
-    return to_csv(works, WORK_COLUMNS), len(works)
+        return to_csv((_asreview_row(w) for w in works), ASREVIEW_COLUMNS, keep_formulas), len(works)
+    return to_csv(works, WORK_COLUMNS, keep_formulas), len(works)
 
 
 def _one_line(value: Any) -> str | None:
@@ -205,10 +214,14 @@ def _asreview_row(work: dict[str, Any]) -> dict[str, Any]:
             "label_included": label}
 
 
-def to_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...]) -> str:
+def to_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...],
+           keep_formulas: bool = False) -> str:
+    """CSV text; cells such as `=HYPERLINK(...)` are prefixed with ' (see neutralise_formula)."""
+    cell = (lambda v: v) if keep_formulas else neutralise_formula
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()})
+        writer.writerow({k: cell("; ".join(v) if isinstance(v, list) else v)
+                         for k, v in row.items()})
     return out.getvalue()

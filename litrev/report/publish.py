@@ -14,6 +14,7 @@ It is written to a temporary file beside the target, then renamed over it, so
 a server reading the old file never sees half a new one.
 """
 
+import glob
 import os
 from collections import defaultdict
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from litrev.errors import LitrevError
+from litrev.paths import prepare_output
 from litrev.report.prisma import prisma_counts
 from litrev.sources.normalise import author_list
 from litrev.tags.storage import DESIGN_LABELS, DESIGNS, country_name
@@ -65,13 +67,11 @@ class PublishSummary:
 def publish(db: Database, out: str | Path = DEFAULT_PUBLIC_DB, *,
             reviewer_names: bool = False) -> PublishSummary:
     """Build the public database at `out` from the working database `db` (atomically)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists() and out.is_dir():
-        raise LitrevError(f"{out} is a directory. Give a file path with -o, e.g. data/public.db.")
+    out = prepare_output(out)
     if _same_file(db, out):
         raise LitrevError(f"{out} is the working database. Give another path with -o.")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    remove_stale_temporaries(out)
+    tmp = _temporary(out, os.getpid())
     tmp.unlink(missing_ok=True)
     try:
         summary = build(db, tmp, reviewer_names=reviewer_names)
@@ -80,6 +80,35 @@ def publish(db: Database, out: str | Path = DEFAULT_PUBLIC_DB, *,
         tmp.unlink(missing_ok=True)
     summary.path = str(out)
     return summary
+
+
+def _temporary(out: Path, pid: int) -> Path:
+    return out.with_name(f".{out.name}.{pid}.tmp")
+
+
+def remove_stale_temporaries(out: Path) -> list[Path]:
+    """Delete the temporary files of earlier publishes to `out` that were killed mid-build.
+
+    A killed process runs no `finally`, so its `.public.db.<pid>.tmp` stayed forever; one
+    whose process is still running (another publish, right now) is left alone.
+    """
+    removed = []
+    for tmp in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"):
+        pid = tmp.name[len(out.name) + 2:-len(".tmp")]
+        if pid.isdigit() and not _running(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def build(db: Database, path: Path, *, reviewer_names: bool = False) -> PublishSummary:

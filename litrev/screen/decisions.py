@@ -20,7 +20,9 @@ from sqlite_utils import Database
 from litrev.db import now, utc_timestamp, write_transaction
 from litrev.errors import InputFileError, LitrevError
 from litrev.ids import resolve_work
+from litrev.paths import open_output
 from litrev.screen.settings import ReviewSettings, SettingsError
+from litrev.web.plugins.litrev_public import neutralise_formula
 
 DECISIONS = ("include", "exclude", "maybe", "undo")
 VOTE_LABELS = ("include", "exclude", "maybe")
@@ -287,8 +289,13 @@ def agreement(
 # --- CSV import / export -----------------------------------------------------
 
 
-def export_decisions(db: Database, path: str | Path, stage: str | None = None) -> int:
-    """Write every decision row (the full append-only log) to CSV; return the row count."""
+def export_decisions(db: Database, path: str | Path, stage: str | None = None,
+                     keep_formulas: bool = False) -> int:
+    """Write every decision row (the full append-only log) to CSV; return the row count.
+
+    Cells a spreadsheet would run as formulas (a note "=HYPERLINK(...)") are neutralised
+    unless `keep_formulas`.
+    """
     sql = """select d.work_id, works.doi, works.title, d.stage, d.reviewer, d.decision, d.reason,
                     d.note, d.kind, d.decided_at
              from decisions d left join works on works.id = d.work_id"""
@@ -297,10 +304,11 @@ def export_decisions(db: Database, path: str | Path, stage: str | None = None) -
         sql += " where d.stage = ?"
         params.append(stage)
     rows = db.execute(sql + " order by d.id", params).fetchall()
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open_output(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
-        writer.writerows(rows)
+        writer.writerows(rows if keep_formulas else
+                         ([neutralise_formula(v) for v in row] for row in rows))
     return len(rows)
 
 
