@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from ..errors import LitrevError
+from ..errors import LitrevError, printable
 from .common import GROUP_SETTINGS
 from .dedupe import dedupe
 from .harvest import harvest
@@ -28,7 +28,7 @@ class LitrevGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LitrevError as e:
-            click.echo(f"Error: {e}", err=True)
+            click.echo(f"Error: {printable(str(e))}", err=True)
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted. Everything saved so far is kept; run again to resume.", err=True)

@@ -23,6 +23,7 @@ import bibtexparser
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
+from ..errors import printable
 from ..normalise import Record, author_name, normalise_doi, strip_markup
 
 FORMATS = ("ris", "bibtex", "csv", "nbib")
@@ -67,7 +68,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        # The message often quotes the file; this is the one place it becomes text.
+        return printable(f"line {self.line}: {self.message}")
 
 
 @dataclass
