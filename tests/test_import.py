@@ -308,3 +308,44 @@ def test_cli_import_and_errors(db_path):
     result = runner.invoke(cli, ["import", str(FIXTURES / "zotero.bib"), "--format", "ris",
                                  "--db", db_path])
     assert result.exit_code == 1 and "holds no records" in result.output
+
+
+# --- very long BibTeX fields ------------------------------------------------------
+
+LATEX_PROSE = ("Peer {mentors} in M\\\"unchen and \\o rsted -- results 50% off\nnext ``q'' $a b$ "
+               "\\textbf{bold text} ~x. ")
+
+
+def test_piecewise_latex_decoding_matches_bibtexparsers():
+    from bibtexparser.middlewares import LatexDecodingMiddleware
+
+    from litrev.sources.files import PiecewiseLatexDecoding, latex_pieces
+    value = LATEX_PROSE * 400  # 40 KB: cut into ~20 pieces
+    assert len(latex_pieces(value)) > 10
+    whole = LatexDecodingMiddleware()._transform_python_value_string(value)
+    assert PiecewiseLatexDecoding()._transform_python_value_string(value) == whole
+    assert latex_pieces("a b {c d} \\o rsted $x y$ 5% e f\ng", 1) == [
+        "a", " b", " {c d}", " \\o rsted", " $x y$", " 5% e f", "\ng"]
+
+
+def test_a_huge_bibtex_field_imports_in_linear_time(db, tmp_path):
+    import time
+    plain = "plain words about peer mentors and more words, " * 6_000  # ~290 KB
+    abstract = "".join(f"M\\\"uller {plain}" for _ in range(10))  # ~3 MB, LaTeX here and there
+    path = tmp_path / "huge.bib"
+    path.write_text(f"@article{{k,\n  title = {{A \\'etude}},\n  abstract = {{{abstract}}}\n}}\n")
+    started = time.perf_counter()
+    result = import_file(db, path, dedupe=False)
+    assert time.perf_counter() - started < 10  # was minutes: pylatexenc is superlinear
+    row = db["records"].get("import:k")
+    assert row["title"] == "A étude" and row["abstract"].count("Müller") == 10
+    assert "\\" not in row["abstract"] and result.warnings == []
+
+
+def test_dense_latex_past_the_budget_is_kept_as_written_with_a_warning():
+    from litrev.sources.files import LATEX_BUDGET
+    dense = LATEX_PROSE * (2 * LATEX_BUDGET // len(LATEX_PROSE))
+    parsed = parse(f"@article{{k,\n  title = {{T}},\n  note = {{{dense}}}\n}}\n", "bibtex", "x")
+    note = parsed.records[0].raw["note"].strip()
+    assert note.startswith("Peer mentors in München") and note.endswith("\\textbf{bold text} ~x.")
+    assert "keep part of their LaTeX as written" in str(parsed.warnings[0])
