@@ -349,3 +349,24 @@ def test_dense_latex_past_the_budget_is_kept_as_written_with_a_warning():
     note = parsed.records[0].raw["note"].strip()
     assert note.startswith("Peer mentors in München") and note.endswith("\\textbf{bold text} ~x.")
     assert "keep part of their LaTeX as written" in str(parsed.warnings[0])
+
+
+# --- truncated PubMed files ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("cut", ["PT  - Review\n", "PT  - Review", "PT  - Rev"])
+def test_a_truncated_nbib_is_refused_not_retyped(db, tmp_path, cut):
+    text = (FIXTURES / "pubmed.nbib").read_text()
+    # The second record (Tracy 2016, line 44) is "Journal Article" then "Review".
+    cut_at = text.index("PT  - Review", text.index("PMID- 27799837"))
+    path = tmp_path / "cut.nbib"
+    path.write_text(text[:cut_at] + cut)
+    parsed = parse_file(path).parsed
+    assert [p.line for p in parsed.problems] == [44] and len(parsed.records) == 1
+    assert "cut short" in parsed.problems[0].message
+    with pytest.raises(InputFileError, match=r"cut\.nbib line 44: .*cut short.*nothing was imported"):
+        import_file(db, path, dedupe=False)
+    assert db["records"].count == 0 and db["harvest_runs"].count == 0
+    # The whole file still imports, with its types.
+    path.write_text(text)
+    assert {r.type for r in parse_file(path).parsed.records} == {"review"}

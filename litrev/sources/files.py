@@ -610,10 +610,33 @@ def parse_nbib(text: str, source: str) -> Parsed:
     "- ", the value; continuation lines start with spaces; a blank line ends a record.
     """
     records, problems = _medline_records(text)
+    if records and (cut := _medline_cut_short(text, records, problems)):
+        problems.append(cut)
+        records = records[:-1]
     parsed = _collect(records, lambda line, tags: _medline_record(tags, source))
     parsed.problems = sorted(problems + parsed.problems, key=lambda p: p.line)
     parsed.database = "PubMed"
     return parsed
+
+
+def _medline_cut_short(text: str, records: list[tuple[int, dict[str, list[str]]]],
+                       problems: list[Problem]) -> Problem | None:
+    """The problem with the last record when the file looks cut short, else None.
+
+    PubMed ends every record with its SO (source) line, so a last record without
+    one, after records that all have it, lost its tail (its PT types, say); a file
+    that ends mid-line (no final newline) lost at least part of a line.
+    """
+    line, tags = records[-1]
+    if any(p.line > line for p in problems):
+        return None  # the file ends in a broken record, already reported
+    endings = {next(reversed(other)) for _, other in records[:-1]}
+    if endings == {"SO"} and next(reversed(tags)) != "SO":
+        return Problem(line, "record has no 'SO  - ' line, which ends every other record "
+                             "(is the file cut short?)")
+    if not text.endswith("\n"):
+        return Problem(line, "the file ends in the middle of a line (is it cut short?)")
+    return None
 
 
 def _medline_records(text: str) -> tuple[list[tuple[int, dict[str, list[str]]]], list[Problem]]:
