@@ -370,3 +370,17 @@ def test_a_truncated_nbib_is_refused_not_retyped(db, tmp_path, cut):
     # The whole file still imports, with its types.
     path.write_text(text)
     assert {r.type for r in parse_file(path).parsed.records} == {"review"}
+
+
+def test_import_errors_and_warnings_escape_control_characters(db_path, tmp_path):
+    path = tmp_path / "evil.csv"
+    path.write_text("name,\x1b[2Jcolour\u202e\nA,red\n")
+    result = CliRunner().invoke(cli, ["import", str(path), "--db", db_path])
+    assert result.exit_code == 1
+    assert "no title, DOI or PMID column" in result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "\\x1b[2Jcolour\\u202e" in result.output
+    path.write_text("ID,title\n\x1b]0;owned\x07,\n")  # kept with a warning that quotes its id
+    result = CliRunner().invoke(cli, ["import", str(path), "--db", db_path, "--no-dedupe"],
+                                catch_exceptions=False)
+    assert "has no title" in result.output and "\x1b" not in result.output
