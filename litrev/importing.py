@@ -8,6 +8,8 @@ as harvested ones.
 """
 
 import codecs
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,10 @@ from sqlite_utils import Database
 from .db import ensure_shape, write_transaction
 from .dedupe import update_works
 from .errors import InputFileError
+from .normalise import Record
 from .sources.files import FORMATS, Parsed, Problem, parse, slugify, sniff_format
-from .store import SaveCounts, finish_run, save_records, start_run
+from .store import SaveCounts, finish_run, raw_sha256, save_records, start_run
+from .views import CONFIRMED
 
 DEFAULT_LABEL = "Imported file"
 FORMAT_SOURCES = {"nbib": "PubMed"}  # a format that names its database
@@ -109,6 +113,8 @@ def import_file(
             f"to import the {len(parsed.records)} good records and list the bad ones.")
     if not parsed.records:
         raise InputFileError(f"{path.name} holds no records to import. Check it is a {fmt} file.")
+    assign_ids(db, parsed.records, path.name)
+    refuse_changes_to_reviewed(db, parsed.records, path.name)
     details = {"format": fmt, "records": len(parsed.records), "query": query, "encoding": encoding,
                "id_prefix": slug, "skipped": [str(p) for p in parsed.problems]}
     query_id = query if query and db["queries"].count_where("id = ?", [query]) else None
@@ -130,3 +136,94 @@ def import_file(
         result.dedupe = update_works(db)
     ensure_shape(db)
     return result
+
+
+@dataclass
+class Stored:
+    """What the database holds under one record id, for deciding whose it is."""
+
+    raw_sha256: str
+    files: set[str]  # the names of the import files that brought it (none: a harvest)
+    title: str | None
+    doi: str | None
+    work_id: int | None
+
+
+def stored_records(db: Database, ids: list[str]) -> dict[str, Stored]:
+    sql = """
+        select records.id, records.raw_sha256, records.title, records.doi, records.work_id,
+               (select json_group_array(harvest_runs.file) from provenance
+                join harvest_runs on harvest_runs.id = provenance.run_id
+                where provenance.record_id = records.id and harvest_runs.kind = 'import'
+                  and harvest_runs.file is not null) as files
+        from records where records.id in (select value from json_each(?))"""
+    return {
+        id_: Stored(sha, {Path(f).name for f in json.loads(files)}, title, doi, work_id)
+        for id_, sha, title, doi, work_id, files in db.execute(sql, [json.dumps(ids)])
+    }
+
+
+def assign_ids(db: Database, records: list[Record], file_name: str) -> None:
+    """Scope the ids of records another file (or a harvest) already holds; see the module doc."""
+    scope = slugify(Path(file_name).stem)
+    stored = stored_records(db, [r.id for r in records])
+    for record in records:
+        held = stored.get(record.id)
+        if held and file_name not in held.files and held.raw_sha256 != raw_sha256(record):
+            record.source_id = f"{scope}:{record.source_id}"
+            record.id = f"{record.source}:{record.source_id}"
+    stored = stored_records(db, [r.id for r in records])
+    seen: set[str] = set()
+    for record in records:
+        held = stored.get(record.id)
+        taken = held and file_name not in held.files and held.raw_sha256 != raw_sha256(record)
+        if taken or record.id in seen:
+            raise InputFileError(
+                f"{file_name}: record id {record.id!r} is already used by another file's record; "
+                f"nothing was imported. Give the file its own --source.")
+        seen.add(record.id)
+
+
+def refuse_changes_to_reviewed(db: Database, records: list[Record], file_name: str) -> None:
+    """Refuse a re-import that changes the title or DOI under screening decisions or tags.
+
+    Votes and tags belong to the paper that was read; a record that became another
+    paper (a file whose rows were renumbered) must not carry them along silently.
+    """
+    stored = stored_records(db, [r.id for r in records])
+    for record in records:
+        held = stored.get(record.id)
+        if not held or held.work_id is None or held.raw_sha256 == raw_sha256(record):
+            continue
+        what = _identity_change(held, record)
+        if what and _has_peoples_work(db, held.work_id):
+            raise InputFileError(
+                f"{file_name}: record {record.id} would change its {what}, but work "
+                f"{held.work_id} has screening decisions or tags; nothing was imported. Check "
+                f"the file is the one imported before, or import it with its own --source.")
+
+
+def _identity_change(held: Stored, record: Record) -> str | None:
+    """"title ('old' -> 'new')" or "DOI (...)" when the record now names another paper."""
+    if _title_key(held.title) != _title_key(record.title):
+        return f"title ({_short(held.title)!r} -> {_short(record.title)!r})"
+    if (held.doi or None) != (record.doi or None):
+        return f"DOI ({held.doi!r} -> {record.doi!r})"
+    return None
+
+
+def _short(text: str | None, limit: int = 60) -> str | None:
+    return text if not text or len(text) <= limit else f"{text[:limit - 3]}..."
+
+
+def _title_key(title: str | None) -> str:
+    """Case, spacing and punctuation fixes are not a different title."""
+    return re.sub(r"\W+", "", (title or "").casefold())
+
+
+def _has_peoples_work(db: Database, work_id: int) -> bool:
+    sql = f"""
+        select exists(select 1 from decisions where work_id = :w)
+            or exists(select 1 from tags where work_id = :w
+                      and ({CONFIRMED} or status = 'rejected'))"""
+    return bool(db.execute(sql, {"w": work_id}).fetchone()[0])

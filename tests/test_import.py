@@ -384,3 +384,123 @@ def test_import_errors_and_warnings_escape_control_characters(db_path, tmp_path)
     result = CliRunner().invoke(cli, ["import", str(path), "--db", db_path, "--no-dedupe"],
                                 catch_exceptions=False)
     assert "has no title" in result.output and "\x1b" not in result.output
+
+
+# --- record identity: one file never overwrites another's records ---------------------
+
+
+def write_rows(path, titles, start=1):
+    rows = [f'{i},"{title}",20{10 + i}' for i, title in enumerate(titles, start=start)]
+    path.write_text("record_id,title,year\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def titles_by_id(db):
+    return dict(db.execute("select id, title from records order by id"))
+
+
+def test_a_second_file_numbered_from_1_adds_its_records(db, tmp_path):
+    a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services", "Recovery coaches"])
+    b = write_rows(tmp_path / "b.csv", ["Smartphone apps for smoking", "Mutual aid attendance",
+                                        "Peer support in prisons"])
+    import_file(db, a, dedupe=False)
+    second = import_file(db, b, dedupe=False)
+    assert (second.counts.new, second.counts.updated) == (3, 0)
+    assert titles_by_id(db) == {
+        "import:1": "Peer mentors in alcohol services", "import:2": "Recovery coaches",
+        "import:b:1": "Smartphone apps for smoking", "import:b:2": "Mutual aid attendance",
+        "import:3": "Peer support in prisons"}  # no one held import:3: b's own id
+    # Each file re-imported updates itself, and only itself.
+    for path in (a, b, a):
+        again = import_file(db, path, dedupe=False)
+        assert (again.counts.new, again.counts.updated) == (0, 0)
+    write_rows(a, ["Peer mentors in alcohol services", "Recovery coaches (corrected)"])
+    assert import_file(db, a, dedupe=False).counts.updated == 1
+    assert titles_by_id(db)["import:2"] == "Recovery coaches (corrected)"
+    assert dict(db.execute("select source_name, records from records_by_source")) == {
+        "Imported file": 5}
+
+
+def test_an_identical_record_in_another_file_is_shared_not_doubled(db, tmp_path):
+    a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services"])
+    import_file(db, a, dedupe=False)
+    copy = tmp_path / "copy of a.csv"
+    copy.write_text(a.read_text())
+    assert import_file(db, copy, dedupe=False).counts.new == 0
+    assert list(titles_by_id(db)) == ["import:1"]
+
+
+def test_a_file_never_takes_over_a_harvested_record(db, tmp_path):
+    from litrev.normalise import Record
+    from litrev.store import save_records, start_run
+    run = start_run(db, kind="harvest", source="openalex", source_name="OpenAlex")
+    save_records(db, [Record(id="openalex:W1", source="openalex", source_id="W1", title="Kept",
+                             raw={"id": "W1"})], run)
+    path = tmp_path / "mine.csv"
+    path.write_text("id,title\nW1,Something else\n")
+    import_file(db, path, source="OpenAlex", dedupe=False)
+    assert titles_by_id(db) == {"openalex:W1": "Kept", "openalex:mine:W1": "Something else"}
+
+
+def screened(db, record_id):
+    from litrev.review import ReviewSettings
+    from litrev.screen import record_decision
+    work_id = db["records"].get(record_id)["work_id"]
+    record_decision(db, ReviewSettings(), work_id, "title-abstract", "sam", "include")
+    return work_id
+
+
+def test_a_reimport_that_renames_a_screened_record_is_refused(db, tmp_path):
+    a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services", "Recovery coaches"])
+    import_file(db, a)
+    work_id = screened(db, "import:1")
+    runs = db["harvest_runs"].count
+    write_rows(a, ["Smartphone apps for smoking", "Recovery coaches"])  # rows renumbered
+    with pytest.raises(InputFileError, match=rf"a\.csv: record import:1 would change its title "
+                                             rf".*work {work_id} has screening decisions"):
+        import_file(db, a)
+    assert titles_by_id(db)["import:1"] == "Peer mentors in alcohol services"
+    assert db["harvest_runs"].count == runs
+    # A spelling fix is not another paper, and an unscreened record may change.
+    write_rows(a, ["Peer Mentors in Alcohol Services.", "Recovery coaches in A&E"])
+    assert import_file(db, a).counts.updated == 2
+
+
+def test_cli_refusal_is_one_line(db_path, tmp_path):
+    a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services"])
+    runner = CliRunner()
+    runner.invoke(cli, ["import", str(a), "--db", db_path], catch_exceptions=False)
+    from litrev.db import open_db
+    screened(open_db(db_path), "import:1")
+    write_rows(a, ["Smartphone apps for smoking"])
+    result = runner.invoke(cli, ["import", str(a), "--db", db_path])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("Error: a.csv: record import:1 would change its title")
+    assert result.output.count("\n") == 1
+
+
+def test_shared_screening_sets_numbered_from_1_both_stay(shared_data, db):
+    # The case: 851 records, then 327 more, both numbered from 1, no --source.
+    first = shared_data / "screening" / "Cohen_2006_ADHD.csv"
+    second = shared_data / "screening" / "Cohen_2006_UrinaryIncontinence.csv"
+    assert import_file(db, first, dedupe=False).counts.new == 851
+    result = import_file(db, second, dedupe=False)
+    assert (result.counts.new, result.counts.updated) == (327, 0)
+    assert db["records"].count == 1178
+    assert db.execute("select sum(records) from records_by_source").fetchone()[0] == 1178
+    assert db["records"].get("import:1")["pmid"] == "10051933"  # ADHD's first row, kept
+
+
+# --- a file's source ------------------------------------------------------------------
+
+
+def test_one_scopus_link_does_not_make_a_file_scopus(tmp_path):
+    path = tmp_path / "litrev-export.ris"
+    path.write_text(
+        "TY  - JOUR\nID  - w1\nTI  - One\nUR  - https://doi.org/10.1/one\nER  - \n\n"
+        "TY  - JOUR\nID  - w2\nTI  - Two\nUR  - https://www.scopus.com/inward/record.uri?eid=2\n"
+        "ER  - \n")
+    found = parse_file(path)
+    assert (found.source, found.source_name) == ("import", "Imported file")
+    assert [r.id for r in found.parsed.records] == ["import:w1", "import:w2"]
+    assert parse_file(path, source="Scopus").source_name == "Scopus"

@@ -191,7 +191,18 @@ def content_id(raw: Any) -> str:
     return "sha1-" + hashlib.sha1(repr(raw).encode()).hexdigest()[:12]
 
 
-def detect_database(values: Iterable[Any]) -> str | None:
+def detect_database(records: Iterable[Iterable[Any]]) -> str | None:
+    """The database every record names (in its database tags, URLs, ids), else None.
+
+    One detection for the whole file: a record's hints alone are a guess (litrev's
+    own export links some records to scopus.com), and a PRISMA source must not be
+    renamed by one record. So all records must name the same database.
+    """
+    found = {_database_of(values) for values in records}
+    return found.pop() if len(found) == 1 else None
+
+
+def _database_of(values: Iterable[Any]) -> str | None:
     text = " ".join(str(v) for v in values if v).lower()
     return next((label for needle, label in DATABASES if needle in text), None)
 
@@ -286,8 +297,8 @@ def parse_ris(text: str, source: str) -> Parsed:
     parsed = _collect(entries, lambda line, entry: _ris_record(entry, source))
     parsed.problems = sorted(problems + parsed.problems, key=lambda p: p.line)
     parsed.database = detect_database(
-        v for _, e in entries for k in ("name_of_database", "database_provider", "urls",
-                                         "accession_number") for v in _as_list(e.get(k)))
+        [v for k in ("name_of_database", "database_provider", "urls", "accession_number")
+         for v in _as_list(e.get(k))] for _, e in entries)
     return parsed
 
 
@@ -551,9 +562,8 @@ def parse_csv(text: str, source: str) -> Parsed:
     parsed = _collect(parsed_rows, lambda line, row: _csv_record(row, columns, source))
     parsed.problems = sorted(problems + parsed.problems, key=lambda p: p.line)
     hints = [c for c in header if _column_key(c) in ("source", "database", "link", "url")]
-    parsed.database = detect_database(
-        [r.source_id for r in parsed.records[:50]]
-        + [row.get(c) for _, row in parsed_rows[:50] for c in hints])
+    hints += columns.get("id", [])
+    parsed.database = detect_database([row.get(c) for c in hints] for _, row in parsed_rows)
     return parsed
 
 
