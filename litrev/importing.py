@@ -113,22 +113,27 @@ def import_file(
             f"to import the {len(parsed.records)} good records and list the bad ones.")
     if not parsed.records:
         raise InputFileError(f"{path.name} holds no records to import. Check it is a {fmt} file.")
-    assign_ids(db, parsed.records, path.name)
-    refuse_changes_to_reviewed(db, parsed.records, path.name)
     details = {"format": fmt, "records": len(parsed.records), "query": query, "encoding": encoding,
                "id_prefix": slug, "skipped": [str(p) for p in parsed.problems]}
     query_id = query if query and db["queries"].count_where("id = ?", [query]) else None
     # `source` is the kind of source (as the schema says: "import"); the database the
     # file came from is the PRISMA label `source_name` and the records' `source`.
-    run_id = start_run(db, kind="import", source="import", source_name=label, query_id=query_id,
-                       file=str(path), details=details)
+    run = {"kind": "import", "source": "import", "source_name": label, "query_id": query_id,
+           "file": str(path), "details": details}
     try:
+        # Whose ids are whose is decided under the write lock, so two imports at once
+        # cannot both take an id; a refusal rolls back the run row with the rest.
         with write_transaction(db):
+            assign_ids(db, parsed.records, path.name)
+            refuse_changes_to_reviewed(db, parsed.records, path.name)
+            run_id = start_run(db, **run)
             counts = save_records(db, parsed.records, run_id)
-    except Exception as e:
-        finish_run(db, run_id, "failed", error=str(e))
+            finish_run(db, run_id, "complete", counts)
+    except InputFileError:
         raise
-    finish_run(db, run_id, "complete", counts)
+    except Exception as e:
+        finish_run(db, start_run(db, **run), "failed", error=str(e))
+        raise
     result = ImportResult(run_id=run_id, file=str(path), format=fmt, source=slug,
                           source_name=label, encoding=encoding, counts=counts,
                           skipped=parsed.problems, warnings=parsed.warnings)
