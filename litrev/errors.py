@@ -1,5 +1,24 @@
 """Errors a user can cause. The CLI prints them as one line and exits non-zero."""
 
+import unicodedata
+
+# Control, format (bidi overrides, zero-width) and line/paragraph separator characters:
+# echoed raw from a file they can clear a terminal, recolour it, reorder text or break
+# the one-line error into several.
+_UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp"}
+
+
+def printable(text: str) -> str:
+    """`text` with every control or format character escaped (ESC -> \\x1b), safe to echo."""
+    if text.isprintable():
+        return text
+    return "".join(_escape(c) if unicodedata.category(c) in _UNPRINTABLE else c for c in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
 
 class LitrevError(Exception):
     """Something went wrong that the user can fix; the message says what to do."""

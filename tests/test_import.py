@@ -308,3 +308,199 @@ def test_cli_import_and_errors(db_path):
     result = runner.invoke(cli, ["import", str(FIXTURES / "zotero.bib"), "--format", "ris",
                                  "--db", db_path])
     assert result.exit_code == 1 and "holds no records" in result.output
+
+
+# --- very long BibTeX fields ------------------------------------------------------
+
+LATEX_PROSE = ("Peer {mentors} in M\\\"unchen and \\o rsted -- results 50% off\nnext ``q'' $a b$ "
+               "\\textbf{bold text} ~x. ")
+
+
+def test_piecewise_latex_decoding_matches_bibtexparsers():
+    from bibtexparser.middlewares import LatexDecodingMiddleware
+
+    from litrev.sources.files import PiecewiseLatexDecoding, latex_pieces
+    value = LATEX_PROSE * 400  # 40 KB: cut into ~20 pieces
+    assert len(latex_pieces(value)) > 10
+    whole = LatexDecodingMiddleware()._transform_python_value_string(value)
+    assert PiecewiseLatexDecoding()._transform_python_value_string(value) == whole
+    assert latex_pieces("a b {c d} \\o rsted $x y$ 5% e f\ng", 1) == [
+        "a", " b", " {c d}", " \\o rsted", " $x y$", " 5% e f", "\ng"]
+
+
+def test_a_huge_bibtex_field_imports_in_linear_time(db, tmp_path):
+    import time
+    plain = "plain words about peer mentors and more words, " * 6_000  # ~290 KB
+    abstract = "".join(f"M\\\"uller {plain}" for _ in range(10))  # ~3 MB, LaTeX here and there
+    path = tmp_path / "huge.bib"
+    path.write_text(f"@article{{k,\n  title = {{A \\'etude}},\n  abstract = {{{abstract}}}\n}}\n")
+    started = time.perf_counter()
+    result = import_file(db, path, dedupe=False)
+    assert time.perf_counter() - started < 10  # was minutes: pylatexenc is superlinear
+    row = db["records"].get("import:k")
+    assert row["title"] == "A étude" and row["abstract"].count("Müller") == 10
+    assert "\\" not in row["abstract"] and result.warnings == []
+
+
+def test_dense_latex_past_the_budget_is_kept_as_written_with_a_warning():
+    from litrev.sources.files import LATEX_BUDGET
+    dense = LATEX_PROSE * (2 * LATEX_BUDGET // len(LATEX_PROSE))
+    parsed = parse(f"@article{{k,\n  title = {{T}},\n  note = {{{dense}}}\n}}\n", "bibtex", "x")
+    note = parsed.records[0].raw["note"].strip()
+    assert note.startswith("Peer mentors in München") and note.endswith("\\textbf{bold text} ~x.")
+    assert "keep part of their LaTeX as written" in str(parsed.warnings[0])
+
+
+# --- truncated PubMed files ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("cut", ["PT  - Review\n", "PT  - Review", "PT  - Rev"])
+def test_a_truncated_nbib_is_refused_not_retyped(db, tmp_path, cut):
+    text = (FIXTURES / "pubmed.nbib").read_text()
+    # The second record (Tracy 2016, line 44) is "Journal Article" then "Review".
+    cut_at = text.index("PT  - Review", text.index("PMID- 27799837"))
+    path = tmp_path / "cut.nbib"
+    path.write_text(text[:cut_at] + cut)
+    parsed = parse_file(path).parsed
+    assert [p.line for p in parsed.problems] == [44] and len(parsed.records) == 1
+    assert "cut short" in parsed.problems[0].message
+    with pytest.raises(InputFileError, match=r"cut\.nbib line 44: .*cut short.*nothing was imported"):
+        import_file(db, path, dedupe=False)
+    assert db["records"].count == 0 and db["harvest_runs"].count == 0
+    # The whole file still imports, with its types.
+    path.write_text(text)
+    assert {r.type for r in parse_file(path).parsed.records} == {"review"}
+
+
+def test_import_errors_and_warnings_escape_control_characters(db_path, tmp_path):
+    path = tmp_path / "evil.csv"
+    path.write_text("name,\x1b[2Jcolour\u202e\nA,red\n")
+    result = CliRunner().invoke(cli, ["import", str(path), "--db", db_path])
+    assert result.exit_code == 1
+    assert "no title, DOI or PMID column" in result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "\\x1b[2Jcolour\\u202e" in result.output
+    path.write_text("ID,title\n\x1b]0;owned\x07,\n")  # kept with a warning that quotes its id
+    result = CliRunner().invoke(cli, ["import", str(path), "--db", db_path, "--no-dedupe"],
+                                catch_exceptions=False)
+    assert "has no title" in result.output and "\x1b" not in result.output
+
+
+# --- record identity: one file never overwrites another's records ---------------------
+
+
+def write_rows(path, titles, start=1):
+    rows = [f'{i},"{title}",20{10 + i}' for i, title in enumerate(titles, start=start)]
+    path.write_text("record_id,title,year\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def titles_by_id(db):
+    return dict(db.execute("select id, title from records order by id"))
+
+
+def test_a_second_file_numbered_from_1_adds_its_records(db, tmp_path):
+    a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services", "Recovery coaches"])
+    b = write_rows(tmp_path / "b.csv", ["Smartphone apps for smoking", "Mutual aid attendance",
+                                        "Peer support in prisons"])
+    import_file(db, a, dedupe=False)
+    second = import_file(db, b, dedupe=False)
+    assert (second.counts.new, second.counts.updated) == (3, 0)
+    assert titles_by_id(db) == {
+        "import:1": "Peer mentors in alcohol services", "import:2": "Recovery coaches",
+        "import:b:1": "Smartphone apps for smoking", "import:b:2": "Mutual aid attendance",
+        "import:3": "Peer support in prisons"}  # no one held import:3: b's own id
+    # Each file re-imported updates itself, and only itself.
+    for path in (a, b, a):
+        again = import_file(db, path, dedupe=False)
+        assert (again.counts.new, again.counts.updated) == (0, 0)
+    write_rows(a, ["Peer mentors in alcohol services", "Recovery coaches (corrected)"])
+    assert import_file(db, a, dedupe=False).counts.updated == 1
+    assert titles_by_id(db)["import:2"] == "Recovery coaches (corrected)"
+    assert dict(db.execute("select source_name, records from records_by_source")) == {
+        "Imported file": 5}
+
+
+def test_an_identical_record_in_another_file_is_shared_not_doubled(db, tmp_path):
+    a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services"])
+    import_file(db, a, dedupe=False)
+    copy = tmp_path / "copy of a.csv"
+    copy.write_text(a.read_text())
+    assert import_file(db, copy, dedupe=False).counts.new == 0
+    assert list(titles_by_id(db)) == ["import:1"]
+
+
+def test_a_file_never_takes_over_a_harvested_record(db, tmp_path):
+    from litrev.harvest.store import save_records, start_run
+    from litrev.sources.normalise import Record
+    run = start_run(db, kind="harvest", source="openalex", source_name="OpenAlex")
+    save_records(db, [Record(id="openalex:W1", source="openalex", source_id="W1", title="Kept",
+                             raw={"id": "W1"})], run)
+    path = tmp_path / "mine.csv"
+    path.write_text("id,title\nW1,Something else\n")
+    import_file(db, path, source="OpenAlex", dedupe=False)
+    assert titles_by_id(db) == {"openalex:W1": "Kept", "openalex:mine:W1": "Something else"}
+
+
+def screened(db, record_id):
+    from litrev.screen.decisions import record_decision
+    from litrev.screen.settings import ReviewSettings
+    work_id = db["records"].get(record_id)["work_id"]
+    record_decision(db, ReviewSettings(), work_id, "title-abstract", "sam", "include")
+    return work_id
+
+
+def test_a_reimport_that_renames_a_screened_record_is_refused(db, tmp_path):
+    a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services", "Recovery coaches"])
+    import_file(db, a)
+    work_id = screened(db, "import:1")
+    runs = db["harvest_runs"].count
+    write_rows(a, ["Smartphone apps for smoking", "Recovery coaches"])  # rows renumbered
+    with pytest.raises(InputFileError, match=rf"a\.csv: record import:1 would change its title "
+                                             rf".*work {work_id} has screening decisions"):
+        import_file(db, a)
+    assert titles_by_id(db)["import:1"] == "Peer mentors in alcohol services"
+    assert db["harvest_runs"].count == runs
+    # A spelling fix is not another paper, and an unscreened record may change.
+    write_rows(a, ["Peer Mentors in Alcohol Services.", "Recovery coaches in A&E"])
+    assert import_file(db, a).counts.updated == 2
+
+
+def test_cli_refusal_is_one_line(db_path, tmp_path):
+    a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services"])
+    runner = CliRunner()
+    runner.invoke(cli, ["import", str(a), "--db", db_path], catch_exceptions=False)
+    from litrev.db import open_db
+    screened(open_db(db_path), "import:1")
+    write_rows(a, ["Smartphone apps for smoking"])
+    result = runner.invoke(cli, ["import", str(a), "--db", db_path])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("Error: a.csv: record import:1 would change its title")
+    assert result.output.count("\n") == 1
+
+
+def test_shared_screening_sets_numbered_from_1_both_stay(shared_data, db):
+    # The issue's case: 851 records, then 327 more, both numbered from 1, no --source.
+    first = shared_data / "screening" / "Cohen_2006_ADHD.csv"
+    second = shared_data / "screening" / "Cohen_2006_UrinaryIncontinence.csv"
+    assert import_file(db, first, dedupe=False).counts.new == 851
+    result = import_file(db, second, dedupe=False)
+    assert (result.counts.new, result.counts.updated) == (327, 0)
+    assert db["records"].count == 1178
+    assert db.execute("select sum(records) from records_by_source").fetchone()[0] == 1178
+    assert db["records"].get("import:1")["pmid"] == "10051933"  # ADHD's first row, kept
+
+
+# --- a file's source ------------------------------------------------------------------
+
+
+def test_one_scopus_link_does_not_make_a_file_scopus(tmp_path):
+    path = tmp_path / "litrev-export.ris"
+    path.write_text(
+        "TY  - JOUR\nID  - w1\nTI  - One\nUR  - https://doi.org/10.1/one\nER  - \n\n"
+        "TY  - JOUR\nID  - w2\nTI  - Two\nUR  - https://www.scopus.com/inward/record.uri?eid=2\n"
+        "ER  - \n")
+    found = parse_file(path)
+    assert (found.source, found.source_name) == ("import", "Imported file")
+    assert [r.id for r in found.parsed.records] == ["import:w1", "import:w2"]
+    assert parse_file(path, source="Scopus").source_name == "Scopus"

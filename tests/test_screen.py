@@ -367,6 +367,37 @@ def test_csv_import_reports_line_numbers_and_writes_nothing(db, tmp_path):
     assert db["decisions"].count == 0
 
 
+def test_csv_import_refuses_rows_with_too_many_or_too_few_fields(db, tmp_path):
+    s = use(db, settings(ta=1))
+    add_works(db, 3)
+    path = tmp_path / "shifted.csv"
+    path.write_text("work_id,stage,reviewer,decision,reason\n"
+                    f"1,{TA},sam,include,\n"
+                    f"2,{TA},sam,exclude,Wrong population,extra\n"  # a comma in the reason
+                    f"3,{TA},sam\n"  # cut short
+                    "   \n")  # a blank line is still skipped
+    with pytest.raises(InputFileError) as e:
+        screen.import_decisions(db, s, path)
+    message = str(e.value)
+    assert "2 bad row(s), nothing imported" in message
+    assert "line 3: row has 6 fields but the header has 5" in message
+    assert "line 4: row has 3 fields but the header has 5" in message
+    assert db["decisions"].count == 0
+
+
+def test_csv_import_errors_escape_control_characters(db, tmp_path, db_path):
+    add_works(db, 1)
+    path = tmp_path / "evil.csv"
+    path.write_text("work_id,stage,reviewer,decision\n"
+                    "1,title-abstract,\x1b[2Jsam\u202e,undo\n")
+    result = CliRunner().invoke(cli, ["screen", "import", str(path), "--db", db_path])
+    assert result.exit_code == 1
+    error = result.output.strip()
+    assert error.startswith("Error: ") and "\n" not in error
+    assert "\x1b" not in error and "\u202e" not in error
+    assert "\\x1b[2Jsam\\u202e has no vote" in error
+
+
 def test_csv_import_needs_the_documented_columns(db, tmp_path):
     s = use(db, settings(ta=1))
     path = write_csv(tmp_path / "x.csv", [], header=("id", "stage", "who", "decision"))

@@ -19,7 +19,7 @@ from litrev.cli.simulate import simulate
 from litrev.cli.snowball import check_recall, snowball
 from litrev.cli.status import status
 from litrev.cli.tags import gaps, tag
-from litrev.errors import LitrevError
+from litrev.errors import LitrevError, printable
 
 
 class LitrevGroup(click.Group):
@@ -29,7 +29,7 @@ class LitrevGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LitrevError as e:
-            click.echo(f"Error: {e}", err=True)
+            click.echo(f"Error: {printable(str(e))}", err=True)
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted. Everything saved so far is kept; run again to resume.", err=True)

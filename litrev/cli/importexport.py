@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from litrev.cli.common import db_option, echo_json, get_db, json_option, keep_formulas_option
+from litrev.errors import printable
 from litrev.harvest import importing
 from litrev.paths import open_output
 from litrev.report import export as export_stage
@@ -45,9 +46,9 @@ def import_(file, fmt, source, query_label, skip_bad, no_dedupe, db_path, as_jso
         echo_json(data)
         return
     counts = result.counts
-    click.echo(f"Imported {counts.fetched} records from {Path(file).name} ({result.format}, "
+    click.echo(printable(f"Imported {counts.fetched} records from {Path(file).name} ({result.format}, "
                f"{result.encoding}) as {result.source_name!r} (ids {result.source}:...): "
-               f"{counts.new} new, {counts.updated} updated. Run {result.run_id}.")
+               f"{counts.new} new, {counts.updated} updated. Run {result.run_id}."))
     if result.skipped:
         click.echo(f"Skipped {len(result.skipped)} bad record(s):")
         for problem in result.skipped:

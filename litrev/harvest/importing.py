@@ -8,6 +8,8 @@ as harvested ones.
 """
 
 import codecs
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,10 @@ from sqlite_utils import Database
 from litrev.db import ensure_shape, write_transaction
 from litrev.dedupe.storage import update_works
 from litrev.errors import InputFileError
-from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run
+from litrev.harvest.store import SaveCounts, finish_run, raw_sha256, save_records, start_run
 from litrev.sources.files import FORMATS, Parsed, Problem, parse, slugify, sniff_format
+from litrev.sources.normalise import Record
+from litrev.views import CONFIRMED
 
 DEFAULT_LABEL = "Imported file"
 FORMAT_SOURCES = {"nbib": "PubMed"}  # a format that names its database
@@ -114,15 +118,22 @@ def import_file(
     query_id = query if query and db["queries"].count_where("id = ?", [query]) else None
     # `source` is the kind of source (as the schema says: "import"); the database the
     # file came from is the PRISMA label `source_name` and the records' `source`.
-    run_id = start_run(db, kind="import", source="import", source_name=label, query_id=query_id,
-                       file=str(path), details=details)
+    run = {"kind": "import", "source": "import", "source_name": label, "query_id": query_id,
+           "file": str(path), "details": details}
     try:
+        # Whose ids are whose is decided under the write lock, so two imports at once
+        # cannot both take an id; a refusal rolls back the run row with the rest.
         with write_transaction(db):
+            assign_ids(db, parsed.records, path.name)
+            refuse_changes_to_reviewed(db, parsed.records, path.name)
+            run_id = start_run(db, **run)
             counts = save_records(db, parsed.records, run_id)
-    except Exception as e:
-        finish_run(db, run_id, "failed", error=str(e))
+            finish_run(db, run_id, "complete", counts)
+    except InputFileError:
         raise
-    finish_run(db, run_id, "complete", counts)
+    except Exception as e:
+        finish_run(db, start_run(db, **run), "failed", error=str(e))
+        raise
     result = ImportResult(run_id=run_id, file=str(path), format=fmt, source=slug,
                           source_name=label, encoding=encoding, counts=counts,
                           skipped=parsed.problems, warnings=parsed.warnings)
@@ -130,3 +141,94 @@ def import_file(
         result.dedupe = update_works(db)
     ensure_shape(db)
     return result
+
+
+@dataclass
+class Stored:
+    """What the database holds under one record id, for deciding whose it is."""
+
+    raw_sha256: str
+    files: set[str]  # the names of the import files that brought it (none: a harvest)
+    title: str | None
+    doi: str | None
+    work_id: int | None
+
+
+def stored_records(db: Database, ids: list[str]) -> dict[str, Stored]:
+    sql = """
+        select records.id, records.raw_sha256, records.title, records.doi, records.work_id,
+               (select json_group_array(harvest_runs.file) from provenance
+                join harvest_runs on harvest_runs.id = provenance.run_id
+                where provenance.record_id = records.id and harvest_runs.kind = 'import'
+                  and harvest_runs.file is not null) as files
+        from records where records.id in (select value from json_each(?))"""
+    return {
+        id_: Stored(sha, {Path(f).name for f in json.loads(files)}, title, doi, work_id)
+        for id_, sha, title, doi, work_id, files in db.execute(sql, [json.dumps(ids)])
+    }
+
+
+def assign_ids(db: Database, records: list[Record], file_name: str) -> None:
+    """Scope the ids of records another file (or a harvest) already holds; see the module doc."""
+    scope = slugify(Path(file_name).stem)
+    stored = stored_records(db, [r.id for r in records])
+    for record in records:
+        held = stored.get(record.id)
+        if held and file_name not in held.files and held.raw_sha256 != raw_sha256(record):
+            record.source_id = f"{scope}:{record.source_id}"
+            record.id = f"{record.source}:{record.source_id}"
+    stored = stored_records(db, [r.id for r in records])
+    seen: set[str] = set()
+    for record in records:
+        held = stored.get(record.id)
+        taken = held and file_name not in held.files and held.raw_sha256 != raw_sha256(record)
+        if taken or record.id in seen:
+            raise InputFileError(
+                f"{file_name}: record id {record.id!r} is already used by another file's record; "
+                f"nothing was imported. Give the file its own --source.")
+        seen.add(record.id)
+
+
+def refuse_changes_to_reviewed(db: Database, records: list[Record], file_name: str) -> None:
+    """Refuse a re-import that changes the title or DOI under screening decisions or tags.
+
+    Votes and tags belong to the paper that was read; a record that became another
+    paper (a file whose rows were renumbered) must not carry them along silently.
+    """
+    stored = stored_records(db, [r.id for r in records])
+    for record in records:
+        held = stored.get(record.id)
+        if not held or held.work_id is None or held.raw_sha256 == raw_sha256(record):
+            continue
+        what = _identity_change(held, record)
+        if what and _has_peoples_work(db, held.work_id):
+            raise InputFileError(
+                f"{file_name}: record {record.id} would change its {what}, but work "
+                f"{held.work_id} has screening decisions or tags; nothing was imported. Check "
+                f"the file is the one imported before, or import it with its own --source.")
+
+
+def _identity_change(held: Stored, record: Record) -> str | None:
+    """"title ('old' -> 'new')" or "DOI (...)" when the record now names another paper."""
+    if _title_key(held.title) != _title_key(record.title):
+        return f"title ({_short(held.title)!r} -> {_short(record.title)!r})"
+    if (held.doi or None) != (record.doi or None):
+        return f"DOI ({held.doi!r} -> {record.doi!r})"
+    return None
+
+
+def _short(text: str | None, limit: int = 60) -> str | None:
+    return text if not text or len(text) <= limit else f"{text[:limit - 3]}..."
+
+
+def _title_key(title: str | None) -> str:
+    """Case, spacing and punctuation fixes are not a different title."""
+    return re.sub(r"\W+", "", (title or "").casefold())
+
+
+def _has_peoples_work(db: Database, work_id: int) -> bool:
+    sql = f"""
+        select exists(select 1 from decisions where work_id = :w)
+            or exists(select 1 from tags where work_id = :w
+                      and ({CONFIRMED} or status = 'rejected'))"""
+    return bool(db.execute(sql, {"w": work_id}).fetchone()[0])

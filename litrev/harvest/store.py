@@ -44,6 +44,12 @@ def record_row(record: Record, seen_at: str) -> dict[str, Any]:
     return row
 
 
+def raw_sha256(record: Record) -> str:
+    """The `raw_sha256` that `save_records` stores for `record` (see `record_row`)."""
+    raw = orjson.dumps(record.raw, option=orjson.OPT_SORT_KEYS).decode()
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
 def save_records(
     db: Database, records: Iterable[Record], run_id: int, *, start_rank: int = 1,
     context: dict[str, Any] | None = None,

@@ -312,6 +312,18 @@ def export_decisions(db: Database, path: str | Path, stage: str | None = None,
     return len(rows)
 
 
+def _field_count_problem(row: dict[str | None, Any], expected: int) -> str | None:
+    """Why a CSV row does not fit the header, or None: DictReader files extra fields
+    under None and fills missing ones with None, which would shift or blank values."""
+    extra = row.get(None) or []
+    missing = sum(1 for k, v in row.items() if k is not None and v is None)
+    blank = not any((v or "").strip() for k, v in row.items() if k is not None)
+    if not extra and (not missing or blank):
+        return None
+    found = expected + len(extra) - missing
+    return f"row has {found} fields but the header has {expected} (a stray comma or quote?)"
+
+
 def import_decisions(db: Database, settings: ReviewSettings, path: str | Path) -> int:
     """Append the decisions in a CSV file, all or nothing; return how many were added.
 
@@ -347,6 +359,9 @@ def import_decisions(db: Database, settings: ReviewSettings, path: str | Path) -
         with write_transaction(db):
             for row in reader:
                 line = reader.line_num
+                if (shape := _field_count_problem(row, len(columns))) is not None:
+                    errors.append(f"line {line}: {shape}")
+                    continue
                 values = {k: (v or "").strip() for k, v in row.items() if k}
                 if not any(values.values()):
                     continue

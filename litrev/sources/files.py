@@ -23,6 +23,7 @@ import bibtexparser
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
+from litrev.errors import printable
 from litrev.sources.normalise import Record, author_name, normalise_doi, strip_markup
 
 FORMATS = ("ris", "bibtex", "csv", "nbib")
@@ -67,7 +68,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        # The message often quotes the file; this is the one place it becomes text.
+        return printable(f"line {self.line}: {self.message}")
 
 
 @dataclass
@@ -189,7 +191,18 @@ def content_id(raw: Any) -> str:
     return "sha1-" + hashlib.sha1(repr(raw).encode()).hexdigest()[:12]
 
 
-def detect_database(values: Iterable[Any]) -> str | None:
+def detect_database(records: Iterable[Iterable[Any]]) -> str | None:
+    """The database every record names (in its database tags, URLs, ids), else None.
+
+    One detection for the whole file: a record's hints alone are a guess (litrev's
+    own export links some records to scopus.com), and a PRISMA source must not be
+    renamed by one record. So all records must name the same database.
+    """
+    found = {_database_of(values) for values in records}
+    return found.pop() if len(found) == 1 else None
+
+
+def _database_of(values: Iterable[Any]) -> str | None:
     text = " ".join(str(v) for v in values if v).lower()
     return next((label for needle, label in DATABASES if needle in text), None)
 
@@ -284,8 +297,8 @@ def parse_ris(text: str, source: str) -> Parsed:
     parsed = _collect(entries, lambda line, entry: _ris_record(entry, source))
     parsed.problems = sorted(problems + parsed.problems, key=lambda p: p.line)
     parsed.database = detect_database(
-        v for _, e in entries for k in ("name_of_database", "database_provider", "urls",
-                                         "accession_number") for v in _as_list(e.get(k)))
+        [v for k in ("name_of_database", "database_provider", "urls", "accession_number")
+         for v in _as_list(e.get(k))] for _, e in entries)
     return parsed
 
 
@@ -334,13 +347,98 @@ def _ris_record(entry: dict[str, Any], source: str) -> Record:
 
 # --- BibTeX ---------------------------------------------------------------------
 
+# pylatexenc's decoding time grows faster than the text (100 KB took 0.4 s, 400 KB
+# 2.7 s; a 10 MB abstract never finished), so a value is decoded in pieces of about
+# LATEX_PIECE characters, cut at whitespace outside braces, math and % comments and
+# not right after a control word (which swallows the space: `\o rsted` is "ørsted"),
+# and a piece with no markup is not decoded at all. pylatexenc still costs ~10 µs a
+# character of text with markup, so past LATEX_BUDGET such characters in one value
+# (or in a piece longer than LATEX_MAX_PIECE) the text stays as written, with a warning.
+LATEX_PIECE = 2_000
+LATEX_MAX_PIECE = 50_000
+LATEX_BUDGET = 100_000
+LATEX_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}$%]")
+# What pylatexenc changes in text (macros, groups, math, ~, a % comment, & as a
+# column break, -- and quotes); a piece with none of it is already plain text.
+LATEX_MARKUP = re.compile(r"[\\{}$~%&]|--|``|''")
+SPACE = re.compile(r"\s")
+
+
+def latex_pieces(text: str, size: int = LATEX_PIECE) -> list[str]:
+    """`text` cut into pieces of about `size` characters that decode independently.
+
+    Only the markup is tokenised; plain stretches between tokens are cut at a space.
+    """
+    if not LATEX_MARKUP.search(text):
+        return [text]
+    pieces: list[str] = []
+    start = gap_start = depth = 0
+    math = False
+    for token in LATEX_TOKEN.finditer(text):
+        if not (depth or math):
+            start = _cut_stretch(text, pieces, start, gap_start, token.start(), size)
+        value = token.group()
+        gap_start = max(gap_start, token.end())
+        if value[0] == "\\":
+            gap_start += value[1:2].isalpha()  # a control word swallows the space after it
+        elif value == "{":
+            depth += 1
+        elif value == "}":
+            depth = max(depth - 1, 0)
+        elif value == "$":
+            math = not math
+        else:  # a % comment runs to the end of its line
+            line_end = text.find("\n", token.end())
+            gap_start = len(text) if line_end < 0 else line_end
+    if not (depth or math):
+        start = _cut_stretch(text, pieces, start, gap_start, len(text), size)
+    pieces.append(text[start:])
+    return pieces
+
+
+def _cut_stretch(text: str, pieces: list[str], start: int, low: int, high: int,
+                 size: int) -> int:
+    """Cut the plain stretch text[low:high] at spaces every `size` characters; the new start."""
+    while high - start > size:
+        space = SPACE.search(text, max(low, start + size), high)
+        if not space:
+            break
+        pieces.append(text[start:space.start()])
+        start = low = space.start()
+    return start
+
+
+class PiecewiseLatexDecoding(LatexDecodingMiddleware):
+    """bibtexparser's LaTeX decoding in linear, bounded time (see LATEX_PIECE)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept_as_written = 0  # values whose markup was (partly) left undecoded
+
+    def _transform_python_value_string(self, python_string: str) -> tuple[str, str]:
+        decoded, errors, budget, kept = [], [], LATEX_BUDGET, False
+        for piece in latex_pieces(python_string):
+            if not LATEX_MARKUP.search(piece):
+                decoded.append(piece)
+            elif len(piece) > min(budget, LATEX_MAX_PIECE):
+                decoded.append(piece)
+                budget, kept = 0, True
+            else:
+                budget -= len(piece)
+                text, error = super()._transform_python_value_string(piece)
+                decoded.append(text)
+                errors.append(error)
+        self.kept_as_written += kept
+        return "".join(decoded), next((e for e in errors if e), "")
+
 
 def parse_bibtex(text: str, source: str) -> Parsed:
     splitter_log = logging.getLogger("bibtexparser.splitter")
     level = splitter_log.level
     splitter_log.setLevel(logging.CRITICAL)  # its warnings repeat the problems we report
+    decoding = PiecewiseLatexDecoding()
     try:
-        library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+        library = bibtexparser.parse_string(text, append_middleware=[decoding])
     except bibtexparser.exceptions.ParsingException as e:
         return Parsed(problems=[Problem(1, f"bibtexparser could not read the file ({e})")])
     finally:
@@ -349,6 +447,9 @@ def parse_bibtex(text: str, source: str) -> Parsed:
     entries = [(entry.start_line + 1, entry) for entry in library.entries]
     parsed = _collect(entries, lambda line, entry: _bibtex_record(entry, source))
     parsed.problems = sorted(problems + parsed.problems, key=lambda p: p.line)
+    if decoding.kept_as_written:
+        parsed.warnings.append(Problem(1, f"{decoding.kept_as_written} very long field(s) keep "
+                                          f"part of their LaTeX as written (not decoded)"))
     return parsed
 
 
@@ -461,9 +562,8 @@ def parse_csv(text: str, source: str) -> Parsed:
     parsed = _collect(parsed_rows, lambda line, row: _csv_record(row, columns, source))
     parsed.problems = sorted(problems + parsed.problems, key=lambda p: p.line)
     hints = [c for c in header if _column_key(c) in ("source", "database", "link", "url")]
-    parsed.database = detect_database(
-        [r.source_id for r in parsed.records[:50]]
-        + [row.get(c) for _, row in parsed_rows[:50] for c in hints])
+    hints += columns.get("id", [])
+    parsed.database = detect_database([row.get(c) for c in hints] for _, row in parsed_rows)
     return parsed
 
 
@@ -520,10 +620,33 @@ def parse_nbib(text: str, source: str) -> Parsed:
     "- ", the value; continuation lines start with spaces; a blank line ends a record.
     """
     records, problems = _medline_records(text)
+    if records and (cut := _medline_cut_short(text, records, problems)):
+        problems.append(cut)
+        records = records[:-1]
     parsed = _collect(records, lambda line, tags: _medline_record(tags, source))
     parsed.problems = sorted(problems + parsed.problems, key=lambda p: p.line)
     parsed.database = "PubMed"
     return parsed
+
+
+def _medline_cut_short(text: str, records: list[tuple[int, dict[str, list[str]]]],
+                       problems: list[Problem]) -> Problem | None:
+    """The problem with the last record when the file looks cut short, else None.
+
+    PubMed ends every record with its SO (source) line, so a last record without
+    one, after records that all have it, lost its tail (its PT types, say); a file
+    that ends mid-line (no final newline) lost at least part of a line.
+    """
+    line, tags = records[-1]
+    if any(p.line > line for p in problems):
+        return None  # the file ends in a broken record, already reported
+    endings = {next(reversed(other)) for _, other in records[:-1]}
+    if endings == {"SO"} and next(reversed(tags)) != "SO":
+        return Problem(line, "record has no 'SO  - ' line, which ends every other record "
+                             "(is the file cut short?)")
+    if not text.endswith("\n"):
+        return Problem(line, "the file ends in the middle of a line (is it cut short?)")
+    return None
 
 
 def _medline_records(text: str) -> tuple[list[tuple[int, dict[str, list[str]]]], list[Problem]]:
