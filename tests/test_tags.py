@@ -441,6 +441,14 @@ def test_cli_tag_review_with_typed_answers(cli_db):
     assert "design=rct  (accepted, by sam)" in invoke(["tag", "list", "2"], cli_db).output
 
 
+def test_cli_tag_review_takes_one_key_per_answer_without_enter(cli_db):
+    invoke(["tag", "--auto", "-q"], cli_db)
+    result = invoke(["tag", "review", "--reviewer", "sam", "--key", "design", "--stage", "all"], cli_db,
+                    input="ar")
+    assert result.exit_code == 0, result.output
+    assert "1 accepted, 1 rejected, 0 changed, 0 skipped" in result.output
+
+
 def include(db_path, work_id):
     for stage in ("title-abstract", "full-text"):
         for reviewer in ("ann", "bea"):  # two screeners per stage by default

@@ -42,6 +42,27 @@ def progress_bar(quiet: bool = False, *, transient: bool = True) -> Progress:
                     transient=transient)
 
 
+QUIT_KEYS = ("", "\x04", "\x1b")  # end of input, Ctrl-D, Esc
+
+
+def ask_key(prompt: str, keys: str, read_key=click.getchar) -> str:
+    """One key press, no Enter: the answer to an interactive screen's question.
+
+    Keys not offered (Enter, spaces, a stray letter) are ignored; end of input, Ctrl-D and
+    Esc answer "q", so a screen always ends cleanly.
+    """
+    click.echo(prompt, nl=False)
+    while True:
+        key = read_key()
+        if key in QUIT_KEYS:
+            if "q" not in keys:
+                raise click.Abort()
+            key = "q"
+        if key and key.lower() in keys:
+            click.echo(key.lower())
+            return key.lower()
+
+
 def quiet_option(fn):
     return click.option("--quiet", "-q", is_flag=True, help="No progress bars (for cron).")(fn)
 

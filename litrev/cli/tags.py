@@ -2,6 +2,7 @@ import click
 
 from litrev.cli.common import (
     GROUP_SETTINGS,
+    ask_key,
     db_option,
     echo_json,
     get_db,
@@ -141,8 +142,7 @@ def review(reviewer, key, limit, stage, below, db_path):
             click.echo(f"\n[{row['work_id']}] {row['title'] or '(no title)'} ({row['year'] or 'n.d.'})")
         click.echo(f"  {row['key']} = {row['value']}  (confidence {row['confidence']:.2f})")
         click.echo(f"    {row['evidence']}")
-        answer = click.prompt("  [a]ccept, [c]hange, [r]eject, [s]kip, [q]uit", default="a",
-                              type=click.Choice(["a", "c", "r", "s", "q"]), show_choices=False)
+        answer = ask_key("  [a]ccept, [c]hange, [r]eject, [s]kip, [q]uit: ", "acrsq")
         while answer == "c":
             value = click.prompt(f"  new {row['key']}")
             try:
