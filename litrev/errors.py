@@ -23,3 +23,7 @@ class InputFileError(LitrevError):
 
 class UnknownIdError(LitrevError):
     """A work or record id given on the command line does not exist."""
+
+
+class DatabaseLockedError(LitrevError):
+    """Another process held the write lock for longer than the busy timeout."""

@@ -4,10 +4,12 @@ Commands parse options, show progress and print; the work happens in the stage
 modules (`litrev.harvest`, `litrev.dedupe`, ...). No SQL here.
 """
 
+import sqlite3
 import sys
 
 import click
 
+from ..db import is_lock_error, lock_error_message
 from ..errors import LitrevError
 from .common import GROUP_SETTINGS
 from .dedupe import dedupe
@@ -30,6 +32,13 @@ class LitrevGroup(click.Group):
         except LitrevError as e:
             click.echo(f"Error: {e}", err=True)
             sys.exit(e.exit_code)
+        except sqlite3.OperationalError as e:
+            # Writes go through db.write_transaction, which words this itself; this
+            # catches a lock met anywhere else (a read during a checkpoint, say).
+            if not is_lock_error(e):
+                raise
+            click.echo(f"Error: {lock_error_message()}.", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted. Everything saved so far is kept; run again to resume.", err=True)
             sys.exit(130)
