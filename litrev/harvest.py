@@ -30,7 +30,7 @@ from sqlite_utils import Database
 from . import normalise
 from .config import SOURCES, Query, Settings, SourceQuery
 from .db import ensure_shape, now, write_transaction
-from .dedupe import update_works
+from .dedupe import unlinked_ids, update_works
 from .errors import LitrevError, SourceError
 from .sources import Retrier, UpdateFilterUnavailable
 from .sources import crossref as crossref_source
@@ -142,7 +142,8 @@ def harvest(
                     db, query, version_id, source, settings, retrier, progress,
                     full=full, since=since, max_records=max_records,
                 ))
-    if dedupe and any(r.counts.fetched for r in results):
+    # Also when nothing was fetched: records an interrupted run left without a work.
+    if dedupe and (any(r.counts.fetched for r in results) or unlinked_ids(db)):
         _update_works(db, progress)
     ensure_shape(db)
     failed = [r for r in results if r.status == "failed"]

@@ -532,3 +532,17 @@ def test_a_run_on_another_machine_is_busy_until_its_cursor_goes_stale(db, replay
     [result] = run(db, replay, query)
     assert result.resumed and db["records"].count == 450
     assert db["harvest_runs"].get(1)["host"] != "lab-server"
+
+
+def test_a_harvest_with_nothing_new_links_records_a_crash_left_without_a_work(db, replay, query):
+    # A harvest killed (kill -9) during its final dedupe: records saved, none linked.
+    add_openalex_pages(replay, [openalex_work(i) for i in range(4)],
+                       filter=lambda f: "from_updated_date" not in f)
+    run(db, replay, query)
+    assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 4
+    replay.clear()
+    add_openalex_pages(replay, [], filter=lambda f: "from_updated_date" in f)
+    [quiet] = harvest_stage.harvest(db, [query], settings(replay), sources=("openalex",))
+    assert quiet.counts.fetched == 0
+    assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
+    assert db["works"].count == 4

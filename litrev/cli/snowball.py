@@ -8,7 +8,7 @@ from .. import recall as recall_stage
 from .. import snowball as snowball_stage
 from ..config import queries_dir, settings_from_env
 from ..db import ensure_shape
-from ..dedupe import update_works
+from ..dedupe import unlinked_ids, update_works
 from ..errors import LitrevError
 from ..sources import Retrier
 from .common import db_option, echo_json, get_db, json_option, quiet_option
@@ -54,7 +54,7 @@ def snowball(backward, forward, chosen, full, no_dedupe, email, db_path, quiet, 
     finally:
         progress.close()
     dedupe = None
-    if not no_dedupe and any(s.fetched for s in summaries):
+    if not no_dedupe and (any(s.fetched for s in summaries) or unlinked_ids(db)):
         linked = update_works(db)
         dedupe = linked.as_dict()
         for warning in linked.conflict_warnings():
