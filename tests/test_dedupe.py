@@ -431,3 +431,18 @@ def test_records_saved_while_a_dedupe_scores_are_linked_with_their_pairs(db, tmp
     assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
     assert work_of(db, PNAS[0].id) == work_of(db, PNAS[1].id)
     assert db["works"].count == 1
+
+
+def test_an_incremental_run_saves_pairs_in_short_transactions_with_the_same_result(db, tmp_path,
+                                                                                    monkeypatch):
+    add(db, [PNAS[0], BATROXOBIN[0], SERIES[0]])
+    dedupe.update_works(db)
+    add(db, [r for r in ALL if r.id not in {PNAS[0].id, BATROXOBIN[0].id, SERIES[0].id}])
+    monkeypatch.setattr(dedupe, "SAVE_CHUNK", 2)
+    begins = []
+    db.conn.set_trace_callback(lambda sql: begins.append(sql) if sql.startswith("BEGIN") else None)
+    dedupe.update_works(db)
+    db.conn.set_trace_callback(None)
+    pairs = db["duplicate_pairs"].count
+    assert pairs > 2 and len(begins) >= pairs // 2 + 1  # one per chunk, then the grouping
+    assert groups(db) == EXPECTED
