@@ -438,7 +438,7 @@ def test_an_incremental_run_saves_pairs_in_short_transactions_with_the_same_resu
     add(db, [PNAS[0], BATROXOBIN[0], SERIES[0]])
     dedupe.update_works(db)
     add(db, [r for r in ALL if r.id not in {PNAS[0].id, BATROXOBIN[0].id, SERIES[0].id}])
-    monkeypatch.setattr(dedupe, "SAVE_CHUNK", 2)
+    monkeypatch.setattr(dedupe, "SAVE_CHUNK", 2, raising=False)
     begins = []
     db.conn.set_trace_callback(lambda sql: begins.append(sql) if sql.startswith("BEGIN") else None)
     dedupe.update_works(db)
