@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from litrev.errors import LitrevError
+from litrev.errors import DatabaseLockedError, LitrevError
 from litrev.migrations import migrations
 from litrev.paths import prepare_output
 from litrev.views import VIEWS
@@ -48,6 +48,8 @@ def open_db(path: str | Path | None = None, *, create: bool = True) -> Database:
         if not _shape_is_current(db):
             ensure_shape(db)
     except sqlite3.DatabaseError as e:
+        if is_lock_error(e):
+            raise DatabaseLockedError(f"{lock_error_message()}.") from e
         raise LitrevError(f"{path} is not a usable litrev database ({e}). Check the --db path.")
     return db
 
@@ -58,13 +60,17 @@ def ensure_shape(db: Database) -> None:
     Every command that writes ends with this, so a database touched by an
     older litrev is always brought up to the current shape.
     """
-    with db.atomic():
+    if _shape_is_current(db):
+        return  # nothing to rewrite: no write lock to wait for beside screeners
+    with write_transaction(db):
+        if _shape_is_current(db):
+            return  # another process brought it up to date while this one waited
         for name in list(reversed(list(VIEWS))):
             db.execute(f"drop view if exists [{name}]")
         for name, sql in VIEWS.items():
             db.execute(_view_sql(name, sql))
-    if not db["works"].detect_fts():
-        db["works"].enable_fts(["title", "abstract"], create_triggers=True, tokenize="porter")
+        if not db["works"].detect_fts():
+            db["works"].enable_fts(["title", "abstract"], create_triggers=True, tokenize="porter")
 
 
 @contextmanager
@@ -75,18 +81,48 @@ def write_transaction(db: Database) -> Iterator[Database]:
     inspects the table before an insert) fails at once with "database is locked"
     when another process committed in between: the busy timeout cannot help a
     stale snapshot. Taking the lock first makes the second screener wait instead.
+    If the lock is still held when the busy timeout runs out, a `DatabaseLockedError`
+    says so in one line and nothing of this transaction is written.
     """
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
-    db.execute("BEGIN IMMEDIATE")
+    with locked_as_error():
+        db.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
         db.conn.rollback()
         raise
-    db.conn.commit()
+    with locked_as_error():
+        try:
+            db.conn.commit()
+        except sqlite3.OperationalError:
+            db.conn.rollback()
+            raise
+
+
+def is_lock_error(error: BaseException) -> bool:
+    """SQLite's "database is locked" / "database table is locked" (SQLITE_BUSY / SQLITE_LOCKED)."""
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+def lock_error_message() -> str:
+    return (f"The database is locked: another litrev command kept writing to it for more than "
+            f"{BUSY_TIMEOUT_MS / 1000:g} s, and nothing of this command's last step was saved. "
+            "Run the command again when the other one has finished (a re-run is safe)")
+
+
+@contextmanager
+def locked_as_error() -> Iterator[None]:
+    """Turn SQLite's lock error into a `DatabaseLockedError` (one line, exit 1)."""
+    try:
+        yield
+    except sqlite3.OperationalError as e:
+        if is_lock_error(e):
+            raise DatabaseLockedError(f"{lock_error_message()}.") from e
+        raise
 
 
 def _shape_is_current(db: Database) -> bool:
@@ -97,7 +133,10 @@ def _shape_is_current(db: Database) -> bool:
 
 
 def _view_sql(name: str, sql: str) -> str:
-    return f"create view [{name}] as {sql}"
+    # As SQLite stores it in sqlite_master (keywords upper-cased, trailing space cut), so
+    # `_shape_is_current` can compare: with "create view" and a trailing newline it never
+    # matched, and every open_db rewrote every view (a write lock beside the screeners).
+    return f"CREATE VIEW [{name}] as {sql.rstrip()}"
 
 
 def utc_timestamp(text: str) -> str:

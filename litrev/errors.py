@@ -46,3 +46,7 @@ class UnknownIdError(LitrevError):
 
 class OutputPathError(LitrevError):
     """A file litrev was asked to write cannot be written there (a file in the way, no access)."""
+
+
+class DatabaseLockedError(LitrevError):
+    """Another process held the write lock for longer than the busy timeout."""

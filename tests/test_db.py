@@ -50,3 +50,102 @@ def test_views_are_rebuilt_when_missing(tmp_path):
 def test_wal_mode(db):
     assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
     assert isinstance(db.conn, sqlite3.Connection)
+
+
+def _hold_write_lock(path):
+    """A second, real connection (another litrev process) holding the write lock."""
+    other = sqlite3.connect(str(path), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+def _unlinked(path):
+    return sqlite3.connect(str(path)).execute(
+        "select count(*) from records where work_id is null").fetchone()[0]
+
+
+def test_dedupe_waiting_past_the_busy_timeout_is_one_line_exit_1_and_writes_nothing(
+        tmp_path, monkeypatch):
+    import litrev.db
+    from litrev.harvest.store import save_records, start_run
+    from litrev.sources.normalise import Record
+
+    path = tmp_path / "evidence.db"
+    db = open_db(path)
+    run = start_run(db, kind="import", source="import", source_name="Test")
+    with litrev.db.write_transaction(db):
+        save_records(db, [Record(id=f"ris:{i}", source="ris", source_id=str(i), raw={"i": i},
+                                 title=f"Peer mentors in alcohol services, part {i}") for i in range(3)],
+                     run)
+    db.close()
+    monkeypatch.setattr(litrev.db, "BUSY_TIMEOUT_MS", 300)
+    other = _hold_write_lock(path)
+    try:
+        result = CliRunner().invoke(cli, ["dedupe", "--db", str(path)])
+    finally:
+        other.rollback()
+        other.close()
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: The database is locked: ")
+    assert "Run the command again" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert _unlinked(path) == 3  # all or nothing: no half-written works
+    again = CliRunner().invoke(cli, ["dedupe", "--db", str(path)], catch_exceptions=False)
+    assert again.exit_code == 0 and _unlinked(path) == 0
+
+
+def test_a_screening_decision_waiting_past_the_busy_timeout_is_one_line_exit_1(
+        tmp_path, monkeypatch):
+    import litrev.db
+
+    path = tmp_path / "evidence.db"
+    db = open_db(path)
+    db["works"].insert({"id": 1, "title": "Peer mentors in alcohol services"})
+    db.close()
+    settings = tmp_path / "review.toml"
+    settings.write_text("[stages.title-abstract]\nscreeners = 2\n")
+    monkeypatch.setattr(litrev.db, "BUSY_TIMEOUT_MS", 300)
+    other = _hold_write_lock(path)
+    try:
+        result = CliRunner().invoke(cli, ["screen", "decide", "1", "--include", "--reviewer", "ana",
+                                          "--db", str(path), "--settings", str(settings)])
+    finally:
+        other.rollback()
+        other.close()
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: The database is locked: ")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_every_write_of_an_import_and_its_dedupe_takes_the_write_lock_first(tmp_path):
+    """A deferred BEGIN that reads before it writes fails at once ("database is locked")
+    when another process commits in between; the busy timeout cannot help it."""
+    from litrev.harvest.importing import import_file
+
+    ris = tmp_path / "found.ris"
+    ris.write_text("".join(
+        f"TY  - JOUR\nTI  - Peer mentors in alcohol and drug services {i}\nAU  - Kelly, Ann\n"
+        f"PY  - 2021\nER  - \n" for i in range(3)) * 2)
+    db = open_db(tmp_path / "evidence.db")
+    begins = []
+    db.conn.set_trace_callback(lambda sql: begins.append(sql.strip().upper())
+                               if sql.strip().upper().startswith("BEGIN") else None)
+    result = import_file(db, ris)
+    assert result.dedupe.new_records == 6 and db["works"].count == 3
+    assert begins and set(begins) == {"BEGIN IMMEDIATE"}
+
+
+def test_opening_a_current_database_writes_nothing(tmp_path, monkeypatch):
+    """A screener opening the database must not need the write lock a harvest holds."""
+    import litrev.db
+
+    path = tmp_path / "evidence.db"
+    open_db(path).close()
+    monkeypatch.setattr(litrev.db, "BUSY_TIMEOUT_MS", 300)
+    other = _hold_write_lock(path)
+    try:
+        db = open_db(path)
+        assert "screening_votes" in db.view_names()
+    finally:
+        other.rollback()
+        other.close()

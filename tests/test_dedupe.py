@@ -389,3 +389,60 @@ def test_incremental_skips_a_big_weak_block_like_a_full_run(db, tmp_path):
     pairs = "select record_a, record_b, outcome from duplicate_pairs order by 1, 2"
     assert list(db.execute(pairs)) == list(full.execute(pairs))
     assert ("new:1", "ris:7", "review") not in list(db.execute(pairs))
+
+
+def test_an_undone_vote_is_no_conflict_when_works_merge(db):
+    a = rec("scopus:1", "Peer mentoring for people leaving prison: a mixed methods evaluation",
+            authors=["Kelly, Ann", "Byrne, Tom"], year=2021)
+    b = rec("crossref:10.1111/add.1", "Peer mentoring for people leaving prison - a mixed-methods "
+            "evaluation of a pilot", doi="10.1111/add.1", authors=["Kelly, Ann", "Byrne, Tom"], year=2021)
+    add(db, [a, b])
+    dedupe.update_works(db)
+    wa, wb = work_of(db, a.id), work_of(db, b.id)
+    vote(db, wa, "include")
+    vote(db, wb, "exclude", reviewer="ben")
+    vote(db, wb, "undo", reviewer="ben")  # ben withdrew his vote: he has none
+    summary = dedupe.record_verdict(db, a.id, b.id, "same", "ana")
+    assert summary.merged_works == 1
+    assert summary.conflicts == []
+    assert not list(db.query("select * from screening_outcomes where outcome = 'conflict'"))
+
+
+def test_records_saved_while_a_dedupe_scores_are_linked_with_their_pairs(db, tmp_path, monkeypatch):
+    """A concurrent import commits a duplicate after this run read its new records: it must
+    not become a work of its own (its pairs were never scored), nor stay unlinked."""
+    add(db, [PNAS[0]])
+    path = db.execute("pragma database_list").fetchone()[2]
+    real_score = dedupe.score_candidates
+    late = []
+
+    def score_then_another_process_saves(*args, **kwargs):
+        pairs = real_score(*args, **kwargs)
+        if not late:
+            other = open_db(path)
+            add(other, [PNAS[1]])
+            other.close()
+            late.append(PNAS[1].id)
+        return pairs
+
+    monkeypatch.setattr(dedupe, "score_candidates", score_then_another_process_saves)
+    summary = dedupe.update_works(db)
+    assert late and summary.new_records == 2
+    assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
+    assert work_of(db, PNAS[0].id) == work_of(db, PNAS[1].id)
+    assert db["works"].count == 1
+
+
+def test_an_incremental_run_saves_pairs_in_short_transactions_with_the_same_result(db, tmp_path,
+                                                                                    monkeypatch):
+    add(db, [PNAS[0], BATROXOBIN[0], SERIES[0]])
+    dedupe.update_works(db)
+    add(db, [r for r in ALL if r.id not in {PNAS[0].id, BATROXOBIN[0].id, SERIES[0].id}])
+    monkeypatch.setattr(dedupe, "SAVE_CHUNK", 2, raising=False)
+    begins = []
+    db.conn.set_trace_callback(lambda sql: begins.append(sql) if sql.startswith("BEGIN") else None)
+    dedupe.update_works(db)
+    db.conn.set_trace_callback(None)
+    pairs = db["duplicate_pairs"].count
+    assert pairs > 2 and len(begins) >= pairs // 2 + 1  # one per chunk, then the grouping
+    assert groups(db) == EXPECTED

@@ -670,3 +670,17 @@ def test_offline_fails_every_query_in_one_message_and_5xx_still_retries(db, repl
     add_openalex_pages(replay, [openalex_work(1)])
     [result] = run(db, replay, queries[0], sleep=sleeps)
     assert result.status == "complete" and sleeps == [0.5]
+
+
+def test_a_harvest_with_nothing_new_links_records_a_crash_left_without_a_work(db, replay, query):
+    # A harvest killed (kill -9) during its final dedupe: records saved, none linked.
+    add_openalex_pages(replay, [openalex_work(i) for i in range(4)],
+                       filter=lambda f: "from_updated_date" not in f)
+    run(db, replay, query)
+    assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 4
+    replay.clear()
+    add_openalex_pages(replay, [], filter=lambda f: "from_updated_date" in f)
+    [quiet] = harvest_stage.harvest(db, [query], settings(replay), sources=("openalex",))
+    assert quiet.counts.fetched == 0
+    assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
+    assert db["works"].count == 4

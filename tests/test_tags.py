@@ -10,7 +10,7 @@ from litrev.db import open_db
 from litrev.tags import storage as tags
 from litrev.tags.countries import suggest_countries
 from litrev.tags.designs import suggest_design
-from litrev.tags.suggest import SUGGESTED, clean_abstract
+from litrev.tags.suggest import SUGGESTED, Suggestion, clean_abstract
 
 
 def countries(title, abstract="", affiliations=()):
@@ -1034,3 +1034,30 @@ def test_a_treatment_given_does_not_outrank_a_design_phrase():
 ])
 def test_case_studies_named_in_an_abstract_are_the_design_only_when_the_article_is_one(abstract, expected):
     assert design("Financing conservation", abstract) == expected
+
+
+def test_auto_tag_saves_in_short_batches_and_skips_works_another_run_tagged(tagged_db, monkeypatch):
+    """Screeners beside `litrev tag auto` wait for one batch, not the whole run."""
+    add_work(tagged_db, 4, "Peer recovery coaches in Kenyan hospitals: a cohort study", year=2022)
+    add_work(tagged_db, 5, "Peer support workers in Canadian harm reduction: interviews", year=2020)
+    path = tagged_db.execute("pragma database_list").fetchone()[2]
+    real = tags.suggest_for_work
+
+    def suggest_while_another_run_tags_work_5(work, *args):
+        if work["id"] == 5:  # a second `litrev tag auto` saves work 5 first
+            other = open_db(path)
+            tags.save_suggestions(other, 5, [Suggestion("country", "CA", 0.9, "title")])
+            other.conn.commit()
+            other.close()
+        return real(work, *args)
+
+    monkeypatch.setattr(tags, "suggest_for_work", suggest_while_another_run_tags_work_5)
+    monkeypatch.setattr(tags, "TAG_BATCH", 2, raising=False)
+    begins = []
+    tagged_db.conn.set_trace_callback(lambda sql: begins.append(sql) if sql.startswith("BEGIN") else None)
+    counts = tags.auto_tag(tagged_db)
+    tagged_db.conn.set_trace_callback(None)
+    assert counts["works"] == 4 and begins == ["BEGIN IMMEDIATE"] * 3
+    assert effective(tagged_db, 1) == {("country", "GB", "auto"), ("nation", "Scotland", "auto"),
+                                       ("design", "qualitative", "auto")}
+    assert effective(tagged_db, 5) == {("country", "CA", "auto")}

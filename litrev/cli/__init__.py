@@ -4,6 +4,7 @@ Commands parse options, show progress and print; the work happens in the stage
 modules (`litrev.harvest.run`, `litrev.dedupe.storage`, ...). No SQL here.
 """
 
+import sqlite3
 import sys
 
 import click
@@ -19,6 +20,7 @@ from litrev.cli.simulate import simulate
 from litrev.cli.snowball import check_recall, snowball
 from litrev.cli.status import status
 from litrev.cli.tags import gaps, tag
+from litrev.db import is_lock_error, lock_error_message
 from litrev.errors import LitrevError, printable
 
 
@@ -31,6 +33,13 @@ class LitrevGroup(click.Group):
         except LitrevError as e:
             click.echo(f"Error: {printable(str(e))}", err=True)
             sys.exit(e.exit_code)
+        except sqlite3.OperationalError as e:
+            # Writes go through db.write_transaction, which words this itself; this
+            # catches a lock met anywhere else (a read during a checkpoint, say).
+            if not is_lock_error(e):
+                raise
+            click.echo(f"Error: {lock_error_message()}.", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted. Everything saved so far is kept; run again to resume.", err=True)
             sys.exit(130)

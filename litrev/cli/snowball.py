@@ -6,7 +6,7 @@ import click
 
 from litrev.cli.common import db_option, echo_json, get_db, json_option, progress_bar, quiet_option
 from litrev.db import ensure_shape
-from litrev.dedupe.storage import update_works
+from litrev.dedupe.storage import unlinked_ids, update_works
 from litrev.errors import LitrevError
 from litrev.harvest import recall as recall_stage
 from litrev.harvest import snowball as snowball_stage
@@ -54,7 +54,7 @@ def snowball(backward, forward, chosen, full, no_dedupe, email, db_path, quiet, 
     finally:
         progress.close()
     dedupe = None
-    if not no_dedupe and any(s.fetched for s in summaries):
+    if not no_dedupe and (any(s.fetched for s in summaries) or unlinked_ids(db)):
         linked = update_works(db)
         dedupe = linked.as_dict()
         for warning in linked.conflict_warnings():

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from litrev.db import now
+from litrev.db import now, write_transaction
 from litrev.dedupe.matching import (
     ABSTRACT_HEAD,
     MAX_BLOCK,
@@ -47,6 +47,10 @@ HUMAN_SCORE = 10.0  # a person's "same" outranks every machine score when groupi
 # Bump when matching.block_keys (or the prepare() fields it reads) changes what keys a
 # record gets: every stored record is then re-keyed on its next incremental run.
 KEYS_VERSION = 1
+# Rounds of one dedupe run: another round only when records arrived while it scored
+# (a concurrent import or harvest); that process's own dedupe links them too.
+MAX_ROUNDS = 5
+SAVE_CHUNK = 2_000  # pairs, and records' keys, per write transaction of an incremental run
 
 
 @dataclass
@@ -81,30 +85,60 @@ class DedupeSummary:
 def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") -> DedupeSummary:
     """Link every record without a work to one (incremental), or recompute all pairs (`full`).
 
-    Harvest, import and snowball call this at the end of a run.
+    Harvest, import and snowball call this at the end of a run. Pairs are scored
+    outside any transaction (screeners keep saving meanwhile); each write is one
+    immediate transaction. A record saved by another process while this run scored
+    has no pairs yet, so it is left out of the grouping and linked by another round.
     """
     summary = DedupeSummary()
-    new_ids = {r[0] for r in db.execute("select id from records where work_id is null")}
-    summary.new_records = len(new_ids)
+    for _ in range(MAX_ROUNDS):
+        scored = _score_and_save(db, summary, full=full)
+        with write_transaction(db):
+            assign_works(db, summary, refresh_all=full, reviewer=reviewer, scored=scored)
+            save_relations(db, replace_all=full)
+        full = False
+        if not unlinked_ids(db):
+            break
     summary.records = db.execute("select count(*) from records").fetchone()[0]
-    if full or new_ids:
-        if full:
-            prepared = keyed = load_prepared(db)
-            skip = set()
-        else:
-            # Only the records sharing a block with a new one: the same pairs as a full read.
-            prepared, keyed, skip = prepared_for(db, new_ids)
-        pairs = score_candidates(prepared, None if full else new_ids, skip)
-        summary.pairs = dict(Counter(p.outcome for p in pairs))
-        with db.atomic():
-            save_pairs(db, pairs, replace_all=full)
-            save_keys(db, keyed, replace_all=full)
-    with db.atomic():
-        assign_works(db, summary, refresh_all=full, reviewer=reviewer)
-        save_relations(db, replace_all=full)
     summary.related = db.execute("select count(*) from work_relations").fetchone()[0]
     summary.review_pending = len(review_queue(db))
     return summary
+
+
+def unlinked_ids(db: Database) -> set[str]:
+    """Records without a work: new ones, or ones a crash or lock error left behind."""
+    return {r[0] for r in db.execute("select id from records where work_id is null")}
+
+
+def _score_and_save(db: Database, summary: DedupeSummary, *, full: bool) -> set[str]:
+    """Score the pairs touching unlinked records (or all, `full`) and store them with their
+    keys; return the ids scored, the only unlinked records this round may link."""
+    new_ids = unlinked_ids(db)
+    summary.new_records += len(new_ids)
+    if not (full or new_ids):
+        return set()
+    if full:
+        prepared = keyed = load_prepared(db)
+        skip: set[tuple] = set()
+    else:
+        # Only the records sharing a block with a new one: the same pairs as a full read.
+        prepared, keyed, skip = prepared_for(db, new_ids)
+    pairs = score_candidates(prepared, None if full else new_ids, skip)
+    for outcome, n in Counter(p.outcome for p in pairs).items():
+        summary.pairs[outcome] = summary.pairs.get(outcome, 0) + n
+    if full:
+        with write_transaction(db):
+            save_pairs(db, pairs, replace_all=True)
+            save_keys(db, keyed, replace_all=True)
+    else:
+        # In short transactions, so screeners are not kept waiting (20,000 new records'
+        # pairs and keys held the lock 5-8 s in one). Safe to cut: the records stay
+        # unlinked until assign_works, so a run cut short scores them again.
+        for start in range(0, max(len(pairs), len(keyed)), SAVE_CHUNK):
+            with write_transaction(db):
+                save_pairs(db, pairs[start:start + SAVE_CHUNK])
+                save_keys(db, keyed[start:start + SAVE_CHUNK])
+    return new_ids | {p.id for p in prepared}
 
 
 # --- reading ------------------------------------------------------------------
@@ -216,10 +250,17 @@ def _verdicts(db: Database) -> tuple[list[tuple[str, str, float]], list[tuple[st
 
 
 def assign_works(db: Database, summary: DedupeSummary, *, refresh_all: bool = False,
-                 reviewer: str = "litrev") -> None:
-    """Replay every merge pair and verdict into groups; make `works` match them with minimal moves."""
+                 reviewer: str = "litrev", scored: set[str] | None = None) -> None:
+    """Replay every merge pair and verdict into groups; make `works` match them with minimal moves.
+
+    Unlinked records not in `scored` (saved after this run scored its pairs) are left
+    unlinked: linking them now, without their pairs, would make each its own work for good.
+    `scored=None` links every record.
+    """
     prepared_ids, doi_bases = [], {}
-    for record_id, doi in db.execute("select id, doi from records order by id"):
+    for record_id, doi, work_id in db.execute("select id, doi, work_id from records order by id"):
+        if work_id is None and scored is not None and record_id not in scored:
+            continue
         prepared_ids.append(record_id)
         base = doi_base(doi)
         if base:
@@ -254,6 +295,7 @@ def assign_works(db: Database, summary: DedupeSummary, *, refresh_all: bool = Fa
     touched: set[int] = set()
     next_id = (db.execute("select coalesce(max(id), 0) from works").fetchone()[0] or 0) + 1
     new_works: dict[int, list[str]] = {}
+    merged: dict[int, set[int]] = {}
     moves: list[tuple[int, str]] = []
     logs: list[dict[str, Any]] = []
     for root in sorted(by_group):
@@ -267,7 +309,7 @@ def assign_works(db: Database, summary: DedupeSummary, *, refresh_all: bool = Fa
                 target, next_id = next_id, next_id + 1
                 new_works[target] = members
         for other in works[1:]:
-            _merge_work(db, other, target, current, reviewer, stamp, summary)
+            _merge_work(db, other, target, current, reviewer, stamp, summary, merged)
         moving = defaultdict(list)
         for record_id in members:
             if current.get(record_id) != target:
@@ -293,6 +335,7 @@ def assign_works(db: Database, summary: DedupeSummary, *, refresh_all: bool = Fa
     if refresh_all:
         touched = {r[0] for r in db.execute("select id from works where merged_into is null")}
     refresh_works(db, touched - set(new_works))
+    summary.conflicts.extend(decision_conflicts(db, merged))
 
 
 def _home_works(db: Database) -> dict[str, int]:
@@ -321,7 +364,7 @@ def _revive(db: Database, members: list[str], homes: dict[str, int], summary: De
 
 
 def _merge_work(db: Database, work_id: int, into: int, current: dict[str, int | None], reviewer: str,
-                stamp: str, summary: DedupeSummary) -> None:
+                stamp: str, summary: DedupeSummary, merged: dict[int, set[int]]) -> None:
     record_ids = sorted(r for r, w in current.items() if w == work_id)
     db.execute("update works set merged_into = ?, updated_at = ? where id = ? or merged_into = ?",
                [into, stamp, work_id, work_id])
@@ -332,26 +375,30 @@ def _merge_work(db: Database, work_id: int, into: int, current: dict[str, int | 
     for record_id in record_ids:
         current[record_id] = into
     summary.merged_works += 1
-    conflicts = decision_conflicts(db, [into, work_id])
-    summary.conflicts.extend(conflicts)
+    merged.setdefault(into, set()).add(work_id)
 
 
-def decision_conflicts(db: Database, work_ids: list[int]) -> list[dict[str, Any]]:
-    """Stages where the merged works carry different current screening votes."""
-    if not db["decisions"].exists():
+def decision_conflicts(db: Database, merged: dict[int, set[int]]) -> list[dict[str, Any]]:
+    """Stages where a canonical work that absorbed others (`merged`: canonical -> works merged
+    into it) now has a screening conflict, with the current votes that disagree.
+
+    "Current vote" and "conflict" are the screening views' (`screening_votes`,
+    `screening_outcomes`), the same as `litrev screen conflicts` shows: an undone
+    vote is no vote, and an adjudicated stage is no conflict.
+    """
+    if not merged:
         return []
     rows = db.execute(
-        """select stage, reviewer, work_id, decision from decisions
-           where work_id in (select value from json_each(?)) and decision != 'undo'
-           order by id""", [json.dumps(work_ids)]).fetchall()
-    latest: dict[tuple, str] = {}
-    for stage, reviewer, work_id, decision in rows:
-        latest[(stage, reviewer, work_id)] = decision
-    by_stage: dict[str, set[str]] = defaultdict(set)
-    for (stage, _reviewer, _work), decision in latest.items():
-        by_stage[stage].add(decision)
-    return [{"works": sorted(work_ids), "stage": stage, "decisions": sorted(d)}
-            for stage, d in sorted(by_stage.items()) if len(d) > 1]
+        """select o.work_id, o.stage, v.decision from screening_outcomes o
+           join screening_votes v on v.work_id = o.work_id and v.stage = o.stage
+           where o.outcome = 'conflict' and o.work_id in (select value from json_each(?))
+           group by o.work_id, o.stage, v.decision order by o.work_id, o.stage, v.decision""",
+        [json.dumps(sorted(merged))]).fetchall()
+    by_stage: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for work_id, stage, decision in rows:
+        by_stage[(work_id, stage)].append(decision)
+    return [{"works": sorted({work_id, *merged[work_id]}), "stage": stage, "decisions": decisions}
+            for (work_id, stage), decisions in by_stage.items()]
 
 
 # --- best metadata ---------------------------------------------------------------
@@ -477,7 +524,7 @@ def record_verdict(db: Database, a: str, b: str, verdict: str, reviewer: str) ->
     a, b = sorted((a, b))
     for record_id in (a, b):
         _require_record(db, record_id)
-    with db.atomic():
+    with write_transaction(db):
         db["dedupe_verdicts"].upsert({"record_a": a, "record_b": b, "verdict": verdict,
                                       "reviewer": reviewer, "decided_at": now()},
                                      pk=("record_a", "record_b"))
@@ -509,7 +556,7 @@ def unmerge(db: Database, target: str, reviewer: str) -> DedupeSummary:
     if not mine or not others:
         raise LitrevError(f"{target} is not grouped with anything. Nothing to undo.")
     stamp = now()
-    with db.atomic():
+    with write_transaction(db):
         db["dedupe_verdicts"].upsert_all(
             ({"record_a": min(x, y), "record_b": max(x, y), "verdict": "different",
               "reviewer": reviewer, "decided_at": stamp} for x in mine for y in others),

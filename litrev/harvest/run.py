@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from sqlite_utils import Database
 
 from litrev.db import ensure_shape, now, write_transaction
-from litrev.dedupe.storage import update_works
+from litrev.dedupe.storage import unlinked_ids, update_works
 from litrev.errors import LitrevError, SourceError
 from litrev.harvest.queries import SOURCES, Query, Settings, SourceQuery
 from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run
@@ -141,7 +141,8 @@ def harvest(
                     db, query, version_id, source, settings, retrier, progress,
                     full=full, since=since, max_records=max_records,
                 ))
-    if dedupe and any(r.counts.fetched for r in results):
+    # Also when nothing was fetched: records an interrupted run left without a work.
+    if dedupe and (any(r.counts.fetched for r in results) or unlinked_ids(db)):
         _update_works(db, progress)
     ensure_shape(db)
     failed = [r for r in results if r.status == "failed"]

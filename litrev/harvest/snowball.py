@@ -369,8 +369,9 @@ def _set_cursor(db: Database, run_id: int, batch: list[int] | None, cursor: str 
                 done: int) -> None:
     """Remember where a forward batch is (and how many works came before), to resume there."""
     details = {"direction": "forward", "batch": batch, "done": done} if batch else {"direction": "forward"}
-    db["harvest_runs"].update(run_id, {"cursor": cursor if batch else None,
-                                       "details": json.dumps(details, sort_keys=True)})
+    with write_transaction(db):
+        db["harvest_runs"].update(run_id, {"cursor": cursor if batch else None,
+                                           "details": json.dumps(details, sort_keys=True)})
 
 
 def _resumable(db: Database, direction: str, todo: set[int],
