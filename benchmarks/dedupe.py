@@ -142,7 +142,7 @@ def load_records(csv_path: str) -> list:
     """Records from a benchmark CSV, through litrev's own CSV import when it is there."""
     text = Path(csv_path).read_text(encoding="utf-8")
     try:
-        from litrev.sources.files import parse_csv
+        from litrev.sources.files.delimited import parse_csv
     except ImportError:
         return _records_from_csv(text)
     parsed = parse_csv(text, "bench")

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from litrev.cli import cli
 from litrev.errors import InputFileError
 from litrev.harvest.importing import import_file, parse_file, read_text
-from litrev.sources.files import parse, person, slugify, sniff_format, split_authors
+from litrev.sources.files import parse, slugify, sniff_format
+from litrev.sources.files.common import person, split_authors
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 DEDUP_SETS = ("stroke", "haematology", "respiratory", "digital_work", "special_cases")
@@ -319,7 +320,7 @@ LATEX_PROSE = ("Peer {mentors} in M\\\"unchen and \\o rsted -- results 50% off\n
 def test_piecewise_latex_decoding_matches_bibtexparsers():
     from bibtexparser.middlewares import LatexDecodingMiddleware
 
-    from litrev.sources.files import PiecewiseLatexDecoding, latex_pieces
+    from litrev.sources.files.bibtex import PiecewiseLatexDecoding, latex_pieces
     value = LATEX_PROSE * 400  # 40 KB: cut into ~20 pieces
     assert len(latex_pieces(value)) > 10
     whole = LatexDecodingMiddleware()._transform_python_value_string(value)
@@ -343,7 +344,7 @@ def test_a_huge_bibtex_field_imports_in_linear_time(db, tmp_path):
 
 
 def test_dense_latex_past_the_budget_is_kept_as_written_with_a_warning():
-    from litrev.sources.files import LATEX_BUDGET
+    from litrev.sources.files.bibtex import LATEX_BUDGET
     dense = LATEX_PROSE * (2 * LATEX_BUDGET // len(LATEX_PROSE))
     parsed = parse(f"@article{{k,\n  title = {{T}},\n  note = {{{dense}}}\n}}\n", "bibtex", "x")
     note = parsed.records[0].raw["note"].strip()
