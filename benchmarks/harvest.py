@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from harvest_support import openalex_work
-from replay import ReplayServer, Reply, select_fields
+from support.harvest import openalex_work
+from support.replay import ReplayServer, Reply, select_fields
 
 from litrev.db import open_db
 from litrev.harvest.queries import Query, Settings, SourceQuery

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from support.replay import ReplayServer
 
 from litrev.db import open_db
 
@@ -27,3 +28,11 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present (only in the team's workspace)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def replay():
+    """A running `ReplayServer` on 127.0.0.1 (tests/support/replay.py), stopped after the test:
+    the real API clients are pointed at it, so paging, retries and faults go over real HTTP."""
+    with ReplayServer() as server:
+        yield server

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from publish_support import fill
+from support.publish import fill
 
 from litrev.report.publish import publish
 

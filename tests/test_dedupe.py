@@ -4,7 +4,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from dedupe_support import ALL, BATROXOBIN, ERRATUM, OTHER, PNAS, PREPRINT, SERIES, rec
+from support.dedupe import ALL, BATROXOBIN, ERRATUM, OTHER, PNAS, PREPRINT, SERIES, rec
 
 from litrev.cli import cli
 from litrev.db import now, open_db

@@ -9,9 +9,8 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from harvest_support import crossref_item, openalex_work
-from replay import (
-    ReplayServer,
+from support.harvest import crossref_item, openalex_work
+from support.replay import (
     Reply,
     add_crossref_pages,
     add_crossref_stuck_scroll,
@@ -43,11 +42,6 @@ query_bibliographic = "peer mentor addiction"
 filter = { from-pub-date = "2000-01-01", type = "journal-article" }
 """
 
-
-@pytest.fixture
-def replay():
-    with ReplayServer() as server:
-        yield server
 
 
 @pytest.fixture

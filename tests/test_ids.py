@@ -2,7 +2,7 @@
 
 import pytest
 from click.testing import CliRunner
-from screen_support import add_works
+from support.screen import add_works
 
 from litrev.cli import cli
 from litrev.db import open_db

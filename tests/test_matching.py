@@ -4,7 +4,7 @@ import csv
 import json
 
 import pytest
-from dedupe_support import ALL, BATROXOBIN, ERRATUM, PNAS, PREPRINT, SERIES, rec
+from support.dedupe import ALL, BATROXOBIN, ERRATUM, PNAS, PREPRINT, SERIES, rec
 
 from litrev.dedupe.matching import (
     MAX_BLOCK,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from screen_support import settings, use, vote
+from support.screen import settings, use, vote
 
 from litrev.cli import cli
 from litrev.errors import LitrevError

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from datasette.app import Datasette
-from publish_support import REVIEWERS, SECRETS, fill
+from support.publish import REVIEWERS, SECRETS, fill
 
 import litrev.report.publish as publish_module
 from litrev.cli import cli

@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from rank_support import IRRELEVANT, RELEVANT
+from support.rank import IRRELEVANT, RELEVANT
 
 from litrev.db import now
 from litrev.screen import rank

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from rank_support import IRRELEVANT, RELEVANT
 from sklearn.linear_model import LogisticRegression
+from support.rank import IRRELEVANT, RELEVANT
 
 from litrev.screen import rank
 

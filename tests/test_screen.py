@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from screen_support import add_works, settings, use, vote
+from support.screen import add_works, settings, use, vote
 
 from litrev.cli import cli
 from litrev.db import open_db

@@ -1,7 +1,7 @@
 import io
 
 from rich.console import Console
-from screen_support import add_works, settings, use, vote
+from support.screen import add_works, settings, use, vote
 
 from litrev.screen.terminal import ScreeningSession, highlight, run_session
 from litrev.tags import storage as tags
@@ -127,7 +127,7 @@ def test_relevance_is_shown_when_the_queue_is_ranked(db):
 
 
 def test_each_decision_retrains_and_reranks_the_rest_and_shows_the_stopping_signal(db):
-    from rank_support import IRRELEVANT, RELEVANT
+    from support.rank import IRRELEVANT, RELEVANT
 
     s = use(db, settings(ta=1))
     s.prioritise = True

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from rank_support import IRRELEVANT, RELEVANT
+from support.rank import IRRELEVANT, RELEVANT
 
 from litrev.cli import cli
 from litrev.errors import InputFileError

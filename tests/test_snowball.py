@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 import pytest
 from click.testing import CliRunner
-from replay import ReplayServer, Reply, add_openalex_repeating_cursor, openalex_page
+from support.replay import Reply, add_openalex_repeating_cursor, openalex_page
 
 from litrev.cli import cli
 from litrev.dedupe.storage import update_works
@@ -89,9 +89,8 @@ class FakeOpenAlex:
 
 
 @pytest.fixture
-def server():
-    with ReplayServer() as s:
-        yield s
+def server(replay):
+    return replay
 
 
 def fetcher(server, per_page: int = 200, **env):

@@ -1,16 +1,11 @@
-"""Realistic OpenAlex works and Crossref items (the real APIs' shapes), and a replay fixture.
-
-Other test modules may use the fixture by defining their own (a few lines, see
-tests/test_harvest.py) or with `pytest_plugins = ["harvest_support"]`.
+"""Realistic OpenAlex works and Crossref items (the real APIs' shapes). The replay server's
+fixture, `replay`, is in tests/conftest.py.
 
 The shapes follow the recorded 2025-26 responses in ../shared/data; values are
 made up around the review's topic so tests read naturally.
 """
 
 import copy
-
-import pytest
-from replay import ReplayServer
 
 TOPICS = ["peer mentors", "peer support workers", "peer recovery coaches",
           "lived experience workers", "recovery champions"]
@@ -157,9 +152,3 @@ def crossref_item(i: int, **changes) -> dict:
     item.update(changes)
     return item
 
-
-@pytest.fixture
-def replay():
-    """A running `ReplayServer` (see tests/replay.py), stopped after the test."""
-    with ReplayServer() as server:
-        yield server

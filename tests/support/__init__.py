@@ -1,0 +1,1 @@
+"""Test support: realistic records, a replay server for the APIs, small builders."""
