@@ -106,7 +106,7 @@ def main() -> None:
     server = multiprocessing.Process(target=serve, args=(n, args.compact, theirs), daemon=True)
     server.start()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(openalex_url=ours.recv(), email="bench@example.org",
+        settings = Settings(base_urls={"openalex": ours.recv()}, email="bench@example.org",
                             openalex_api_key="bench", retry_base_seconds=0)
         db = open_db(Path(tmp) / "bench.db")
         query = SourceQuery("openalex", search='"peer mentor" AND addiction',

@@ -28,8 +28,8 @@ from litrev.db import now
 from litrev.errors import SourceError
 from litrev.harvest import run as harvest_stage
 from litrev.harvest.queries import Settings, load_query
-from litrev.sources import api_message, retry_after_seconds
 from litrev.sources import openalex as openalex_source
+from litrev.sources.fetching import api_message, retry_after_seconds
 
 QUERY = """name = "Peer mentors"
 description = "test"
@@ -59,7 +59,10 @@ def query(tmp_path):
 
 
 def settings(server, **changes):
-    values = {"openalex_url": server.url, "crossref_url": server.url + "/crossref",
+    urls = {"openalex": server.url, "crossref": server.url + "/crossref"}
+    for key in list(urls):  # settings(server, openalex_url=...) points one source elsewhere
+        urls[key] = changes.pop(f"{key}_url", urls[key])
+    values = {"base_urls": urls,
               "email": "me@example.org", "openalex_api_key": "SECRET",
               "retry_base_seconds": 0.5, "max_retries": 2, "max_wait_seconds": 30,
               "timeout_seconds": 5}

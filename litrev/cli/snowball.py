@@ -11,7 +11,7 @@ from litrev.errors import LitrevError
 from litrev.harvest import recall as recall_stage
 from litrev.harvest import snowball as snowball_stage
 from litrev.harvest.queries import queries_dir, settings_from_env
-from litrev.sources import Retrier
+from litrev.sources.fetching import Retrier
 
 
 @click.command()
