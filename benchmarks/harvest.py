@@ -116,7 +116,7 @@ def main() -> None:
         if args.tracemalloc:
             tracemalloc.start()
         started, cpu_started = time.perf_counter(), time.process_time()
-        [result] = harvest(db, [q], settings, sources=("openalex",), dedupe=False)
+        [result] = harvest(db, [q], settings, sources=("openalex",))
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None

@@ -26,6 +26,7 @@ from replay import (
 from litrev.cli import cli
 from litrev.db import now
 from litrev.errors import SourceError
+from litrev.finish import finish_write
 from litrev.harvest import run as harvest_stage
 from litrev.harvest.queries import Settings, load_query
 from litrev.sources import openalex as openalex_source
@@ -78,7 +79,7 @@ class Sleeps(list):
 def run(db, server, query, sources=("openalex",), **kwargs):
     sleeps = kwargs.pop("sleep", Sleeps())
     return harvest_stage.harvest(db, [query], settings(server, **kwargs.pop("settings", {})),
-                                 sources=sources, dedupe=False, sleep=sleeps, **kwargs)
+                                 sources=sources, sleep=sleeps, **kwargs)
 
 
 def works_requests(server, prefix="/works"):
@@ -377,7 +378,13 @@ def test_real_recorded_openalex_and_crossref_chains(db, replay, query, shared_da
 
 def test_new_records_are_linked_to_works_unless_no_dedupe(db, replay, query):
     add_openalex_pages(replay, [openalex_work(i) for i in range(3)])
-    harvest_stage.harvest(db, [query], settings(replay), sources=("openalex",), dedupe=True)
+    harvest_stage.harvest(db, [query], settings(replay), sources=("openalex",))
+    # Linking is the command's post-write step, not the stage's.
+    unlinked = "select count(*) from records where work_id is null"
+    assert db.execute(unlinked).fetchone()[0] == 3
+    assert finish_write(db, link=False) is None  # --no-dedupe
+    assert db.execute(unlinked).fetchone()[0] == 3
+    assert finish_write(db, records_saved=True).new_records == 3
     assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
     assert db["works"].count == 3
 
@@ -665,7 +672,7 @@ def test_offline_fails_every_query_in_one_message_and_5xx_still_retries(db, repl
     with pytest.raises(SourceError) as e:
         harvest_stage.harvest(db, queries, settings(replay, openalex_url=f"http://127.0.0.1:"
                                                                           f"{closed_port()}"),
-                              sources=("openalex",), dedupe=False, progress=notes, sleep=sleeps)
+                              sources=("openalex",), progress=notes, sleep=sleeps)
     assert str(e.value).count("cannot reach") == 1 and str(e.value).startswith("2 of 2 harvests")
     assert sleeps == [] and notes.notes == []
     replay.add("/works", Reply(status=502, body="Bad gateway", content_type="text/plain"),

@@ -4,6 +4,7 @@ from rich.progress import Progress
 
 from litrev.cli.common import db_option, get_db, progress_bar, quiet_option
 from litrev.errors import LitrevError
+from litrev.finish import finish_write
 from litrev.harvest import run as harvest_stage
 from litrev.harvest.queries import load_queries, queries_dir, settings_from_env
 from litrev.sources import SOURCES
@@ -89,13 +90,24 @@ def harvest(queries, source, full, since, max_records, dry_run, email, no_dedupe
     try:
         results = harvest_stage.harvest(
             db, loaded, settings, sources=sources, full=full, since=since,
-            max_records=max_records, dedupe=not no_dedupe, progress=progress)
+            max_records=max_records, progress=progress)
     except LitrevError as e:
+        # A failed source still leaves what the others fetched: link it too.
+        _finish(db, getattr(e, "results", []), not no_dedupe, progress)
         progress.finish("")
         _report(getattr(e, "results", []), quiet)
         raise
+    _finish(db, results, not no_dedupe, progress)
     progress.finish("")
     _report(results, quiet)
+
+
+def _finish(db, results, link: bool, progress) -> None:
+    linked = finish_write(db, link=link, records_saved=any(r.counts.fetched for r in results))
+    if linked is not None:
+        progress.note(linked.headline())
+        for warning in linked.conflict_warnings():
+            progress.note(warning)
 
 
 def _advise(sources, loaded, settings, progress) -> None:

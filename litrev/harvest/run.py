@@ -11,8 +11,8 @@ The data flow, per query and source:
    interruption (Ctrl-C, crash, 5xx after retries, spent budget) keeps every saved
    page and the next run continues exactly there: no duplicates (natural keys,
    upserts) and no gap.
-4. Log the run in `harvest_runs` (status, counts, filters as sent), then link new
-   records to works (`litrev.dedupe.storage.update_works`, unless `--no-dedupe`).
+4. Log the run in `harvest_runs` (status, counts, filters as sent). Linking new
+   records to works is the command's post-write step (`litrev.finish.finish_write`).
 """
 
 import datetime
@@ -27,8 +27,7 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from litrev.db import ensure_shape, now, write_transaction
-from litrev.dedupe.storage import update_works
+from litrev.db import now, write_transaction
 from litrev.errors import LitrevError, SourceError
 from litrev.harvest.queries import Query, Settings, SourceQuery
 from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run, update_run
@@ -116,7 +115,7 @@ def save_query_version(db: Database, query: Query) -> int:
 def harvest(
     db: Database, queries: Iterable[Query], settings: Settings, *,
     sources: Iterable[str] | None = None, full: bool = False, since: str | None = None,
-    max_records: int | None = None, dedupe: bool = True, progress: Progress | None = None,
+    max_records: int | None = None, progress: Progress | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> list[HarvestResult]:
     """Harvest every query from every selected source (default: all) it has a section for.
@@ -138,9 +137,6 @@ def harvest(
                     db, query, version_id, source, settings, retrier, progress,
                     full=full, since=since, max_records=max_records,
                 ))
-    if dedupe and any(r.counts.fetched for r in results):
-        _update_works(db, progress)
-    ensure_shape(db)
     failed = [r for r in results if r.status == "failed"]
     if failed:
         # One line even offline: every query fails with the same "cannot reach" message.
@@ -157,13 +153,6 @@ def _selected(keys: Iterable[str] | None) -> list[Source]:
     """The registered sources named by `keys` (every one when None), in registry order."""
     wanted = None if keys is None else set(keys)
     return [s for s in SOURCES.values() if wanted is None or s.key in wanted]
-
-
-def _update_works(db: Database, progress: Progress) -> None:
-    summary = update_works(db)
-    progress.note(summary.headline())
-    for warning in summary.conflict_warnings():
-        progress.note(warning)
 
 
 def _plan(db: Database | None, query_id: str, source: str, version_id: int | None, *,
