@@ -106,7 +106,7 @@ def main() -> None:
     server = multiprocessing.Process(target=serve, args=(n, args.compact, theirs), daemon=True)
     server.start()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(openalex_url=ours.recv(), email="bench@example.org",
+        settings = Settings(base_urls={"openalex": ours.recv()}, email="bench@example.org",
                             openalex_api_key="bench", retry_base_seconds=0)
         db = open_db(Path(tmp) / "bench.db")
         query = SourceQuery("openalex", search='"peer mentor" AND addiction',
@@ -116,7 +116,7 @@ def main() -> None:
         if args.tracemalloc:
             tracemalloc.start()
         started, cpu_started = time.perf_counter(), time.process_time()
-        [result] = harvest(db, [q], settings, sources=("openalex",), dedupe=False)
+        [result] = harvest(db, [q], settings, sources=("openalex",))
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None

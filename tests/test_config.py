@@ -111,8 +111,8 @@ def test_settings_from_env():
     s = settings_from_env(None, {"LITREV_OPENALEX_URL": "http://127.0.0.1:9/",
                                  "LITREV_EMAIL": "a@b.org", "OPENALEX_API_KEY": "k",
                                  "LITREV_RETRY_BASE_SECONDS": "0"})
-    assert s.openalex_url == "http://127.0.0.1:9"
-    assert s.crossref_url == "https://api.crossref.org"
+    assert s.base_urls["openalex"] == "http://127.0.0.1:9"
+    assert s.base_urls["crossref"] == "https://api.crossref.org"
     assert (s.email, s.openalex_api_key, s.retry_base_seconds) == ("a@b.org", "k", 0.0)
     assert settings_from_env("flag@b.org", {"LITREV_EMAIL": "a@b.org"}).email == "flag@b.org"
 

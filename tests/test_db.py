@@ -120,6 +120,7 @@ def test_a_screening_decision_waiting_past_the_busy_timeout_is_one_line_exit_1(
 def test_every_write_of_an_import_and_its_dedupe_takes_the_write_lock_first(tmp_path):
     """A deferred BEGIN that reads before it writes fails at once ("database is locked")
     when another process commits in between; the busy timeout cannot help it."""
+    from litrev.finish import finish_write
     from litrev.harvest.importing import import_file
 
     ris = tmp_path / "found.ris"
@@ -130,8 +131,9 @@ def test_every_write_of_an_import_and_its_dedupe_takes_the_write_lock_first(tmp_
     begins = []
     db.conn.set_trace_callback(lambda sql: begins.append(sql.strip().upper())
                                if sql.strip().upper().startswith("BEGIN") else None)
-    result = import_file(db, ris)
-    assert result.dedupe.new_records == 6 and db["works"].count == 3
+    import_file(db, ris)
+    linked = finish_write(db, records_saved=True)
+    assert linked.new_records == 6 and db["works"].count == 3
     assert begins and set(begins) == {"BEGIN IMMEDIATE"}
 
 

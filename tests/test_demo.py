@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from litrev.cli import cli
 from litrev.db import open_db
 from litrev.errors import InputFileError, LitrevError
+from litrev.finish import finish_write
 from litrev.harvest import snapshot
 from litrev.harvest.importing import import_file
 from litrev.harvest.recall import load_known
@@ -156,6 +157,7 @@ def test_snapshot_records_dedupe_with_harvested_ones_and_people_keep_their_say(d
     found = tmp_path / "found.csv"
     found.write_text(f'title,year,doi\n"{study.title.upper()}",{study.year},https://doi.org/{study.doi}\n')
     import_file(db, found, source="Scopus")
+    finish_write(db)
     work = db.execute("select work_id from records where source = 'scopus'").fetchone()[0]
     settings = load_settings(REVIEW_TOML)
     set_tags(db, work, [("design", "other")], "ann")

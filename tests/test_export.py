@@ -43,8 +43,8 @@ def vote(db, work_id, decision, stage="title-abstract", reason=None, note=None):
 @pytest.fixture
 def review(db):
     """Scopus and Embase imports: one work included, one excluded, one merged away, tags set."""
-    import_file(db, FIXTURES / "scopus.ris", dedupe=False)
-    import_file(db, FIXTURES / "embase_latin1.ris", dedupe=False)
+    import_file(db, FIXTURES / "scopus.ris")
+    import_file(db, FIXTURES / "embase_latin1.ris")
     link_works(db)
     trial = work_of(db, "embase:2013456789")
     chapter = work_of(db, "scopus:2-s2.0-84900000001")
@@ -194,7 +194,7 @@ def test_export_round_trips_through_litrev_import(review, tmp_path):
         path = tmp_path / f"out.{suffix}"
         path.write_text(export(db, fmt)[0], encoding="utf-8")
         other = open_db(tmp_path / f"{fmt}.db")
-        import_file(other, path, dedupe=False)
+        import_file(other, path)
         back = {r["title"]: r for r in other["records"].rows}
         trial = back["Peer mentors in alcohol services: a randomised trial in Bogotá and München"]
         assert (trial["year"], trial["venue"], trial["volume"], trial["issue"], trial["pages"],

@@ -25,10 +25,11 @@ from support.replay import (
 from litrev.cli import cli
 from litrev.db import now
 from litrev.errors import SourceError
+from litrev.finish import finish_write
 from litrev.harvest import run as harvest_stage
 from litrev.harvest.queries import Settings, load_query
-from litrev.sources import api_message, retry_after_seconds
 from litrev.sources import openalex as openalex_source
+from litrev.sources.fetching import api_message, retry_after_seconds
 
 QUERY = """name = "Peer mentors"
 description = "test"
@@ -53,7 +54,10 @@ def query(tmp_path):
 
 
 def settings(server, **changes):
-    values = {"openalex_url": server.url, "crossref_url": server.url + "/crossref",
+    urls = {"openalex": server.url, "crossref": server.url + "/crossref"}
+    for key in list(urls):  # settings(server, openalex_url=...) points one source elsewhere
+        urls[key] = changes.pop(f"{key}_url", urls[key])
+    values = {"base_urls": urls,
               "email": "me@example.org", "openalex_api_key": "SECRET",
               "retry_base_seconds": 0.5, "max_retries": 2, "max_wait_seconds": 30,
               "timeout_seconds": 5}
@@ -69,7 +73,7 @@ class Sleeps(list):
 def run(db, server, query, sources=("openalex",), **kwargs):
     sleeps = kwargs.pop("sleep", Sleeps())
     return harvest_stage.harvest(db, [query], settings(server, **kwargs.pop("settings", {})),
-                                 sources=sources, dedupe=False, sleep=sleeps, **kwargs)
+                                 sources=sources, sleep=sleeps, **kwargs)
 
 
 def works_requests(server, prefix="/works"):
@@ -368,7 +372,13 @@ def test_real_recorded_openalex_and_crossref_chains(db, replay, query, shared_da
 
 def test_new_records_are_linked_to_works_unless_no_dedupe(db, replay, query):
     add_openalex_pages(replay, [openalex_work(i) for i in range(3)])
-    harvest_stage.harvest(db, [query], settings(replay), sources=("openalex",), dedupe=True)
+    harvest_stage.harvest(db, [query], settings(replay), sources=("openalex",))
+    # Linking is the command's post-write step, not the stage's.
+    unlinked = "select count(*) from records where work_id is null"
+    assert db.execute(unlinked).fetchone()[0] == 3
+    assert finish_write(db, link=False) is None  # --no-dedupe
+    assert db.execute(unlinked).fetchone()[0] == 3
+    assert finish_write(db, records_saved=True).new_records == 3
     assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
     assert db["works"].count == 3
 
@@ -656,7 +666,7 @@ def test_offline_fails_every_query_in_one_message_and_5xx_still_retries(db, repl
     with pytest.raises(SourceError) as e:
         harvest_stage.harvest(db, queries, settings(replay, openalex_url=f"http://127.0.0.1:"
                                                                           f"{closed_port()}"),
-                              sources=("openalex",), dedupe=False, progress=notes, sleep=sleeps)
+                              sources=("openalex",), progress=notes, sleep=sleeps)
     assert str(e.value).count("cannot reach") == 1 and str(e.value).startswith("2 of 2 harvests")
     assert sleeps == [] and notes.notes == []
     replay.add("/works", Reply(status=502, body="Bad gateway", content_type="text/plain"),
@@ -666,7 +676,8 @@ def test_offline_fails_every_query_in_one_message_and_5xx_still_retries(db, repl
     assert result.status == "complete" and sleeps == [0.5]
 
 
-def test_a_harvest_with_nothing_new_links_records_a_crash_left_without_a_work(db, replay, query):
+def test_a_harvest_with_nothing_new_links_records_a_crash_left_without_a_work(db, replay, query,
+                                                                             monkeypatch):
     # A harvest killed (kill -9) during its final dedupe: records saved, none linked.
     add_openalex_pages(replay, [openalex_work(i) for i in range(4)],
                        filter=lambda f: "from_updated_date" not in f)
@@ -674,7 +685,11 @@ def test_a_harvest_with_nothing_new_links_records_a_crash_left_without_a_work(db
     assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 4
     replay.clear()
     add_openalex_pages(replay, [], filter=lambda f: "from_updated_date" in f)
-    [quiet] = harvest_stage.harvest(db, [query], settings(replay), sources=("openalex",))
-    assert quiet.counts.fetched == 0
+    monkeypatch.setenv("LITREV_OPENALEX_URL", replay.url)
+    result = CliRunner().invoke(cli, ["harvest", "--queries-dir", str(query.path.parent),
+                                      "--source", "openalex", "--db", str(db.conn.execute(
+                                          "pragma database_list").fetchone()[2])])
+    assert result.exit_code == 0, result.output
+    assert "0 fetched" in result.output
     assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
     assert db["works"].count == 4

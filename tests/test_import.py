@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from litrev.cli import cli
 from litrev.errors import InputFileError
+from litrev.finish import finish_write
 from litrev.harvest.importing import import_file, parse_file, read_text
 from litrev.sources.files import parse, slugify, sniff_format
 from litrev.sources.files.common import person, split_authors
@@ -180,12 +181,12 @@ def test_malformed_files_name_the_line_and_import_nothing(db, name, lines, good)
     assert len(parsed.records) == good
     with pytest.raises(InputFileError, match=rf"{name} line {lines[0]}: .*nothing was imported.*"
                                              r"--skip-bad"):
-        import_file(db, FIXTURES / name, dedupe=False)
+        import_file(db, FIXTURES / name)
     assert db["records"].count == 0 and db["harvest_runs"].count == 0
 
 
 def test_skip_bad_imports_the_good_records_and_lists_the_bad(db):
-    result = import_file(db, FIXTURES / "broken.csv", skip_bad=True, dedupe=False)
+    result = import_file(db, FIXTURES / "broken.csv", skip_bad=True)
     assert sorted(r["id"] for r in db["records"].rows) == ["import:r1", "import:r4"]
     assert [p.line for p in result.skipped] == [3, 4, 5]
     details = json.loads(db["harvest_runs"].get(result.run_id)["details"])
@@ -210,7 +211,7 @@ def test_unknown_format_is_refused(db, tmp_path):
 
 
 def test_import_records_a_run_and_provenance(db):
-    result = import_file(db, FIXTURES / "pubmed.nbib", query="peer mentors 2026-03", dedupe=False)
+    result = import_file(db, FIXTURES / "pubmed.nbib", query="peer mentors 2026-03")
     run = db["harvest_runs"].get(result.run_id)
     assert (run["kind"], run["source"], run["source_name"], run["status"]) == (
         "import", "import", "PubMed", "complete")
@@ -224,16 +225,16 @@ def test_import_records_a_run_and_provenance(db):
     assert json.loads(row["authors"])[0] == "Eddie, David" and json.loads(row["raw"])["PMID"] == [
         "31316428"]
     # Re-importing the same file changes nothing but logs a second run.
-    again = import_file(db, FIXTURES / "pubmed.nbib", dedupe=False)
+    again = import_file(db, FIXTURES / "pubmed.nbib")
     assert (again.counts.new, again.counts.updated) == (0, 0) and db["records"].count == 2
     labels = dict(db.execute("select source_name, records from records_by_source"))
     assert labels == {"PubMed": 2}
 
 
 def test_source_label_and_database_detection(db):
-    import_file(db, FIXTURES / "scopus.ris", dedupe=False)
-    import_file(db, FIXTURES / "zotero.bib", source="Web of Science", dedupe=False)
-    import_file(db, FIXTURES / "embase_latin1.ris", dedupe=False)
+    import_file(db, FIXTURES / "scopus.ris")
+    import_file(db, FIXTURES / "zotero.bib", source="Web of Science")
+    import_file(db, FIXTURES / "embase_latin1.ris")
     runs = [(json.loads(r["details"])["id_prefix"], r["source_name"]) for r in db["harvest_runs"].rows]
     assert runs == [("scopus", "Scopus"), ("web-of-science", "Web of Science"),
                     ("embase", "Embase")]
@@ -243,7 +244,7 @@ def test_source_label_and_database_detection(db):
 
 def test_query_label_links_an_existing_saved_query(db):
     db["queries"].insert({"id": "peer-mentors", "name": "Peer mentors"})
-    result = import_file(db, FIXTURES / "scopus.ris", query="peer-mentors", dedupe=False)
+    result = import_file(db, FIXTURES / "scopus.ris", query="peer-mentors")
     assert db["harvest_runs"].get(result.run_id)["query_id"] == "peer-mentors"
 
 
@@ -251,6 +252,7 @@ def test_import_then_dedupe_links_works(db):
     pytest.importorskip("litrev.dedupe.storage")
     import_file(db, FIXTURES / "scopus.ris")
     import_file(db, FIXTURES / "pubmed.nbib")
+    finish_write(db)  # what `litrev import` runs after each file
     assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
     # The same two papers from Scopus and PubMed end up as one work each.
     same = db.execute("select count(distinct work_id) from records where doi = ?",
@@ -281,7 +283,7 @@ def test_shared_dedup_sets_import_with_their_ids(shared_data, name):
 
 def test_shared_screening_set_imports(shared_data, db):
     path = shared_data / "screening" / "Cohen_2006_UrinaryIncontinence.csv"
-    result = import_file(db, path, source="PubMed", dedupe=False)
+    result = import_file(db, path, source="PubMed")
     assert result.counts.new == 327 and result.skipped == []
     row = db["records"].get("pubmed:1")
     assert row["pmid"] and row["title"] and json.loads(row["authors"])
@@ -336,7 +338,7 @@ def test_a_huge_bibtex_field_imports_in_linear_time(db, tmp_path):
     path = tmp_path / "huge.bib"
     path.write_text(f"@article{{k,\n  title = {{A \\'etude}},\n  abstract = {{{abstract}}}\n}}\n")
     started = time.perf_counter()
-    result = import_file(db, path, dedupe=False)
+    result = import_file(db, path)
     assert time.perf_counter() - started < 10  # was minutes: pylatexenc is superlinear
     row = db["records"].get("import:k")
     assert row["title"] == "A étude" and row["abstract"].count("Müller") == 10
@@ -366,7 +368,7 @@ def test_a_truncated_nbib_is_refused_not_retyped(db, tmp_path, cut):
     assert [p.line for p in parsed.problems] == [44] and len(parsed.records) == 1
     assert "cut short" in parsed.problems[0].message
     with pytest.raises(InputFileError, match=r"cut\.nbib line 44: .*cut short.*nothing was imported"):
-        import_file(db, path, dedupe=False)
+        import_file(db, path)
     assert db["records"].count == 0 and db["harvest_runs"].count == 0
     # The whole file still imports, with its types.
     path.write_text(text)
@@ -404,8 +406,8 @@ def test_a_second_file_numbered_from_1_adds_its_records(db, tmp_path):
     a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services", "Recovery coaches"])
     b = write_rows(tmp_path / "b.csv", ["Smartphone apps for smoking", "Mutual aid attendance",
                                         "Peer support in prisons"])
-    import_file(db, a, dedupe=False)
-    second = import_file(db, b, dedupe=False)
+    import_file(db, a)
+    second = import_file(db, b)
     assert (second.counts.new, second.counts.updated) == (3, 0)
     assert titles_by_id(db) == {
         "import:1": "Peer mentors in alcohol services", "import:2": "Recovery coaches",
@@ -413,10 +415,10 @@ def test_a_second_file_numbered_from_1_adds_its_records(db, tmp_path):
         "import:3": "Peer support in prisons"}  # no one held import:3: b's own id
     # Each file re-imported updates itself, and only itself.
     for path in (a, b, a):
-        again = import_file(db, path, dedupe=False)
+        again = import_file(db, path)
         assert (again.counts.new, again.counts.updated) == (0, 0)
     write_rows(a, ["Peer mentors in alcohol services", "Recovery coaches (corrected)"])
-    assert import_file(db, a, dedupe=False).counts.updated == 1
+    assert import_file(db, a).counts.updated == 1
     assert titles_by_id(db)["import:2"] == "Recovery coaches (corrected)"
     assert dict(db.execute("select source_name, records from records_by_source")) == {
         "Imported file": 5}
@@ -424,10 +426,10 @@ def test_a_second_file_numbered_from_1_adds_its_records(db, tmp_path):
 
 def test_an_identical_record_in_another_file_is_shared_not_doubled(db, tmp_path):
     a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services"])
-    import_file(db, a, dedupe=False)
+    import_file(db, a)
     copy = tmp_path / "copy of a.csv"
     copy.write_text(a.read_text())
-    assert import_file(db, copy, dedupe=False).counts.new == 0
+    assert import_file(db, copy).counts.new == 0
     assert list(titles_by_id(db)) == ["import:1"]
 
 
@@ -439,7 +441,7 @@ def test_a_file_never_takes_over_a_harvested_record(db, tmp_path):
                              raw={"id": "W1"})], run)
     path = tmp_path / "mine.csv"
     path.write_text("id,title\nW1,Something else\n")
-    import_file(db, path, source="OpenAlex", dedupe=False)
+    import_file(db, path, source="OpenAlex")
     assert titles_by_id(db) == {"openalex:W1": "Kept", "openalex:mine:W1": "Something else"}
 
 
@@ -454,6 +456,7 @@ def screened(db, record_id):
 def test_a_reimport_that_renames_a_screened_record_is_refused(db, tmp_path):
     a = write_rows(tmp_path / "a.csv", ["Peer mentors in alcohol services", "Recovery coaches"])
     import_file(db, a)
+    finish_write(db)
     work_id = screened(db, "import:1")
     runs = db["harvest_runs"].count
     write_rows(a, ["Smartphone apps for smoking", "Recovery coaches"])  # rows renumbered
@@ -484,8 +487,8 @@ def test_shared_screening_sets_numbered_from_1_both_stay(shared_data, db):
     # The issue's case: 851 records, then 327 more, both numbered from 1, no --source.
     first = shared_data / "screening" / "Cohen_2006_ADHD.csv"
     second = shared_data / "screening" / "Cohen_2006_UrinaryIncontinence.csv"
-    assert import_file(db, first, dedupe=False).counts.new == 851
-    result = import_file(db, second, dedupe=False)
+    assert import_file(db, first).counts.new == 851
+    result = import_file(db, second)
     assert (result.counts.new, result.counts.updated) == (327, 0)
     assert db["records"].count == 1178
     assert db.execute("select sum(records) from records_by_source").fetchone()[0] == 1178

@@ -21,7 +21,7 @@ from litrev.errors import SourceError, UnknownIdError
 from litrev.harvest import snowball as sb
 from litrev.harvest.queries import settings_from_env
 from litrev.harvest.store import finish_run, save_records, start_run
-from litrev.sources import Retrier
+from litrev.sources.fetching import Retrier
 from litrev.sources.normalise import (
     normalise_doi,
     openalex_short_id,

@@ -16,6 +16,7 @@ from litrev.cli.common import (
     reviewer_option,
 )
 from litrev.dedupe import storage as stage
+from litrev.finish import finish_write
 
 KEYS = {"s": "same", "d": "different", "k": "skip", "q": "quit"}
 SHOWN_FIELDS = ("title", "authors", "year", "venue", "volume", "issue", "pages", "doi", "source", "id")
@@ -50,16 +51,19 @@ def dedupe(full, review, explain_id, unmerge_id, reviewer, db_path, as_json, qui
         return
     if unmerge_id:
         summary = stage.unmerge(db, unmerge_id, reviewer)
+        finish_write(db)
         _finish(summary, as_json, console, f"Split {unmerge_id} off its group.")
         return
     if review:
         counts = run_review(db, reviewer, ask=_ask, console=console)
+        finish_write(db)
         echo_json(counts) if as_json else console.print(
             f"Reviewed: {counts['same']} same, {counts['different']} different, "
             f"{counts['skipped']} skipped; {counts['left']} left in the queue.")
         return
     with console.status("Deduplicating...") if not (quiet or as_json) else _nothing():
         summary = stage.update_works(db, full=full, reviewer=reviewer)
+    finish_write(db)
     _finish(summary, as_json, console, None)
 
 

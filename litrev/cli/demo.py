@@ -4,6 +4,7 @@ import click
 
 from litrev.cli.common import db_option, echo_json, get_db, json_option, quiet_option
 from litrev.cli.publish import serve
+from litrev.finish import finish_write
 from litrev.harvest import snapshot as demo_stage
 from litrev.report.gaps import gap_table
 from litrev.report.publish import DEFAULT_PUBLIC_DB
@@ -44,6 +45,7 @@ def demo(ctx, db_path, output, settings_path, no_serve, port, host, metadata_pat
     db = get_db(db_path)
     settings = settings_for_db(db, settings)
     summary = demo_stage.build_demo(db, settings)
+    finish_write(db)
     published = build_public(db, output, reviewer_names=settings.publish_reviewer_names)
     uk = gap_table(db)["uk"]
     if as_json:

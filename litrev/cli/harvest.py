@@ -4,8 +4,10 @@ from rich.progress import Progress
 
 from litrev.cli.common import db_option, get_db, progress_bar, quiet_option
 from litrev.errors import LitrevError
+from litrev.finish import finish_write
 from litrev.harvest import run as harvest_stage
-from litrev.harvest.queries import SOURCES, load_queries, queries_dir, settings_from_env
+from litrev.harvest.queries import load_queries, queries_dir, settings_from_env
+from litrev.sources import SOURCES
 
 
 class RichProgress:
@@ -44,7 +46,7 @@ class RichProgress:
 
 @click.command()
 @click.argument("queries", nargs=-1)
-@click.option("--source", "source", type=click.Choice(SOURCES),
+@click.option("--source", "source", type=click.Choice(list(SOURCES)),
               help="Only this source (default: every source a query has a section for).")
 @click.option("--full", is_flag=True, help="Re-fetch everything, not only what changed.")
 @click.option("--since", metavar="DATE", help="Fetch what changed since DATE (YYYY-MM-DD).")
@@ -75,7 +77,7 @@ def harvest(queries, source, full, since, max_records, dry_run, email, no_dedupe
     since = harvest_stage.check_since(since)
     loaded = load_queries(queries_dir(queries_dir_), queries)  # QueryFileError: exit 2, no writes
     settings = settings_from_env(email)
-    sources = (source,) if source else SOURCES
+    sources = (source,) if source else tuple(SOURCES)
     console = Console(stderr=True)
     progress = RichProgress(console, quiet)
     if dry_run:
@@ -83,21 +85,37 @@ def harvest(queries, source, full, since, max_records, dry_run, email, no_dedupe
             harvest_stage.open_readonly(db_path), loaded, settings, sources=sources, full=full,
             since=since, max_records=max_records, progress=progress))
         return
-    if "openalex" in sources and not settings.openalex_api_key and any(
-            "openalex" in q.sources for q in loaded):
-        progress.note("Note: OPENALEX_API_KEY is not set; OpenAlex allows only a tiny daily "
-                      "budget without a key (free at openalex.org/settings/api).")
+    _advise(sources, loaded, settings, progress)
     db = get_db(db_path)
     try:
         results = harvest_stage.harvest(
             db, loaded, settings, sources=sources, full=full, since=since,
-            max_records=max_records, dedupe=not no_dedupe, progress=progress)
+            max_records=max_records, progress=progress)
     except LitrevError as e:
+        # A failed source still leaves what the others fetched: link it too.
+        _finish(db, getattr(e, "results", []), not no_dedupe, progress)
         progress.finish("")
         _report(getattr(e, "results", []), quiet)
         raise
+    _finish(db, results, not no_dedupe, progress)
     progress.finish("")
     _report(results, quiet)
+
+
+def _finish(db, results, link: bool, progress) -> None:
+    linked = finish_write(db, link=link, records_saved=any(r.counts.fetched for r in results))
+    if linked is not None:
+        progress.note(linked.headline())
+        for warning in linked.conflict_warnings():
+            progress.note(warning)
+
+
+def _advise(sources, loaded, settings, progress) -> None:
+    """Each source's advice (e.g. a missing API key) when a query will use it."""
+    for key in sources:
+        advice = SOURCES[key].advice(settings)
+        if advice and any(key in q.sources for q in loaded):
+            progress.note(advice)
 
 
 def _report(results, quiet: bool) -> None:
@@ -117,19 +135,19 @@ def _summary(r) -> str:
             "full": "full"}.get(r.mode, r.mode)
     resumed = ", resumed" if r.resumed else ""
     total = "?" if r.reported_total is None else f"{r.reported_total:,}"
-    return (f"{r.query_id} · {harvest_stage.SOURCE_NAMES[r.source]} ({what}{resumed}): "
+    return (f"{r.query_id} · {SOURCES[r.source].name} ({what}{resumed}): "
             f"{r.counts.fetched:,} fetched of {total} reported, {r.counts.new:,} new, "
             f"{r.counts.updated:,} updated.")
 
 
 def _print_estimates(estimates) -> None:
     for e in estimates:
-        name = harvest_stage.SOURCE_NAMES[e.source]
+        name = SOURCES[e.source].name
         what = f"changes since {e.since}" if e.since else f"full: {e.note}"
-        if e.source == "openalex":
-            cost = (f"{e.requests:,} {e.tier} requests ≈ ${e.usd:.4f} of the $1.00 free daily "
-                    "budget")
+        if e.budget_usd is not None:
+            cost = (f"{e.requests:,} {e.tier} requests ≈ ${e.usd:.4f} of the "
+                    f"${e.budget_usd:.2f} free daily budget")
         else:
-            cost = f"{e.requests:,} requests (Crossref is not metered)"
+            cost = f"{e.requests:,} requests ({name} is not metered)"
         click.echo(f"{e.query_id} · {name} ({what}): {e.reported_total:,} records reported; "
                    f"{cost}.")

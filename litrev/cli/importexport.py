@@ -6,6 +6,7 @@ import click
 
 from litrev.cli.common import db_option, echo_json, get_db, json_option, keep_formulas_option
 from litrev.errors import printable
+from litrev.finish import finish_write
 from litrev.harvest import importing
 from litrev.paths import open_output
 from litrev.report import export as export_stage
@@ -38,11 +39,12 @@ def import_(file, fmt, source, query_label, skip_bad, no_dedupe, db_path, as_jso
     """
     db = get_db(db_path)
     result = importing.import_file(db, file, fmt=fmt, source=source, query=query_label,
-                                   skip_bad=skip_bad, dedupe=not no_dedupe)
+                                   skip_bad=skip_bad)
+    linked = finish_write(db, link=not no_dedupe, records_saved=result.counts.fetched > 0)
     if as_json:
         data = result.as_dict()
-        if result.dedupe is not None:
-            data["dedupe"] = result.dedupe.as_dict()
+        if linked is not None:
+            data["dedupe"] = linked.as_dict()
         echo_json(data)
         return
     counts = result.counts
@@ -55,9 +57,9 @@ def import_(file, fmt, source, query_label, skip_bad, no_dedupe, db_path, as_jso
             click.echo(f"  {problem}")
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    if result.dedupe is not None:
-        click.echo(result.dedupe.headline())
-        for warning in result.dedupe.conflict_warnings():
+    if linked is not None:
+        click.echo(linked.headline())
+        for warning in linked.conflict_warnings():
             click.echo(warning, err=True)
 
 

@@ -10,6 +10,7 @@ from litrev.cli.common import (
     reviewer_option,
 )
 from litrev.errors import LitrevError
+from litrev.finish import finish_write
 from litrev.ids import resolve_work
 from litrev.paths import open_output
 from litrev.report import prisma as prisma_stage
@@ -67,7 +68,10 @@ def screen(ctx, db_path, settings_path, stage, reviewer, pilot):
     from litrev.screen.terminal import run_session
 
     db, settings = _open(db_path, settings_path)
-    run_session(db, settings, stage, reviewer, pilot=pilot)
+    try:
+        run_session(db, settings, stage, reviewer, pilot=pilot)
+    finally:  # every decision is saved as it is made; quitting with Ctrl-C keeps them
+        finish_write(db)
 
 
 @screen.command()
@@ -95,6 +99,7 @@ def decide(work, include, exclude, maybe, undo, reviewer, stage, note, db_path, 
     decision = _decision(include, exclude, maybe, undo)
     screen_stage.record_decision(db, settings, work_id, stage, reviewer, decision,
                                  reason=exclude, note=note)
+    finish_write(db)
     click.echo(f"{decision}: work {work_id} at {stage} by {reviewer}", err=True)
 
 
@@ -112,6 +117,7 @@ def import_(file, db_path, settings_path):
     """
     db, settings = _open(db_path, settings_path)
     n = screen_stage.import_decisions(db, settings, file)
+    finish_write(db)
     click.echo(f"Imported {n} decisions from {file}", err=True)
 
 
@@ -181,6 +187,7 @@ def resolve(work, include, exclude, reviewer, stage, note, db_path, settings_pat
     work_id = resolve_work(db, work)
     decision = _decision(include, exclude, False)
     screen_stage.resolve(db, settings, work_id, stage, reviewer, decision, reason=exclude, note=note)
+    finish_write(db)
     click.echo(f"adjudicated {decision}: work {work_id} at {stage} by {reviewer}", err=True)
 
 

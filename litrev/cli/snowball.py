@@ -5,13 +5,12 @@ import sys
 import click
 
 from litrev.cli.common import db_option, echo_json, get_db, json_option, progress_bar, quiet_option
-from litrev.db import ensure_shape
-from litrev.dedupe.storage import unlinked_ids, update_works
 from litrev.errors import LitrevError
+from litrev.finish import finish_write
 from litrev.harvest import recall as recall_stage
 from litrev.harvest import snowball as snowball_stage
 from litrev.harvest.queries import queries_dir, settings_from_env
-from litrev.sources import Retrier
+from litrev.sources.fetching import Retrier
 
 
 @click.command()
@@ -53,13 +52,10 @@ def snowball(backward, forward, chosen, full, no_dedupe, email, db_path, quiet, 
                                             progress=progress)
     finally:
         progress.close()
-    dedupe = None
-    if not no_dedupe and (any(s.fetched for s in summaries) or unlinked_ids(db)):
-        linked = update_works(db)
-        dedupe = linked.as_dict()
-        for warning in linked.conflict_warnings():
-            click.echo(warning, err=True)
-    ensure_shape(db)
+    linked = finish_write(db, link=not no_dedupe, records_saved=any(s.fetched for s in summaries))
+    dedupe = linked.as_dict() if linked is not None else None
+    for warning in linked.conflict_warnings() if linked is not None else []:
+        click.echo(warning, err=True)
     if as_json:
         echo_json({"seeds": len(work_ids),
                    "directions": [snowball_stage.summary_dict(s) for s in summaries],

@@ -11,8 +11,8 @@ from litrev.cli.common import (
     quiet_option,
     reviewer_option,
 )
-from litrev.db import ensure_shape
 from litrev.errors import LitrevError
+from litrev.finish import finish_write
 from litrev.ids import resolve_work
 from litrev.report import gaps as gaps_stage
 from litrev.tags import storage as tags_stage
@@ -47,7 +47,7 @@ def tag(ctx, auto, learned, db_path, quiet, as_json):
     with progress_bar(quiet or as_json) as progress:
         task = progress.add_task("Suggesting tags", total=total)
         counts = tags_stage.auto_tag(db, progress=lambda n: progress.advance(task, n), learned=learned)
-    ensure_shape(db)
+    finish_write(db)
     if as_json:
         echo_json(counts)
     else:
@@ -78,7 +78,7 @@ def set_(work, assignments, reviewer, db_path):
     work_id = resolve_work(db, work)
     pairs = tags_stage.parse_assignments(assignments)
     n = tags_stage.set_tags(db, work_id, pairs, reviewer)
-    ensure_shape(db)
+    finish_write(db)
     click.echo(f"Set {n} tags on work {work_id}.")
 
 
@@ -153,7 +153,7 @@ def review(reviewer, key, limit, stage, below, db_path):
         return {"a": "accept", "r": "reject", "s": "skip", "q": "quit"}[answer], None
 
     counts = tags_stage.review(db, reviewer, decide, key=key, limit=limit, stage=stage, below=below)
-    ensure_shape(db)
+    finish_write(db)
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
     if not any(counts.values()) and stage != "all":
         waiting = len(tags_stage.pending_reviews(db, key, below=below))

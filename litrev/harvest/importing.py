@@ -4,7 +4,7 @@ A file is read and parsed whole before anything is written: one malformed record
 stops the import (nothing saved, the error names the line) unless `skip_bad` is
 given. Each import is one `harvest_runs` row (kind `import`), so it gets its own
 line in PRISMA identification, and its records then go through the same dedupe
-as harvested ones.
+as harvested ones (the command's `litrev.finish.finish_write`).
 """
 
 import codecs
@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from litrev.db import ensure_shape, write_transaction
-from litrev.dedupe.storage import update_works
+from litrev.db import write_transaction
 from litrev.errors import InputFileError
 from litrev.harvest.store import SaveCounts, finish_run, raw_sha256, save_records, start_run
 from litrev.sources.files import FORMATS, Parsed, Problem, parse, slugify, sniff_format
@@ -39,7 +38,6 @@ class ImportResult:
     counts: SaveCounts
     skipped: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    dedupe: Any = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,7 +96,7 @@ def parse_file(path: str | Path, fmt: str | None = None, source: str | None = No
 
 def import_file(
     db: Database, path: str | Path, *, fmt: str | None = None, source: str | None = None,
-    query: str | None = None, skip_bad: bool = False, dedupe: bool = True,
+    query: str | None = None, skip_bad: bool = False,
 ) -> ImportResult:
     """Import one file all-or-nothing (or its good records with `skip_bad`); see the module doc."""
     path = Path(path)
@@ -137,9 +135,6 @@ def import_file(
     result = ImportResult(run_id=run_id, file=str(path), format=fmt, source=slug,
                           source_name=label, encoding=encoding, counts=counts,
                           skipped=parsed.problems, warnings=parsed.warnings)
-    if dedupe:
-        result.dedupe = update_works(db)
-    ensure_shape(db)
     return result
 
 

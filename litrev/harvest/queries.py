@@ -28,27 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from litrev.errors import LitrevError, QueryFileError
+from litrev.sources import SOURCES, Source
 
 DEFAULT_QUERIES_DIR = "queries"
-OPENALEX_URL = "https://api.openalex.org"
-CROSSREF_URL = "https://api.crossref.org"
 
-SOURCES = ("openalex", "crossref")
-TOP_LEVEL_KEYS = {"name", "description", *SOURCES}
-SOURCE_KEYS = {
-    "openalex": {"search", "filter", "max_results", "select"},
-    "crossref": {"query", "query_bibliographic", "filter", "max_results"},
-}
-TEXT_KEYS = {"search", "query", "query_bibliographic"}
-# Filters litrev sets itself for search updates; a query file must not pin them.
-MANAGED_FILTERS = {
-    "openalex": {"from_updated_date", "to_updated_date"},
-    "crossref": {"from-update-date", "until-update-date", "from-index-date", "until-index-date"},
-}
-FILTER_NAME = {
-    "openalex": re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"),
-    "crossref": re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$"),
-}
+# What each source's section accepts lives on its `Source` (litrev.sources.SOURCES).
+TOP_LEVEL_KEYS = {"name", "description"}
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 YEAR = re.compile(r"^[<>!]?\d{4}(-\d{4})?$")
 # OpenAlex limits the whole request URL to about 4 KB; leave room for filters and cursor.
@@ -74,11 +59,8 @@ class SourceQuery:
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"filter": dict(self.filters)}
-        if self.source == "openalex":
-            out["search"] = self.search
-        else:
-            out["query"] = self.search
-            out["query_bibliographic"] = self.query_bibliographic
+        out[SOURCES.get_source(self.source).search_key] = self.search
+        out["query_bibliographic"] = self.query_bibliographic
         out["max_results"] = self.max_results
         out["select"] = list(self.select) if isinstance(self.select, tuple) else self.select
         return {k: v for k, v in out.items() if v not in (None, {}, [])}
@@ -101,8 +83,9 @@ class Query:
 class Settings:
     """Where the APIs are and who we are. Built from flags, then the environment."""
 
-    openalex_url: str = OPENALEX_URL
-    crossref_url: str = CROSSREF_URL
+    # Each source's API base URL by source key (from its `url_env`); a source
+    # missing here uses its public URL (`Source.base_url`).
+    base_urls: dict[str, str] = field(default_factory=dict)
     email: str | None = None
     openalex_api_key: str | None = None
     retry_base_seconds: float = 1.0  # first backoff; doubles per attempt
@@ -125,8 +108,8 @@ def settings_from_env(email: str | None = None, env: dict[str, str] | None = Non
             raise LitrevError(f"${name} must be a number, not {value!r}. Fix the variable.")
 
     return Settings(
-        openalex_url=(env.get("LITREV_OPENALEX_URL") or OPENALEX_URL).rstrip("/"),
-        crossref_url=(env.get("LITREV_CROSSREF_URL") or CROSSREF_URL).rstrip("/"),
+        base_urls={source.key: (env.get(source.url_env) or source.default_url).rstrip("/")
+                   for source in SOURCES.values()},
         email=email or env.get("LITREV_EMAIL") or None,
         openalex_api_key=env.get("OPENALEX_API_KEY") or None,
         retry_base_seconds=number("LITREV_RETRY_BASE_SECONDS", 1.0),
@@ -183,7 +166,7 @@ def parse_query(data: dict[str, Any], *, text: str, path: Path) -> Query:
         raise QueryFileError(f"{at}: {message}")
 
     for key, value in data.items():
-        if key not in TOP_LEVEL_KEYS:
+        if key not in TOP_LEVEL_KEYS and key not in SOURCES:
             hint = (f"unknown source [{key}] (litrev knows {', '.join(SOURCES)})"
                     if isinstance(value, dict) else f"unknown key {key!r}")
             fail(f"{hint}. Remove or rename it.", key)
@@ -194,100 +177,84 @@ def parse_query(data: dict[str, Any], *, text: str, path: Path) -> Query:
     if not isinstance(description, str):
         fail("`description` must be a string. Quote it.", "description")
     sources = {}
-    for source in SOURCES:
-        if source not in data:
+    for source in SOURCES.values():
+        if source.key not in data:
             continue
-        section = data[source]
+        section = data[source.key]
         if not isinstance(section, dict):
-            fail(f"`{source}` must be a [{source}] table. Make it a section.", source)
-        sources[source] = _parse_source(source, section, fail)
+            fail(f"`{source.key}` must be a [{source.key}] table. Make it a section.", source.key)
+        sources[source.key] = _parse_source(source, section, fail)
     if not sources:
-        fail("no source section: add [openalex] and/or [crossref].")
+        fail(f"no source section: add {' and/or '.join(f'[{key}]' for key in SOURCES)}.")
     return Query(
         id=path.stem, name=name.strip(), description=description.strip(), path=path, text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), sources=sources,
     )
 
 
-def _parse_source(source: str, section: dict[str, Any], fail) -> SourceQuery:
-    for key in section:
-        if key not in SOURCE_KEYS[source]:
-            allowed = ", ".join(sorted(SOURCE_KEYS[source]))
-            fail(f"unknown key {key!r} in [{source}] (allowed: {allowed}). Remove or rename it.",
-                 key, source)
+def _parse_source(source: Source, section: dict[str, Any], fail) -> SourceQuery:
+    """The generic part of a source section (keys, texts, filters, max_results), then its own."""
+    key = source.key
+    for name in section:
+        if name not in source.query_keys:
+            allowed = ", ".join(sorted(source.query_keys))
+            fail(f"unknown key {name!r} in [{key}] (allowed: {allowed}). Remove or rename it.",
+                 name, key)
     texts = {}
-    for key in SOURCE_KEYS[source] & TEXT_KEYS:
-        value = section.get(key)
+    for name in sorted(source.text_keys & source.query_keys):
+        value = section.get(name)
         if value is None:
             continue
         if not isinstance(value, str) or not value.strip():
-            fail(f"[{source}] {key} must be a non-empty string. Quote it.", key, source)
+            fail(f"[{key}] {name} must be a non-empty string. Quote it.", name, key)
         if len(value) > MAX_SEARCH_CHARS:
-            fail(f"[{source}] {key} is {len(value)} characters; the API limits a request to about "
-                 f"4 KB. Split it into two query files.", key, source)
-        texts[key] = " ".join(value.split())  # TOML multi-line strings: newlines are spaces
+            fail(f"[{key}] {name} is {len(value)} characters; the API limits a request to about "
+                 f"4 KB. Split it into two query files.", name, key)
+        texts[name] = " ".join(value.split())  # TOML multi-line strings: newlines are spaces
     raw_filters = section.get("filter", {})
     if not isinstance(raw_filters, dict):
-        fail(f"[{source}] filter must be a table, e.g. filter = {{ type = \"article\" }}.",
-             "filter", source)
+        fail(f"[{key}] filter must be a table, e.g. filter = {{ type = \"article\" }}.",
+             "filter", key)
     filters = {name: _filter_value(source, name, value, fail)
                for name, value in raw_filters.items()}
     max_results = section.get("max_results")
     if max_results is not None and (isinstance(max_results, bool)
                                     or not isinstance(max_results, int) or max_results < 1):
-        fail(f"[{source}] max_results must be a whole number above 0, not {max_results!r}.",
-             "max_results", source)
-    if source == "openalex":
-        if not texts and not filters:
-            fail("[openalex] needs a `search` or a `filter`. Add one.", "openalex")
-        return SourceQuery(source, search=texts.get("search"), filters=filters,
-                           max_results=max_results, select=_select(section.get("select", ()), fail))
-    if not texts:
-        fail("[crossref] needs `query` or `query_bibliographic`. Add one.", "crossref")
-    return SourceQuery(source, search=texts.get("query"),
-                       query_bibliographic=texts.get("query_bibliographic"), filters=filters,
-                       max_results=max_results)
+        fail(f"[{key}] max_results must be a whole number above 0, not {max_results!r}.",
+             "max_results", key)
+    own = source.query_fields(section, texts, filters, fail)
+    return SourceQuery(key, filters=filters, max_results=max_results, **own)
 
 
-def _select(value: Any, fail) -> str | tuple[str, ...]:
-    if value == "all":
-        return value
-    names = value if isinstance(value, (list, tuple)) else None
-    if names is None or not all(isinstance(n, str) and FILTER_NAME["openalex"].match(n)
-                                and "." not in n for n in names):
-        fail('[openalex] select must be "all" or a list of root-level field names, e.g. '
-             'select = ["topics", "counts_by_year"]. Fix it.', "select", "openalex")
-    return tuple(dict.fromkeys(names))
-
-
-def _filter_value(source: str, name: str, value: Any, fail) -> FilterValue:
-    if not FILTER_NAME[source].match(name):
-        fail(f"[{source}] filter name {name!r} is not a valid {source} filter name. Fix it.",
-             name, source)
-    if name in MANAGED_FILTERS[source]:
-        fail(f"[{source}] filter {name!r} is set by litrev for search updates (see --since, "
-             "--full). Remove it.", name, source)
+def _filter_value(source: Source, name: str, value: Any, fail) -> FilterValue:
+    key = source.key
+    if not source.filter_name.match(name):
+        fail(f"[{key}] filter name {name!r} is not a valid {key} filter name. Fix it.",
+             name, key)
+    if name in source.managed_filters:
+        fail(f"[{key}] filter {name!r} is set by litrev for search updates (see --since, "
+             "--full). Remove it.", name, key)
     values = value if isinstance(value, list) else [value]
     if not values:
-        fail(f"[{source}] filter {name!r} is an empty list. Give a value or remove it.",
-             name, source)
+        fail(f"[{key}] filter {name!r} is an empty list. Give a value or remove it.",
+             name, key)
     out = []
     for v in values:
         if hasattr(v, "isoformat") and not isinstance(v, str):  # a bare TOML date
             v = v.isoformat()
         if isinstance(v, (dict, list, float)) or v is None:
-            fail(f"[{source}] filter {name!r} has a bad value {v!r}: use a string, an integer, "
-                 "true/false, or a list of those.", name, source)
+            fail(f"[{key}] filter {name!r} has a bad value {v!r}: use a string, an integer, "
+                 "true/false, or a list of those.", name, key)
         if isinstance(v, str) and ("," in v or not v.strip()):
-            fail(f"[{source}] filter {name!r} value {v!r} is empty or contains a comma; for "
-                 "several values use a list.", name, source)
+            fail(f"[{key}] filter {name!r} value {v!r} is empty or contains a comma; for "
+                 "several values use a list.", name, key)
         if "date" in name and not (isinstance(v, str) and DATE.match(v) and _real_date(v)):
-            fail(f"[{source}] filter {name!r} must be a date YYYY-MM-DD, not {v!r}. Fix it.",
-                 name, source)
+            fail(f"[{key}] filter {name!r} must be a date YYYY-MM-DD, not {v!r}. Fix it.",
+                 name, key)
         if name.endswith("year") and not isinstance(v, bool) and not (
                 isinstance(v, int) or (isinstance(v, str) and YEAR.match(v))):
-            fail(f"[{source}] filter {name!r} must be a year like 2020, \">2014\" or "
-                 f"\"2015-2026\", not {v!r}. Fix it.", name, source)
+            fail(f"[{key}] filter {name!r} must be a year like 2020, \">2014\" or "
+                 f"\"2015-2026\", not {v!r}. Fix it.", name, key)
         out.append(v)
     return out if isinstance(value, list) else out[0]
 

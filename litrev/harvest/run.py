@@ -6,13 +6,13 @@ The data flow, per query and source:
 2. Decide what to fetch: a search update by default (everything new or changed
    since the last complete run of the same query version), `--full`, or `--since DATE`.
    An unfinished run with the same request is resumed from its stored cursor.
-3. Page through the API (`litrev.sources.*.fetch_pages`); each page is normalised and
+3. Page through the API (`Source.fetch_pages`, for each source in `litrev.sources.SOURCES`); each page is normalised and
    saved in ONE transaction together with the cursor of the next page, so an
    interruption (Ctrl-C, crash, 5xx after retries, spent budget) keeps every saved
    page and the next run continues exactly there: no duplicates (natural keys,
    upserts) and no gap.
-4. Log the run in `harvest_runs` (status, counts, filters as sent), then link new
-   records to works (`litrev.dedupe.storage.update_works`, unless `--no-dedupe`).
+4. Log the run in `harvest_runs` (status, counts, filters as sent). Linking new
+   records to works is the command's post-write step (`litrev.finish.finish_write`).
 """
 
 import datetime
@@ -27,18 +27,13 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from litrev.db import ensure_shape, now, write_transaction
-from litrev.dedupe.storage import unlinked_ids, update_works
+from litrev.db import now, write_transaction
 from litrev.errors import LitrevError, SourceError
-from litrev.harvest.queries import SOURCES, Query, Settings, SourceQuery
-from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run
-from litrev.sources import Retrier, UpdateFilterUnavailable, guard_pages, normalise
-from litrev.sources import crossref as crossref_source
-from litrev.sources import openalex as openalex_source
+from litrev.harvest.queries import Query, Settings, SourceQuery
+from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run, update_run
+from litrev.sources import SOURCES, Source
+from litrev.sources.fetching import Retrier, UpdateFilterUnavailable, guard_pages
 
-SOURCE_MODULES = {"openalex": openalex_source, "crossref": crossref_source}
-SOURCE_NAMES = {"openalex": "OpenAlex", "crossref": "Crossref"}
-NORMALISERS = {"openalex": "record_from_openalex", "crossref": "record_from_crossref"}
 RESUMABLE = ("interrupted", "failed", "stopped", "running")
 # A run on another machine (a database on a shared drive) whose cursor has not moved
 # for this long is taken to be dead: a page takes seconds, a retry wait minutes.
@@ -92,6 +87,7 @@ class Estimate:
     usd: float
     tier: str
     note: str = ""
+    budget_usd: float | None = None  # the source's metered budget; None: not metered
 
 
 def save_query_version(db: Database, query: Query) -> int:
@@ -118,11 +114,11 @@ def save_query_version(db: Database, query: Query) -> int:
 
 def harvest(
     db: Database, queries: Iterable[Query], settings: Settings, *,
-    sources: Iterable[str] = SOURCES, full: bool = False, since: str | None = None,
-    max_records: int | None = None, dedupe: bool = True, progress: Progress | None = None,
+    sources: Iterable[str] | None = None, full: bool = False, since: str | None = None,
+    max_records: int | None = None, progress: Progress | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> list[HarvestResult]:
-    """Harvest every query from every selected source it has a section for.
+    """Harvest every query from every selected source (default: all) it has a section for.
 
     A source failure (after retries) is logged on its run and the other
     queries/sources still run; at the end a `SourceError` names what failed.
@@ -135,16 +131,12 @@ def harvest(
     results = []
     for query in queries:
         version_id = save_query_version(db, query)
-        for source in sources:
-            if source in query.sources:
+        for source in _selected(sources):
+            if source.key in query.sources:
                 results.append(_harvest_one(
                     db, query, version_id, source, settings, retrier, progress,
                     full=full, since=since, max_records=max_records,
                 ))
-    # Also when nothing was fetched: records an interrupted run left without a work.
-    if dedupe and (any(r.counts.fetched for r in results) or unlinked_ids(db)):
-        _update_works(db, progress)
-    ensure_shape(db)
     failed = [r for r in results if r.status == "failed"]
     if failed:
         # One line even offline: every query fails with the same "cannot reach" message.
@@ -157,11 +149,10 @@ def harvest(
     return results
 
 
-def _update_works(db: Database, progress: Progress) -> None:
-    summary = update_works(db)
-    progress.note(summary.headline())
-    for warning in summary.conflict_warnings():
-        progress.note(warning)
+def _selected(keys: Iterable[str] | None) -> list[Source]:
+    """The registered sources named by `keys` (every one when None), in registry order."""
+    wanted = None if keys is None else set(keys)
+    return [s for s in SOURCES.values() if wanted is None or s.key in wanted]
 
 
 def _plan(db: Database | None, query_id: str, source: str, version_id: int | None, *,
@@ -241,17 +232,16 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _harvest_one(db: Database, query: Query, version_id: int, source: str, settings: Settings,
-                 retrier: Retrier, progress: Progress, *, full: bool, since: str | None,
-                 max_records: int | None) -> HarvestResult:
-    module = SOURCE_MODULES[source]
-    sq = query.sources[source]
-    mode, since_date, why = _plan(db, query.id, source, version_id, full=full, since=since)
-    request = module.describe(sq, since_date)
-    label = f"{query.id} · {SOURCE_NAMES[source]}"
-    result = HarvestResult(query.id, source, None, "running", mode, since_date, None)
+def _harvest_one(db: Database, query: Query, version_id: int, source: Source,
+                 settings: Settings, retrier: Retrier, progress: Progress, *, full: bool,
+                 since: str | None, max_records: int | None) -> HarvestResult:
+    sq = query.sources[source.key]
+    mode, since_date, why = _plan(db, query.id, source.key, version_id, full=full, since=since)
+    request = source.describe(sq, since_date)
+    label = f"{query.id} · {source.name}"
+    result = HarvestResult(query.id, source.key, None, "running", mode, since_date, None)
     with write_transaction(db):  # check and claim at once: two harvests cannot both start
-        latest = _latest_run(db, query.id, source)
+        latest = _latest_run(db, query.id, source.key)
         busy = _running_elsewhere(latest)
         if busy:
             result.status = "failed"
@@ -262,10 +252,10 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
         run = _resumable(latest, version_id, request if (full or since) else None)
         owner = {"pid": os.getpid(), "host": socket.gethostname()}
         if run:
-            db["harvest_runs"].update(run["id"], {"status": "running", "error": None, **owner})
+            update_run(db, run["id"], status="running", error=None, **owner)
         else:
             run_id = start_run(
-                db, kind="harvest", source=source, source_name=SOURCE_NAMES[source],
+                db, kind="harvest", source=source.key, source_name=source.name,
                 query_id=query.id, query_version_id=version_id, mode=mode, since=since_date,
                 request=request, details={"why": why}, cursor="*", position=0,
                 cursor_saved_at=now(), **owner,
@@ -275,9 +265,8 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
         mode, since_date = run["mode"], run["since"]
         result.mode, result.since, result.resumed = mode, since_date, True
         counts = SaveCounts(0, run["new"] or 0, run["updated"] or 0)
-        if source == "crossref" and cursor != "*" and _age_seconds(run["cursor_saved_at"]) > \
-                crossref_source.CURSOR_TTL_SECONDS:
-            progress.note(f"{label}: the stored Crossref cursor has expired; fetching this "
+        if _cursor_expired(source, cursor, run["cursor_saved_at"]):
+            progress.note(f"{label}: the stored {source.name} cursor has expired; fetching this "
                           "run's pages again (saved records are kept, not duplicated).")
             cursor, position = "*", 0
         progress.note(f"{label}: resuming run {run_id} at record {position + 1}.")
@@ -286,7 +275,7 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
     result.run_id, result.counts = run_id, counts
     while True:
         try:
-            status = _page_loop(db, run_id, module, sq, settings, retrier, progress, label,
+            status = _page_loop(db, run_id, source, sq, settings, retrier, progress, label,
                                 result, counts, cursor=cursor, position=position,
                                 max_records=max_records)
             break
@@ -296,11 +285,8 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
             # OpenAlex's from_updated_date is plan-gated: a full pass (upserts) instead.
             progress.note(f"{e}. Fetching the whole query instead; unchanged records stay "
                           "as they are.")
-            with write_transaction(db):
-                db["harvest_runs"].update(run_id, {
-                    "mode": "full", "since": None, "request": _json(module.describe(sq, None)),
-                    "details": _json({"why": why, "fallback": str(e)}),
-                })
+            update_run(db, run_id, mode="full", since=None, request=source.describe(sq, None),
+                       details={"why": why, "fallback": str(e)})
             result.mode, result.since = "full", None
             cursor, position = "*", 0
         except SourceError as e:
@@ -323,6 +309,12 @@ def _harvest_one(db: Database, query: Query, version_id: int, source: str, setti
     return result
 
 
+def _cursor_expired(source: Source, cursor: str, saved_at: str | None) -> bool:
+    """A stored cursor past the source's lifetime (Crossref's scroll contexts expire)."""
+    return (source.cursor_ttl_seconds is not None and cursor != "*"
+            and _age_seconds(saved_at) > source.cursor_ttl_seconds)
+
+
 def _failed(db, run_id, result, counts, error) -> HarvestResult:
     _finish(db, run_id, "failed", counts, str(error))
     result.status, result.message = "failed", str(error)
@@ -336,20 +328,18 @@ def _finish(db: Database, run_id: int, status: str, counts: SaveCounts, error: s
     finish_run(db, run_id, status, counts, error)
 
 
-def _page_loop(db, run_id, module, sq, settings, retrier, progress, label, result, counts, *,
-               cursor, position, max_records) -> str:
-    source = sq.source
-    record_from = getattr(normalise, NORMALISERS[source])
-    per_page = module.PER_PAGE if source == "openalex" else module.ROWS
+def _page_loop(db, run_id, source: Source, sq, settings, retrier, progress, label, result,
+               counts, *, cursor, position, max_records) -> str:
+    per_page = source.per_page
     for cap in (max_records, sq.max_results):
         if cap is not None:
             per_page = max(1, min(per_page, cap))
     taken = 0
     started = False
-    pages = module.fetch_pages(sq, settings, since=result.since, cursor=cursor,
+    pages = source.fetch_pages(sq, settings, since=result.since, cursor=cursor,
                                per_page=per_page, retrier=retrier)
-    for page in guard_pages(pages, module.NAME, module.record_key,
-                            scroll_cursor=module.SCROLL_CURSOR):
+    for page in guard_pages(pages, source.name, source.record_key,
+                            scroll_cursor=source.scroll_cursor):
         if not started:
             result.reported_total = page.total
             goal = page.total if sq.max_results is None or page.total is None else min(
@@ -373,21 +363,20 @@ def _page_loop(db, run_id, module, sq, settings, retrier, progress, label, resul
             if keep < len(results):
                 # Resume by fetching this page again: its first `keep` records are
                 # already linked to the run and are upserted without change. A
-                # Crossref cursor is a server-side scroll that cannot re-read a page,
+                # scroll cursor (Crossref's) is server-side and cannot re-read a page,
                 # so there the resumed run starts its pass again (no gap, no duplicate).
                 results = results[:keep]
-                next_cursor, next_position = ((page.cursor, position) if source == "openalex"
-                                              else ("*", 0))
+                next_cursor, next_position = (("*", 0) if source.scroll_cursor
+                                              else (page.cursor, position))
             stopped = next_cursor is not None
-        records = _normalised(record_from, results, progress, label)
+        records = _normalised(source.normalise, results, progress, label)
         with write_transaction(db):
             saved = save_records(db, records, run_id, start_rank=position + 1)
             counts.new += saved.new
             counts.updated += saved.updated
-            db["harvest_runs"].update(run_id, {
-                "cursor": next_cursor, "position": next_position, "cursor_saved_at": now(),
-                "reported_total": page.total, "new": counts.new, "updated": counts.updated,
-            })
+            update_run(db, run_id, cursor=next_cursor, position=next_position,
+                       cursor_saved_at=now(), reported_total=page.total, new=counts.new,
+                       updated=counts.updated)
         taken += len(results)
         counts.fetched += len(results)
         position = next_position
@@ -436,7 +425,7 @@ def open_readonly(path: str | Path) -> Database | None:
 
 
 def dry_run(db: Database | None, queries: Iterable[Query], settings: Settings, *,
-            sources: Iterable[str] = SOURCES, full: bool = False, since: str | None = None,
+            sources: Iterable[str] | None = None, full: bool = False, since: str | None = None,
             max_records: int | None = None, progress: Progress | None = None,
             sleep: Callable[[float], None] | None = None) -> list[Estimate]:
     """What a harvest would fetch and cost, per query and source. Writes nothing."""
@@ -446,10 +435,10 @@ def dry_run(db: Database | None, queries: Iterable[Query], settings: Settings, *
     estimates = []
     for query in queries:
         version_id = _known_version(db, query)
-        for source in sources:
-            if source not in query.sources:
+        for source in _selected(sources):
+            if source.key not in query.sources:
                 continue
-            estimates.append(_estimate_one(db, query, version_id, query.sources[source],
+            estimates.append(_estimate_one(db, query, version_id, source,
                                            settings, retrier, full=full, since=since,
                                            max_records=max_records))
     return estimates
@@ -463,22 +452,21 @@ def _known_version(db: Database | None, query: Query) -> int | None:
     return row[0] if row else -1  # -1: a version not stored yet (the file changed)
 
 
-def _estimate_one(db, query: Query, version_id, sq: SourceQuery, settings, retrier, *,
+def _estimate_one(db, query: Query, version_id, source: Source, settings, retrier, *,
                   full, since, max_records) -> Estimate:
-    module = SOURCE_MODULES[sq.source]
-    mode, since_date, why = _plan(db, query.id, sq.source, version_id, full=full, since=since)
+    sq: SourceQuery = query.sources[source.key]
+    mode, since_date, why = _plan(db, query.id, source.key, version_id, full=full, since=since)
     note = why
     try:
-        total = module.count(sq, settings, since=since_date, retrier=retrier)
+        total = source.count(sq, settings, since=since_date, retrier=retrier)
     except UpdateFilterUnavailable as e:
         note = f"{e}; a run would fetch the whole query"
         mode, since_date = "full", None
-        total = module.count(sq, settings, since=None, retrier=retrier)
+        total = source.count(sq, settings, since=None, retrier=retrier)
     fetch = min(n for n in (total, max_records, sq.max_results) if n is not None)
-    per_page = module.PER_PAGE if sq.source == "openalex" else module.ROWS
-    cost = module.estimate(sq, fetch, per_page)
-    return Estimate(query.id, sq.source, mode, since_date, total, cost["requests"], cost["usd"],
-                    cost["tier"], note)
+    cost = source.estimate(sq, fetch, source.per_page)
+    return Estimate(query.id, source.key, mode, since_date, total, cost["requests"], cost["usd"],
+                    cost["tier"], note, cost.get("budget_usd"))
 
 
 def check_since(value: str | None) -> str | None:

@@ -29,7 +29,7 @@ from typing import Any
 import pycountry
 from sqlite_utils import Database
 
-from litrev.db import ensure_shape, write_transaction
+from litrev.db import write_transaction
 from litrev.dedupe.storage import update_works
 from litrev.errors import InputFileError, LitrevError
 from litrev.harvest.store import finish_run, record_row, save_records, start_run
@@ -217,7 +217,7 @@ def build_demo(db: Database, settings: ReviewSettings, studies: list[SnapshotStu
     check_reasons(studies, settings)
     summary = DemoSummary(studies=len(studies))
     _save_records(db, studies, path, summary)
-    update_works(db)
+    update_works(db)  # the tags and decisions below are the works', so link first
     works = _work_ids(db, studies)
     # The snapshot's reviewer is litrev's, not a person: review.toml's list of screeners
     # (which catches people's typos) does not apply to it.
@@ -226,7 +226,6 @@ def build_demo(db: Database, settings: ReviewSettings, studies: list[SnapshotStu
         for study in studies:
             _save_tags(db, works[study.doi], study, summary)
             _save_decisions(db, team, works[study.doi], study, summary)
-    ensure_shape(db)
     return summary
 
 

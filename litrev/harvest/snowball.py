@@ -25,16 +25,20 @@ from sqlite_utils import Database
 from litrev.db import now, write_transaction
 from litrev.errors import LitrevError
 from litrev.harvest.queries import Settings, SourceQuery
-from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run
+from litrev.harvest.store import SaveCounts, finish_run, save_records, start_run, update_run
 from litrev.ids import resolve_work
-from litrev.sources import Page, Retrier, guard_pages, openalex
-from litrev.sources.normalise import Record, normalise_doi, openalex_short_id, record_from_openalex
+from litrev.sources import SOURCES
+from litrev.sources.fetching import Page, Retrier, guard_pages
+from litrev.sources.normalise import Record, normalise_doi, openalex_short_id
 
 DIRECTIONS = ("backward", "forward")
 SOURCE_NAME = "Citation searching"
 # OpenAlex: "You can combine up to 100 values with | in a single filter"
 # (developers.openalex.org/guides/filtering, "Addition (OR)"; older docs said 50).
 MAX_IDS_PER_FILTER = 100
+# Citation searching needs `referenced_works` and the `cites:` filter: OpenAlex's, by nature.
+OPENALEX = SOURCES.get_source("openalex")
+record_from_openalex = OPENALEX.normalise
 
 
 # (filter name, values OR-ed with `|`, starting cursor) -> pages in order. The default is
@@ -43,12 +47,12 @@ PageFetcher = Callable[[str, list[str], str], Iterator[Page]]
 
 
 def openalex_fetcher(settings: Settings, retrier: Retrier, *,
-                     per_page: int = openalex.PER_PAGE) -> PageFetcher:
+                     per_page: int = OPENALEX.per_page) -> PageFetcher:
     """Fetch `/works?filter=<name>:<v1|v2...>` pages with harvest's client (same paging and faults)."""
 
     def fetch(name: str, values: list[str], cursor: str) -> Iterator[Page]:
-        query = SourceQuery("openalex", filters={name: list(values)})
-        return openalex.fetch_pages(query, settings, cursor=cursor, per_page=per_page, retrier=retrier)
+        query = SourceQuery(OPENALEX.key, filters={name: list(values)})
+        return OPENALEX.fetch_pages(query, settings, cursor=cursor, per_page=per_page, retrier=retrier)
 
     return fetch
 
@@ -110,7 +114,7 @@ def load_seeds(db: Database, work_ids: Sequence[int]) -> list[Seed]:
         for source, openalex_id, doi, raw in db.execute(sql, [work_id]):
             seed.doi = seed.doi or normalise_doi(doi)
             seed.openalex_id = seed.openalex_id or openalex_short_id(openalex_id)
-            if source == "openalex" and seed.references is None and raw:
+            if source == OPENALEX.key and seed.references is None and raw:
                 work = json.loads(raw)
                 if "referenced_works" in work:
                     seed.references = _short_ids(work["referenced_works"])
@@ -149,7 +153,7 @@ def _chase(db: Database, seeds: list[Seed], fetch: PageFetcher, direction: str, 
         summary.status = "nothing to do"
         return summary
     run_id = start_run(
-        db, kind="citations", source="openalex", source_name=SOURCE_NAME,
+        db, kind="citations", source=OPENALEX.key, source_name=SOURCE_NAME,
         mode="full" if full else "update",
         request={"direction": direction, "seed_work_ids": [s.work_id for s in todo]},
         details={"direction": direction},
@@ -322,8 +326,8 @@ def _pages(fetch: PageFetcher, name: str, values: list[str], cursor: str,
     """Pages of one filter. Stops once `meta.count` works have come (`seen` counts those
     before `cursor`), which saves the empty terminal request (OpenAlex meters every call),
     and stops with an error (harvest's `guard_pages`) when the cursor walk does not move."""
-    for page in guard_pages(fetch(name, values, cursor), openalex.NAME, openalex.record_key,
-                            scroll_cursor=openalex.SCROLL_CURSOR):
+    for page in guard_pages(fetch(name, values, cursor), OPENALEX.name, OPENALEX.record_key,
+                            scroll_cursor=OPENALEX.scroll_cursor):
         summary.requests += 1
         seen += len(page.results)
         yield page
@@ -369,9 +373,7 @@ def _set_cursor(db: Database, run_id: int, batch: list[int] | None, cursor: str 
                 done: int) -> None:
     """Remember where a forward batch is (and how many works came before), to resume there."""
     details = {"direction": "forward", "batch": batch, "done": done} if batch else {"direction": "forward"}
-    with write_transaction(db):
-        db["harvest_runs"].update(run_id, {"cursor": cursor if batch else None,
-                                           "details": json.dumps(details, sort_keys=True)})
+    update_run(db, run_id, cursor=cursor if batch else None, details=details)
 
 
 def _resumable(db: Database, direction: str, todo: set[int],

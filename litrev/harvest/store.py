@@ -108,10 +108,20 @@ def _known_hashes(db: Database, ids: list[str]) -> dict[str, str]:
 def start_run(db: Database, **fields: Any) -> int:
     """Log the start of a harvest, import or citation search; return its run id."""
     row = {"started_at": now(), "status": "running", "fetched": 0, "new": 0, "updated": 0}
-    row.update({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
-                for k, v in fields.items()})
+    row.update(_run_values(fields))
     with write_transaction(db):
         return db["harvest_runs"].insert(row).last_pk
+
+
+def update_run(db: Database, run_id: int, **fields: Any) -> None:
+    """Change a run's row (cursor, status, request...): every write to `harvest_runs` is here."""
+    with write_transaction(db):
+        db["harvest_runs"].update(run_id, _run_values(fields))
+
+
+def _run_values(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
+            for k, v in fields.items()}
 
 
 def finish_run(db: Database, run_id: int, status: str, counts: SaveCounts | None = None,

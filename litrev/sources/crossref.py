@@ -27,18 +27,20 @@ litrev draws its own. `Crossref(base_url=...)` is honoured, so mirrors and the
 test replay server work.
 """
 
+from __future__ import annotations
+
 import json
 import math
-from collections.abc import Iterator
-from typing import Any
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 from habanero import Crossref
 from habanero.exceptions import RequestError
 
 from litrev import __version__
-from litrev.harvest.queries import Settings, SourceQuery
-from litrev.sources import (
+from litrev.sources.fetching import (
     Failure,
     Page,
     Retrier,
@@ -48,17 +50,28 @@ from litrev.sources import (
     retry_after_seconds,
     unreachable,
 )
+from litrev.sources.normalise import record_from_crossref
+from litrev.sources.registry import Source
 
+if TYPE_CHECKING:  # harvest.queries reads the registry, which imports this module
+    from litrev.harvest.queries import Settings, SourceQuery
+
+KEY = "crossref"
 NAME = "Crossref"
+DEFAULT_URL = "https://api.crossref.org"
+URL_ENV = "LITREV_CROSSREF_URL"
 ROWS = 1000  # the API's maximum page size
 UPDATE_FILTER = "from-update-date"
+MANAGED_FILTERS = frozenset({UPDATE_FILTER, "until-update-date", "from-index-date",
+                             "until-index-date"})
+FILTER_NAME = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$")
 SCROLL_CURSOR = True  # one scroll id, the same on every page (see guard_pages)
 CURSOR_TTL_SECONDS = 240  # Crossref cursors expire after ~5 minutes unused
 
 
 def _client(settings: Settings) -> Crossref:
     return Crossref(
-        base_url=settings.crossref_url, mailto=settings.email,
+        base_url=SOURCE.base_url(settings), mailto=settings.email,
         ua_string=f"litrev/{__version__} (+https://github.com/litrev/litrev)",
         timeout=settings.timeout_seconds,
     )
@@ -180,7 +193,7 @@ def _classify(error: BaseException, settings: Settings) -> Failure:
                        False)
     transport = _timeout_in(error)
     if transport is not None:
-        cannot_reach = unreachable(transport, settings.crossref_url, "LITREV_CROSSREF_URL")
+        cannot_reach = unreachable(transport, SOURCE.base_url(settings), URL_ENV)
         if cannot_reach:
             return cannot_reach
         kind = "timed out" if isinstance(transport, httpx2.TimeoutException) else \
@@ -197,3 +210,23 @@ def _classify(error: BaseException, settings: Settings) -> Failure:
                        "wrong LITREV_CROSSREF_URL?", False)
     return Failure(f"request failed: {type(error).__name__}: {error}", False)
 
+
+
+def query_fields(section: dict[str, Any], texts: dict[str, str], filters: dict[str, Any],
+                 fail: Callable[..., None]) -> dict[str, Any]:
+    """The [crossref] section's own fields: `query` and/or `query_bibliographic`."""
+    if not texts:
+        fail("[crossref] needs `query` or `query_bibliographic`. Add one.", KEY)
+    return {"search": texts.get("query"), "query_bibliographic": texts.get("query_bibliographic")}
+
+
+SOURCE = Source(
+    key=KEY, name=NAME,
+    query_keys=frozenset({"query", "query_bibliographic", "filter", "max_results"}),
+    text_keys=frozenset({"query", "query_bibliographic"}), search_key="query",
+    filter_name=FILTER_NAME, managed_filters=MANAGED_FILTERS, query_fields=query_fields,
+    default_url=DEFAULT_URL, url_env=URL_ENV,
+    per_page=ROWS, scroll_cursor=SCROLL_CURSOR, cursor_ttl_seconds=CURSOR_TTL_SECONDS,
+    fetch_pages=fetch_pages, count=count, estimate=estimate, describe=describe,
+    record_key=record_key, normalise=record_from_crossref,
+)

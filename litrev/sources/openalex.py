@@ -34,10 +34,13 @@ session (timeout, no adapter retries: `Retrier` does retries for every scheme);
 (we must store each page's cursor with the page anyway).
 """
 
+from __future__ import annotations
+
 import json
 import math
-from collections.abc import Iterator
-from typing import Any
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -45,8 +48,7 @@ import pyalex
 import requests
 
 from litrev import __version__
-from litrev.harvest.queries import Settings, SourceQuery
-from litrev.sources import (
+from litrev.sources.fetching import (
     Failure,
     Page,
     Retrier,
@@ -58,8 +60,16 @@ from litrev.sources import (
     retry_after_seconds,
     unreachable,
 )
+from litrev.sources.normalise import record_from_openalex
+from litrev.sources.registry import Source
 
+if TYPE_CHECKING:  # harvest.queries reads the registry, which imports this module
+    from litrev.harvest.queries import Settings, SourceQuery
+
+KEY = "openalex"
 NAME = "OpenAlex"
+DEFAULT_URL = "https://api.openalex.org"
+URL_ENV = "LITREV_OPENALEX_URL"
 # The 2026 developer docs list per_page 1-100, but the API recorded in March 2026
 # (../shared/data/openalex/openalexPro_vcr) answers per_page=200 pages of 200, and a
 # search page is billed per call: 200 halves the cost of a harvest.
@@ -76,6 +86,8 @@ FIELDS = (
     "cited_by_count",
 )
 UPDATE_FILTER = "from_updated_date"
+MANAGED_FILTERS = frozenset({UPDATE_FILTER, "to_updated_date"})
+FILTER_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 SCROLL_CURSOR = False  # each page's cursor encodes its position: a repeat is a loop
 PRICE_USD = {"list": 0.0001, "search": 0.001}  # per call, developers.openalex.org pricing
 FREE_DAILY_BUDGET_USD = 1.0  # with a free API key
@@ -128,7 +140,7 @@ def _configure(settings: Settings) -> None:
     pyalex.config.email = settings.email
     pyalex.config.api_key = settings.openalex_api_key
     pyalex.config.user_agent = user_agent(settings)
-    pyalex.config.openalex_url = settings.openalex_url
+    pyalex.config.openalex_url = SOURCE.base_url(settings)
     pyalex.config.max_retries = 0  # our Retrier retries (pyalex's only covers https)
 
 
@@ -164,7 +176,7 @@ def _filters(query: SourceQuery, since: str | None) -> dict[str, Any]:
 
 
 def _works(query: SourceQuery, settings: Settings, since: str | None) -> Works:
-    works = Works(base_url=settings.openalex_url)
+    works = Works(base_url=SOURCE.base_url(settings))
     if query.search:
         works = works.search(query.search)
     filters = _filters(query, since)
@@ -234,7 +246,7 @@ def _classify(error: BaseException, session: _Session, since: str | None,
     if isinstance(error, requests.Timeout):
         return Failure("timed out", retryable=True)
     if isinstance(error, requests.ConnectionError):
-        return unreachable(error, settings.openalex_url, "LITREV_OPENALEX_URL") or Failure(
+        return unreachable(error, SOURCE.base_url(settings), URL_ENV) or Failure(
             f"cannot connect ({type(error).__name__})", retryable=True)
     response = session.last_response
     if response is None:
@@ -275,3 +287,41 @@ def _classify(error: BaseException, session: _Session, since: str | None,
     if not isinstance(body, dict) or "results" not in body:
         return Failure(f"answered JSON without `results` (HTTP {status}); wrong base URL?", False)
     return Failure(redact(f"unexpected response: {error}"), False)
+
+
+def query_fields(section: dict[str, Any], texts: dict[str, str], filters: dict[str, Any],
+                 fail: Callable[..., None]) -> dict[str, Any]:
+    """The [openalex] section's own fields: a `search` or a `filter`, and `select`."""
+    if not texts and not filters:
+        fail("[openalex] needs a `search` or a `filter`. Add one.", KEY)
+    return {"search": texts.get("search"), "select": _select(section.get("select", ()), fail)}
+
+
+def _select(value: Any, fail: Callable[..., None]) -> str | tuple[str, ...]:
+    if value == "all":
+        return value
+    names = value if isinstance(value, (list, tuple)) else None
+    if names is None or not all(isinstance(n, str) and FILTER_NAME.match(n)
+                                and "." not in n for n in names):
+        fail('[openalex] select must be "all" or a list of root-level field names, e.g. '
+             'select = ["topics", "counts_by_year"]. Fix it.', "select", KEY)
+    return tuple(dict.fromkeys(names))
+
+
+def advice(settings: Settings) -> str | None:
+    if settings.openalex_api_key:
+        return None
+    return ("Note: OPENALEX_API_KEY is not set; OpenAlex allows only a tiny daily "
+            "budget without a key (free at openalex.org/settings/api).")
+
+
+SOURCE = Source(
+    key=KEY, name=NAME,
+    query_keys=frozenset({"search", "filter", "max_results", "select"}),
+    text_keys=frozenset({"search"}), search_key="search",
+    filter_name=FILTER_NAME, managed_filters=MANAGED_FILTERS, query_fields=query_fields,
+    default_url=DEFAULT_URL, url_env=URL_ENV,
+    per_page=PER_PAGE, scroll_cursor=SCROLL_CURSOR, cursor_ttl_seconds=None,
+    fetch_pages=fetch_pages, count=count, estimate=estimate, describe=describe,
+    record_key=record_key, normalise=record_from_openalex, advice=advice,
+)
