@@ -16,7 +16,8 @@ function on their predicted groups.
 
 Each tool runs in its own fresh process, so wall time, CPU time (bib-dedupe's
 worker pool included) and peak memory (ru_maxrss of the process) are its own;
-timing starts after the CSV is read (litrev: after import into a fresh database). bib-dedupe runs with the interpreter in $BIB_DEDUPE_PYTHON (default
+timing starts after the CSV is read (litrev: after import into a fresh database). bib-dedupe runs with the
+interpreter in $BIB_DEDUPE_PYTHON (default
 /work/peer-venvs/bib-dedupe/bin/python, a venv with `pip install bib-dedupe`);
 it is skipped with a note when that interpreter is missing.
 """

@@ -62,7 +62,8 @@ def load_texts(shared: Path, sources: set[str]) -> dict[tuple[str, str], dict]:
                     "abstract": _abstract(work.get("abstract_inverted_index")),
                     "type": work.get("type"),
                     "mesh": [m.get("descriptor_name") for m in work.get("mesh") or []],
-                    "affiliations": sorted({c for a in work.get("authorships") or [] for c in a.get("countries") or []}),
+                    "affiliations": sorted({c for a in work.get("authorships") or []
+                                            for c in a.get("countries") or []}),
                 }
         else:
             with path.open(newline="") as f:
@@ -222,7 +223,8 @@ def agreement_report(everything: dict) -> None:
             ("litrev (rules)", tagger["strong_c"], tagger["pred_d"]),
         ):
             scored = {**tagger, "strong_c": countries, "pred_d": designs}
-            print(f"  {split + ', ' + name:28} {len(keep):7} {figures(scored)} {cohen_kappa(tagger['gold_d'], designs):6.3f}")
+            kappa = cohen_kappa(tagger['gold_d'], designs)
+            print(f"  {split + ', ' + name:28} {len(keep):7} {figures(scored)} {kappa:6.3f}")
 
 
 def figures(r: dict) -> str:
@@ -366,7 +368,8 @@ def learned_report(everything: dict, texts: dict, candidates: bool) -> None:
         for low, high in ((design_model.THRESHOLD, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01)):
             band = [r for r in used if low <= fused[_key(r)][1] < high]
             if band:
-                print(f"    {low:.1f}-{min(high, 1.0):.1f} {len(band):5} {sum(fused[_key(r)][0] == r['design'] for r in band):5}")
+                right = sum(fused[_key(r)][0] == r['design'] for r in band)
+                print(f"    {low:.1f}-{min(high, 1.0):.1f} {len(band):5} {right:5}")
     if not candidates:
         return
     print("\n  candidates (pooled over the tuning splits): macro-F1, accuracy, RCT recall")
@@ -406,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         splits["blind"] = [i for i, r in enumerate(labels) if r["split"] in blind]
     results = {name: select(everything, keep) for name, keep in splits.items()}
 
-    print(f"Tagging benchmark: {len(labels)} hand-labelled records. '{seen[0]}' to '{seen[-1]}' all informed the rules;")
+    print(f"Tagging benchmark: {len(labels)} hand-labelled records. "
+          f"'{seen[0]}' to '{seen[-1]}' all informed the rules;")
     print(f"blind (labelled, never used to change anything): {', '.join(blind) or 'none present'}.\n")
     print(f"  {'split':10} {'records':>7} {'country P':>10} {'country R':>8} {'design F1':>10} {'accuracy':>9}"
           f" {'RCT recall':>11}")

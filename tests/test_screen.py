@@ -562,7 +562,8 @@ def test_cli_decide_conflicts_resolve_agreement(db_path, review_toml, tmp_path):
     assert r.exit_code == 0
     out = tmp_path / "all.csv"
     assert invoke(["screen", "export", str(out)], db_path).exit_code == 0
-    assert [row["decision"] for row in csv.DictReader(io.StringIO(out.read_text()))] == ["include", "exclude", "include", "undo"]
+    decisions = [row["decision"] for row in csv.DictReader(io.StringIO(out.read_text()))]
+    assert decisions == ["include", "exclude", "include", "undo"]
     other = str(tmp_path / "other.db")
     add_works(open_db(other), 3)
     r = invoke(["screen", "import", str(out)], other, review_toml)

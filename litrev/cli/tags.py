@@ -65,7 +65,8 @@ def tag(ctx, auto, learned, db_path, quiet, as_json):
 def set_(work, assignments, reviewer, db_path):
     """Set a person's tags on a work: they replace suggestions for those keys.
 
-    WORK is a work id, record id, DOI, PMID or OpenAlex id. Keys: country (ISO code or name; repeat for several), nation, design, or
+    WORK is a work id, record id, DOI, PMID or OpenAlex id. Keys: country (ISO
+    code or name; repeat for several), nation, design, or
     any custom key. `key=` (empty) clears your tags for a key.
 
     Example:

@@ -119,7 +119,8 @@ RECURRING = re.compile(r"\b(editor s comments|editors comments|editorial|minitra
                        r"call for papers|book reviews?|issue information|reviewer acknowledg)")
 RELATED_PREFIXES = [
     ("erratum", re.compile(r"^(erratum|errata|corrigendum|correction|corrections)\b( to| for| in| on)?")),
-    ("retraction", re.compile(r"^(retraction|retracted|withdrawn|retraction note|notice of retraction)\b( of| to| for| on| notice)?")),
+    ("retraction", re.compile(r"^(retraction|retracted|withdrawn|retraction note|notice of retraction)\b"
+                              r"( of| to| for| on| notice)?")),
     ("comment", re.compile(r"^(comment|comments|commentary|reply|response|letter|re)\b( to| on| regarding)?")),
 ]
 PREPRINT_VENUES = re.compile(

@@ -96,7 +96,8 @@ def prisma_counts(
     new_included = result["databases"]["studies_included"] + result["other"]["studies_included"]
     result["included"] = {"studies": new_included, "reports": new_included}
     if cutoff:
-        previous = sum(1 for w in all_works if w not in new_works and _status(outcomes.get(w), has_full_text) == "included")
+        previous = sum(1 for w in all_works
+                       if w not in new_works and _status(outcomes.get(w), has_full_text) == "included")
         prev_studies = previous if previous_studies is None else previous_studies
         prev_reports = prev_studies if previous_reports is None else previous_reports
         result["previous"] = {"studies": prev_studies, "reports": prev_reports}

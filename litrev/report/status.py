@@ -101,7 +101,8 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     for stage, counts in summary["screening"].items():
         table.add_row(f"screened: {stage}", str(counts["works_with_decisions"]))
         if "included" in counts:
-            table.add_row("  included / excluded / maybe", f"{counts['included']} / {counts['excluded']} / {counts['maybe']}")
+            table.add_row("  included / excluded / maybe",
+                          f"{counts['included']} / {counts['excluded']} / {counts['maybe']}")
             table.add_row("  conflict / pending / unscreened",
                           f"{counts['conflict']} / {counts['pending']} / {counts['unscreened']}")
     console.print(table)
