@@ -87,6 +87,8 @@ def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") 
     new_ids = {r[0] for r in db.execute("select id from records where work_id is null")}
     summary.new_records = len(new_ids)
     summary.records = db.execute("select count(*) from records").fetchone()[0]
+    if not full and not new_ids and not regroup_needed(db):
+        return _counted(db, summary)  # nothing dedupe groups by changed since it last grouped
     if full or new_ids:
         if full:
             prepared = keyed = load_prepared(db)
@@ -102,6 +104,18 @@ def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") 
     with db.atomic():
         assign_works(db, summary, refresh_all=full, reviewer=reviewer)
         save_relations(db, replace_all=full)
+        db.execute("update dedupe_state set regroup = 0 where id = 1")
+    return _counted(db, summary)
+
+
+def regroup_needed(db: Database) -> bool:
+    """Whether pairs, verdicts, records or works changed since dedupe last grouped them
+    (`dedupe_state.regroup`, set by the triggers of migration m010)."""
+    row = db.execute("select regroup from dedupe_state where id = 1").fetchone()
+    return row is None or bool(row[0])
+
+
+def _counted(db: Database, summary: DedupeSummary) -> DedupeSummary:
     summary.related = db.execute("select count(*) from work_relations").fetchone()[0]
     summary.review_pending = len(review_queue(db))
     return summary

@@ -389,3 +389,85 @@ def test_incremental_skips_a_big_weak_block_like_a_full_run(db, tmp_path):
     pairs = "select record_a, record_b, outcome from duplicate_pairs order by 1, 2"
     assert list(db.execute(pairs)) == list(full.execute(pairs))
     assert ("new:1", "ris:7", "review") not in list(db.execute(pairs))
+
+
+# --- a review queue worth a person's time (issue 19) ---------------------------------------
+
+
+MENTORS = "Peer mentors in drug treatment: a qualitative study of roles"
+# One work from two sources (same DOI), and a DOI-less record whose title is close to it.
+QUEUED = [
+    rec("crossref:10.1000/m.1", MENTORS, doi="10.1000/m.1", authors=["Ho, Lin", "Park, Min"],
+        year=2018, venue="Addiction", volume="113", pages="100-110"),
+    rec("openalex:W1", MENTORS, doi="10.1000/M.1", authors=["Ho, L.", "Park, M."], year=2018,
+        venue="Addiction", volume="113", pages="100-110"),
+    rec("ris:1", "Peer mentors in drug treatment services: qualitative study of their roles",
+        authors=["Ho, Lin", "Park, Min"], year=2018),
+]
+# The same title in two issues of one volume: a reprint or an erratum; identical titles,
+# so the highest title score, but the weaker case.
+REPRINT = [
+    rec(f"embase:{issue}", "Anti-factor H autoantibodies in a fifth renal transplant recipient",
+        authors=["Le Quintrec, M.", "Zuber, J."], year=2009, venue="American Journal of Transplantation",
+        volume="9", issue=issue, pages=pages)
+    for issue, pages in (("5", "1223-1229"), ("9", "2205"))
+]
+
+
+def test_review_queue_holds_one_entry_per_two_works_likeliest_first(db):
+    add(db, QUEUED + REPRINT)
+    dedupe.update_works(db)
+    queue = dedupe.review_queue(db)
+    assert [(p["record_a"], p["record_b"]) for p in queue] == [
+        ("crossref:10.1000/m.1", "ris:1"), ("embase:5", "embase:9")]
+    assert [p["pairs"] for p in queue] == [2, 1]  # ris:1 against both records of one work
+    assert queue[0]["likelihood"] > queue[1]["likelihood"] and queue[0]["score"] < queue[1]["score"]
+
+
+def test_a_different_verdict_on_one_record_pair_clears_the_two_works_from_the_queue(db):
+    add(db, QUEUED)
+    dedupe.update_works(db)
+    dedupe.record_verdict(db, "crossref:10.1000/m.1", "ris:1", "different", "ana")
+    assert dedupe.review_queue(db) == []  # openalex:W1 ~ ris:1 is between the same two works
+    assert work_of(db, "ris:1") != work_of(db, "openalex:W1")
+
+
+def test_explain_keeps_why_a_near_miss_was_decided_distinct(db):
+    common = {"authors": ["Graham, R.", "Teasell, R."], "year": 2010}
+    title = "Aphasia and cognitive communication rehabilitation: state of the evidence"
+    add(db, [rec("embase:1", title, venue="Canadian Journal of Neurological Sciences", volume="37",
+                 pages="S99", **common),
+             rec("embase:2", title, venue="Stroke", volume="41", pages="e494", **common)])
+    summary = dedupe.update_works(db)
+    assert summary.review_pending == 0 and work_of(db, "embase:1") != work_of(db, "embase:2")
+    pairs = dedupe.explain(db, "embase:1")["pairs"]
+    assert [(p["outcome"], p["details"]["decided"]) for p in pairs] == [
+        ("distinct", "printed in two places: pages differ, venues differ, volumes differ")]
+
+
+# --- a run with nothing new (issue 19) -------------------------------------------------------
+
+
+def test_a_run_with_nothing_new_does_not_replay_the_stored_pairs(db, monkeypatch):
+    add(db, ALL)
+    first = dedupe.update_works(db)
+
+    def replay(*args, **kwargs):
+        raise AssertionError("regrouped with nothing new")
+
+    monkeypatch.setattr(dedupe, "assign_works", replay)
+    again = dedupe.update_works(db)
+    assert (again.new_records, again.review_pending, again.related) == (0, first.review_pending, first.related)
+    assert groups(db) == EXPECTED
+
+
+def test_a_verdict_or_a_doi_changed_outside_dedupe_is_grouped_on_the_next_run(db):
+    add(db, ALL)
+    dedupe.update_works(db)
+    db["dedupe_verdicts"].insert({"record_a": PNAS[0].id, "record_b": PNAS[2].id, "verdict": "different",
+                                  "reviewer": "ana", "decided_at": now()})
+    dedupe.update_works(db)
+    assert work_of(db, PNAS[0].id) != work_of(db, PNAS[2].id)
+    assert not dedupe.regroup_needed(db)
+    db.execute("update records set doi = ? where id = ?", ["10.1016/j.jsat.2019.01.001", OTHER[0].id])
+    assert dedupe.regroup_needed(db)
