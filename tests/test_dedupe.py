@@ -1,13 +1,22 @@
 """Dedupe storage and CLI: works, merges that never delete, verdicts, incremental == full."""
 
 import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
 
 import pytest
 from click.testing import CliRunner
 from dedupe_support import ALL, BATROXOBIN, ERRATUM, OTHER, PNAS, PREPRINT, SERIES, rec
+from rich.console import Console
 
 from litrev import dedupe
 from litrev.cli import cli
+from litrev.cli.dedupe import run_review
 from litrev.db import now, open_db
 from litrev.errors import UnknownIdError
 from litrev.matching import block_keys, prepare, score_candidates
@@ -471,3 +480,54 @@ def test_a_verdict_or_a_doi_changed_outside_dedupe_is_grouped_on_the_next_run(db
     assert not dedupe.regroup_needed(db)
     db.execute("update records set doi = ? where id = ?", ["10.1016/j.jsat.2019.01.001", OTHER[0].id])
     assert dedupe.regroup_needed(db)
+
+
+# --- the review screen (issue 19) -------------------------------------------------------------
+
+
+def test_review_screen_shows_both_abstracts_and_marks_the_fields_that_differ(db):
+    first, second = (rec(r.id, r.title, authors=r.authors, year=r.year, venue=r.venue, volume=r.volume,
+                         issue=r.issue, pages=r.pages, abstract=text)
+                     for r, text in zip(REPRINT, ("Reprinted: the fifth graft failed.",
+                                                  "A woman with atypical HUS had a fifth graft.")))
+    add(db, [first, second])
+    dedupe.update_works(db)
+    console = Console(record=True, width=220, color_system=None)
+    counts = run_review(db, "ana", ask=lambda _prompt: "q", console=console)
+    screen = console.export_text()
+    assert "Reprinted: the fifth graft failed." in screen and "had a fifth graft." in screen
+    marked = {line.split("│")[1].strip() for line in screen.splitlines() if "≠" in line}
+    assert marked == {"issue ≠", "pages ≠", "abstract ≠"}  # title, authors, venue, volume agree
+    assert counts["left"] == 1
+
+
+def test_review_takes_one_key_at_a_terminal(db_path):
+    # A real pseudo-terminal: "d" alone, no Enter, stores the verdict and the queue is done.
+    db = open_db(db_path)
+    add(db, REPRINT)
+    dedupe.update_works(db)
+    db.close()
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from litrev.cli import cli; cli()", "dedupe", "--db", db_path,
+         "--review", "--reviewer", "ana"], stdin=follower, stdout=follower, stderr=follower,
+        )
+    os.close(follower)
+    screen, deadline, sent = b"", time.monotonic() + 60, False
+    while process.poll() is None and time.monotonic() < deadline:
+        if select.select([leader], [], [], 0.2)[0]:
+            try:
+                screen += os.read(leader, 4096)
+            except OSError:
+                break
+        if not sent and b"[q]uit" in screen:
+            time.sleep(1)  # a person reads first; the terminal turns raw once the prompt is out
+            os.write(leader, b"d")
+            sent = True
+    process.wait(timeout=max(1, deadline - time.monotonic()))
+    os.close(leader)
+    assert process.returncode == 0, screen.decode(errors="replace")
+    text = re.sub(r"\x1b\[[0-9;]*m", "", screen.decode(errors="replace"))  # bold survives NO_COLOR
+    assert "1 different" in text and "0 left" in text
+    verdict = open_db(db_path)["dedupe_verdicts"].get(("embase:5", "embase:9"))
+    assert (verdict["verdict"], verdict["reviewer"]) == ("different", "ana")
