@@ -16,9 +16,14 @@ function on their predicted groups.
 
 Each tool runs in its own fresh process, so wall time, CPU time (bib-dedupe's
 worker pool included) and peak memory (ru_maxrss of the process) are its own;
-timing starts after the CSV is read (litrev: after import into a fresh database). bib-dedupe runs with the interpreter in $BIB_DEDUPE_PYTHON (default
-/work/peer-venvs/bib-dedupe/bin/python, a venv with `pip install bib-dedupe`);
-it is skipped with a note when that interpreter is missing.
+timing starts after the CSV is read (litrev: the CSV is imported into a fresh database
+by one process and deduplicated by another, whose time and peak memory are shown).
+litrev's queue columns: the review queue after merging (one entry per two works), the
+share of it that are true duplicates, and the sensitivity if every queued pair were
+accepted; each set ends with the targets of issue #19 it misses, if any. bib-dedupe runs
+with the interpreter in $BIB_DEDUPE_PYTHON (default /work/peer-venvs/bib-dedupe/bin/python,
+a venv with `pip install bib-dedupe`); it is skipped with a note when that interpreter is
+missing.
 """
 
 import argparse
@@ -142,36 +147,51 @@ def _join(ids: list[str], groups: list[list[str]]) -> list[list[str]]:
 
 
 def run_litrev_child(csv_path: str) -> dict:
-    """In a fresh process: import the CSV into a new database, run dedupe, return the groups."""
+    """In a fresh process: import the CSV into a new database; then, in another fresh process
+    (so that time and peak memory are dedupe's own, not the import's), run dedupe."""
+    sys.path.insert(0, str(HERE.parent))
+    from litrev.db import open_db
+    from litrev.store import finish_run, save_records, start_run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "bench.db"
+        db = open_db(db_path)
+        run = start_run(db, kind="import", source="bench", source_name="Benchmark")
+        with db.atomic():
+            counts = save_records(db, load_records(csv_path), run)
+        finish_run(db, run, "complete", counts)
+        db.close()
+        done = subprocess.run([sys.executable, __file__, "--dedupe-child", str(db_path)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(done.stderr[-2000:])
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_dedupe_child(db_path: str) -> dict:
+    """Dedupe an imported database: the first run, then one with nothing new; the groups and
+    the review queue by the records' source ids."""
     sys.path.insert(0, str(HERE.parent))
     from litrev.db import open_db
     from litrev.dedupe import review_queue, update_works
-    from litrev.store import finish_run, save_records, start_run
 
-    records = load_records(csv_path)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = open_db(Path(tmp) / "bench.db")
-        run = start_run(db, kind="import", source="bench", source_name="Benchmark")
-        with db.atomic():
-            counts = save_records(db, records, run)
-        finish_run(db, run, "complete", counts)
-        start, cpu = time.perf_counter(), time.process_time()
-        update_works(db)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        start = time.perf_counter()
-        update_works(db)  # nothing new: the run a cron job makes most days
-        rerun = time.perf_counter() - start
-        groups: dict[int, list[str]] = {}
-        source_id = {}
-        for record_id, work_id, source_record in db.execute("select id, work_id, source_id from records"):
-            groups.setdefault(work_id, []).append(source_record)
-            source_id[record_id] = source_record
-        queue = [[source_id[p["record_a"]], source_id[p["record_b"]]] for p in review_queue(db)]
-        db.close()
+    db = open_db(db_path)
+    start, cpu = time.perf_counter(), time.process_time()
+    update_works(db)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    start = time.perf_counter()
+    update_works(db)  # nothing new: the run a scheduled harvest makes most days
+    rerun = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    groups: dict[int, list[str]] = {}
+    source_id = {}
+    for record_id, work_id, source_record in db.execute("select id, work_id, source_id from records"):
+        groups.setdefault(work_id, []).append(source_record)
+        source_id[record_id] = source_record
+    queue = [[source_id[p["record_a"]], source_id[p["record_b"]]] for p in review_queue(db)]
+    db.close()
     return {"groups": [sorted(g) for g in groups.values() if len(g) > 1], "seconds": seconds,
-            "cpu": cpu, "rerun_seconds": rerun,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "queue": queue}
+            "cpu": cpu, "rerun_seconds": rerun, "peak_mb": peak, "queue": queue}
 
 
 def load_records(csv_path: str) -> list:
@@ -361,6 +381,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sets only, no synthetic run")
     parser.add_argument("--child", metavar="CSV", help=argparse.SUPPRESS)
+    parser.add_argument("--dedupe-child", metavar="DB", help=argparse.SUPPRESS)
     parser.add_argument("--sets", nargs="*", help="only these sets")
     parser.add_argument("--no-peer", action="store_true", help="litrev only")
     parser.add_argument("--errors", action="store_true",
@@ -369,6 +390,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_litrev_child(args.child)))
+        return
+    if args.dedupe_child:
+        print(json.dumps(run_dedupe_child(args.dedupe_child)))
         return
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} not found: the labelled sets live in ../shared/data/dedup.")
