@@ -16,10 +16,14 @@ function on their predicted groups.
 
 Each tool runs in its own fresh process, so wall time, CPU time (bib-dedupe's
 worker pool included) and peak memory (ru_maxrss of the process) are its own;
-timing starts after the CSV is read (litrev: after import into a fresh database). bib-dedupe runs with the
-interpreter in $BIB_DEDUPE_PYTHON (default
-/work/peer-venvs/bib-dedupe/bin/python, a venv with `pip install bib-dedupe`);
-it is skipped with a note when that interpreter is missing.
+timing starts after the CSV is read (litrev: the CSV is imported into a fresh database
+by one process and deduplicated by another, whose time and peak memory are shown).
+litrev's queue columns: the review queue after merging (one entry per two works), the
+share of it that are true duplicates, and the sensitivity if every queued pair were
+accepted; each set ends with the targets of issue #19 it misses, if any. bib-dedupe runs
+with the interpreter in $BIB_DEDUPE_PYTHON (default /work/peer-venvs/bib-dedupe/bin/python,
+a venv with `pip install bib-dedupe`); it is skipped with a note when that interpreter is
+missing.
 """
 
 import argparse
@@ -109,34 +113,85 @@ def score(ids: list[str], gold: list[list[str]], predicted: list[list[str]]) -> 
             "precision": prec, "f1": f1}
 
 
+def queue_figures(ids: list[str], gold: list[list[str]], predicted: list[list[str]],
+                  queue: list[list[str]]) -> dict:
+    """The review queue after merging: its size, the share of true duplicates in it, and
+    the sensitivity if a person accepted every queued pair (the most review can reach)."""
+    gold_of = group_of(ids, gold)
+    true = sum(1 for a, b in queue if gold_of[a] == gold_of[b])
+    accepted = _join(ids, predicted + [list(pair) for pair in queue])
+    return {"queue": len(queue), "queue_true": true / len(queue) if queue else None,
+            "sens_accepted": score(ids, gold, accepted)["sensitivity"]}
+
+
+def _join(ids: list[str], groups: list[list[str]]) -> list[list[str]]:
+    """Overlapping groups joined (union-find), as accepting a queued pair joins two works."""
+    parent = {i: i for i in ids}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for group in groups:
+        for member in group[1:]:
+            parent[find(member)] = find(group[0])
+    out: dict[str, list[str]] = {}
+    for i in ids:
+        out.setdefault(find(i), []).append(i)
+    return [g for g in out.values() if len(g) > 1]
+
+
 # --- running the tools -------------------------------------------------------------------
 
 
 def run_litrev_child(csv_path: str) -> dict:
-    """In a fresh process: import the CSV into a new database, run dedupe, return the groups."""
+    """In a fresh process: import the CSV into a new database; then, in another fresh process
+    (so that time and peak memory are dedupe's own, not the import's), run dedupe."""
     sys.path.insert(0, str(HERE.parent))
     from litrev.db import open_db
-    from litrev.dedupe.storage import update_works
     from litrev.harvest.store import finish_run, save_records, start_run
 
-    records = load_records(csv_path)
     with tempfile.TemporaryDirectory() as tmp:
-        db = open_db(Path(tmp) / "bench.db")
+        db_path = Path(tmp) / "bench.db"
+        db = open_db(db_path)
         run = start_run(db, kind="import", source="bench", source_name="Benchmark")
         with db.atomic():
-            counts = save_records(db, records, run)
+            counts = save_records(db, load_records(csv_path), run)
         finish_run(db, run, "complete", counts)
-        start, cpu = time.perf_counter(), time.process_time()
-        summary = update_works(db)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        groups: dict[int, list[str]] = {}
-        for record_id, work_id in db.execute("select source_id, work_id from records"):
-            groups.setdefault(work_id, []).append(record_id)
         db.close()
+        done = subprocess.run([sys.executable, __file__, "--dedupe-child", str(db_path)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(done.stderr[-2000:])
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_dedupe_child(db_path: str) -> dict:
+    """Dedupe an imported database: the first run, then one with nothing new; the groups and
+    the review queue by the records' source ids."""
+    sys.path.insert(0, str(HERE.parent))
+    from litrev.db import open_db
+    from litrev.dedupe.storage import review_queue, update_works
+
+    db = open_db(db_path)
+    start, cpu = time.perf_counter(), time.process_time()
+    update_works(db)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    start = time.perf_counter()
+    update_works(db)  # nothing new: the run a scheduled harvest makes most days
+    rerun = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    groups: dict[int, list[str]] = {}
+    source_id = {}
+    for record_id, work_id, source_record in db.execute("select id, work_id, source_id from records"):
+        groups.setdefault(work_id, []).append(source_record)
+        source_id[record_id] = source_record
+    queue = [[source_id[p["record_a"]], source_id[p["record_b"]]] for p in review_queue(db)]
+    db.close()
     return {"groups": [sorted(g) for g in groups.values() if len(g) > 1], "seconds": seconds,
-            "cpu": cpu,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "review_pending": summary.review_pending}
+            "cpu": cpu, "rerun_seconds": rerun, "peak_mb": peak, "queue": queue}
 
 
 def load_records(csv_path: str) -> list:
@@ -217,13 +272,17 @@ def published(name: str) -> list[dict]:
 
 # --- output ------------------------------------------------------------------------------------
 
-COLUMNS = ("tool", "TP", "FP", "FN", "TN", "sens", "spec", "prec", "F1", "seconds", "CPU s",
-           "peak MB")
+COLUMNS = ("tool", "TP", "FP", "FN", "TN", "sens", "spec", "prec", "F1", "queue", "queue dup",
+           "sens if queue accepted", "seconds", "CPU s", "peak MB")
 
 
-def row(tool: str, s: dict, seconds: float | None, peak: float | None, cpu: float | None = None) -> list[str]:
+def row(tool: str, s: dict, seconds: float | None, peak: float | None, cpu: float | None = None,
+        queue: dict | None = None) -> list[str]:
+    queued = ["", "", ""] if queue is None else [
+        str(queue["queue"]), "-" if queue["queue_true"] is None else f"{queue['queue_true']:.0%}",
+        f"{queue['sens_accepted']:.4f}"]
     return [tool, str(s["TP"]), str(s["FP"]), str(s["FN"]), str(s["TN"]), f"{s['sensitivity']:.4f}",
-            f"{s['specificity']:.4f}", f"{s['precision']:.4f}", f"{s['f1']:.4f}",
+            f"{s['specificity']:.4f}", f"{s['precision']:.4f}", f"{s['f1']:.4f}", *queued,
             "" if seconds is None else f"{seconds:.2f}", "" if cpu is None else f"{cpu:.2f}",
             "" if peak is None else f"{peak:.0f}"]
 
@@ -279,9 +338,11 @@ def run_set(name: str, folder: Path, tools: list[str], show: bool = False) -> di
             rows.append([tool, "not run"] + [""] * (len(COLUMNS) - 2))
             continue
         s = score(ids, gold, result["groups"])
+        queue = queue_figures(ids, gold, result["groups"], result["queue"]) if "queue" in result else None
         results[tool] = {**s, "seconds": result["seconds"], "cpu": result.get("cpu"),
-                         "peak_mb": result["peak_mb"]}
-        rows.append(row(tool, s, result["seconds"], result["peak_mb"], result.get("cpu")))
+                         "peak_mb": result["peak_mb"], "queue": queue,
+                         "rerun_seconds": result.get("rerun_seconds")}
+        rows.append(row(tool, s, result["seconds"], result["peak_mb"], result.get("cpu"), queue))
         if show and tool == "litrev":
             found = errors(ids, gold, result["groups"])
     for pub in published(name):
@@ -290,15 +351,37 @@ def run_set(name: str, folder: Path, tools: list[str], show: bool = False) -> di
                  precision=float(pub["precision"]), f1=float(pub["f1"]))
         rows.append(row(f"{pub['package']} (published)", s, None, None))
     print_table(f"{name} (n={len(ids)}, duplicates to remove {sum(len(g) - 1 for g in gold)})", rows)
+    if results.get("litrev", {}).get("rerun_seconds") is not None:
+        print(f"\nlitrev: a second run with nothing new took {results['litrev']['rerun_seconds']:.2f} s.")
+    check_targets(len(ids), results)
     if found:
         show_errors(folder, *found)
     return results
+
+
+def check_targets(n: int, results: dict) -> None:
+    """Print which of issue #19's targets litrev misses on this set (nothing when all are met)."""
+    mine, peer = results.get("litrev"), results.get("bib-dedupe")
+    if not mine or not mine.get("queue"):
+        return
+    queue = mine["queue"]
+    missed = []
+    if queue["queue"] > 0.01 * n:
+        missed.append(f"queue {queue['queue']} > 1% of {n} records")
+    if queue["queue_true"] is not None and queue["queue_true"] < 0.5:
+        missed.append(f"queue {queue['queue_true']:.0%} duplicates < 50%")
+    if peer and queue["sens_accepted"] < peer["sensitivity"]:
+        missed.append(f"sensitivity if accepted {queue['sens_accepted']:.4f} < bib-dedupe's {peer['sensitivity']:.4f}")
+    if mine["FP"] > n / 1000:
+        missed.append(f"{mine['FP']} false merges > 1 per 1,000 records")
+    print("\nTargets: " + ("all met." if not missed else "MISSED: " + "; ".join(missed)))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sets only, no synthetic run")
     parser.add_argument("--child", metavar="CSV", help=argparse.SUPPRESS)
+    parser.add_argument("--dedupe-child", metavar="DB", help=argparse.SUPPRESS)
     parser.add_argument("--sets", nargs="*", help="only these sets")
     parser.add_argument("--no-peer", action="store_true", help="litrev only")
     parser.add_argument("--errors", action="store_true",
@@ -307,6 +390,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_litrev_child(args.child)))
+        return
+    if args.dedupe_child:
+        print(json.dumps(run_dedupe_child(args.dedupe_child)))
         return
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} not found: the labelled sets live in ../shared/data/dedup.")

@@ -322,3 +322,35 @@ def m009_dedupe_match_keys(db: Database) -> None:
     db["dedupe_keys"].create_index(["record_id"])
     db["dedupe_keyed"].create({"record_id": str, "raw_sha256": str, "keys_version": int},
                               pk="record_id")
+
+
+# --- dedupe: a run with nothing new skips regrouping (issue 19) --------------
+
+
+REGROUP_TRIGGERS = [
+    # Every input of dedupe's grouping: the machine's pairs, people's verdicts, the records
+    # (which exist, their DOIs, their works) and merges of works.
+    ("duplicate_pairs", "insert", ""), ("duplicate_pairs", "delete", ""),
+    ("duplicate_pairs", "update", ("old.outcome is not new.outcome or old.score is not new.score "
+                                   "or old.method is not new.method")),
+    ("dedupe_verdicts", "insert", ""), ("dedupe_verdicts", "delete", ""),
+    ("dedupe_verdicts", "update", "old.verdict is not new.verdict"),
+    ("records", "insert", ""), ("records", "delete", ""),
+    ("records", "update", "old.doi is not new.doi or old.work_id is not new.work_id"),
+    ("works", "insert", ""), ("works", "delete", ""),
+    ("works", "update", "old.merged_into is not new.merged_into"),
+]
+
+
+@migrations()
+def m010_dedupe_regroup_flag(db: Database) -> None:
+    # `regroup` is set by triggers whenever something dedupe groups by changed, and cleared by
+    # dedupe once it has regrouped, so a run with nothing new (most days of a living map)
+    # need not replay every stored pair: at 100,000 records that replay took seconds.
+    db["dedupe_state"].create({"id": int, "regroup": int}, pk="id")
+    db["dedupe_state"].insert({"id": 1, "regroup": 1})
+    for table, event, when in REGROUP_TRIGGERS:
+        db.execute(
+            f"create trigger dedupe_regroup_{table}_{event} after {event} on {table} for each row "
+            f"{'when ' + when if when else ''} "
+            "begin update dedupe_state set regroup = 1 where id = 1 and regroup = 0; end")

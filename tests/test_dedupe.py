@@ -1,12 +1,21 @@
 """Dedupe storage and CLI: works, merges that never delete, verdicts, incremental == full."""
 
 import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 from support.dedupe import ALL, BATROXOBIN, ERRATUM, OTHER, PNAS, PREPRINT, SERIES, rec
 
 from litrev.cli import cli
+from litrev.cli.dedupe import run_review
 from litrev.db import now, open_db
 from litrev.dedupe import storage as dedupe
 from litrev.dedupe.matching import block_keys, prepare, score_candidates
@@ -446,3 +455,136 @@ def test_an_incremental_run_saves_pairs_in_short_transactions_with_the_same_resu
     pairs = db["duplicate_pairs"].count
     assert pairs > 2 and len(begins) >= pairs // 2 + 1  # one per chunk, then the grouping
     assert groups(db) == EXPECTED
+
+
+# --- a review queue worth a person's time (issue 19) ---------------------------------------
+
+
+MENTORS = "Peer mentors in drug treatment: a qualitative study of roles"
+# One work from two sources (same DOI), and a DOI-less record whose title is close to it.
+QUEUED = [
+    rec("crossref:10.1000/m.1", MENTORS, doi="10.1000/m.1", authors=["Ho, Lin", "Park, Min"],
+        year=2018, venue="Addiction", volume="113", pages="100-110"),
+    rec("openalex:W1", MENTORS, doi="10.1000/M.1", authors=["Ho, L.", "Park, M."], year=2018,
+        venue="Addiction", volume="113", pages="100-110"),
+    rec("ris:1", "Peer mentors in drug treatment services: qualitative study of their roles",
+        authors=["Ho, Lin", "Park, Min"], year=2018),
+]
+# The same title in two issues of one volume: a reprint or an erratum; identical titles,
+# so the highest title score, but the weaker case.
+REPRINT = [
+    rec(f"embase:{issue}", "Anti-factor H autoantibodies in a fifth renal transplant recipient",
+        authors=["Le Quintrec, M.", "Zuber, J."], year=2009, venue="American Journal of Transplantation",
+        volume="9", issue=issue, pages=pages)
+    for issue, pages in (("5", "1223-1229"), ("9", "2205"))
+]
+
+
+def test_review_queue_holds_one_entry_per_two_works_likeliest_first(db):
+    add(db, QUEUED + REPRINT)
+    dedupe.update_works(db)
+    queue = dedupe.review_queue(db)
+    assert [(p["record_a"], p["record_b"]) for p in queue] == [
+        ("crossref:10.1000/m.1", "ris:1"), ("embase:5", "embase:9")]
+    assert [p["pairs"] for p in queue] == [2, 1]  # ris:1 against both records of one work
+    assert queue[0]["likelihood"] > queue[1]["likelihood"] and queue[0]["score"] < queue[1]["score"]
+
+
+def test_a_different_verdict_on_one_record_pair_clears_the_two_works_from_the_queue(db):
+    add(db, QUEUED)
+    dedupe.update_works(db)
+    dedupe.record_verdict(db, "crossref:10.1000/m.1", "ris:1", "different", "ana")
+    assert dedupe.review_queue(db) == []  # openalex:W1 ~ ris:1 is between the same two works
+    assert work_of(db, "ris:1") != work_of(db, "openalex:W1")
+
+
+def test_explain_keeps_why_a_near_miss_was_decided_distinct(db):
+    common = {"authors": ["Graham, R.", "Teasell, R."], "year": 2010}
+    title = "Aphasia and cognitive communication rehabilitation: state of the evidence"
+    add(db, [rec("embase:1", title, venue="Canadian Journal of Neurological Sciences", volume="37",
+                 pages="S99", **common),
+             rec("embase:2", title, venue="Stroke", volume="41", pages="e494", **common)])
+    summary = dedupe.update_works(db)
+    assert summary.review_pending == 0 and work_of(db, "embase:1") != work_of(db, "embase:2")
+    pairs = dedupe.explain(db, "embase:1")["pairs"]
+    assert [(p["outcome"], p["details"]["decided"]) for p in pairs] == [
+        ("distinct", "printed in two places: pages differ, venues differ, volumes differ")]
+
+
+# --- a run with nothing new (issue 19) -------------------------------------------------------
+
+
+def test_a_run_with_nothing_new_does_not_replay_the_stored_pairs(db, monkeypatch):
+    add(db, ALL)
+    first = dedupe.update_works(db)
+
+    def replay(*args, **kwargs):
+        raise AssertionError("regrouped with nothing new")
+
+    monkeypatch.setattr(dedupe, "assign_works", replay)
+    again = dedupe.update_works(db)
+    assert (again.new_records, again.review_pending, again.related) == (0, first.review_pending, first.related)
+    assert groups(db) == EXPECTED
+
+
+def test_a_verdict_or_a_doi_changed_outside_dedupe_is_grouped_on_the_next_run(db):
+    add(db, ALL)
+    dedupe.update_works(db)
+    db["dedupe_verdicts"].insert({"record_a": PNAS[0].id, "record_b": PNAS[2].id, "verdict": "different",
+                                  "reviewer": "ana", "decided_at": now()})
+    dedupe.update_works(db)
+    assert work_of(db, PNAS[0].id) != work_of(db, PNAS[2].id)
+    assert not dedupe.regroup_needed(db)
+    db.execute("update records set doi = ? where id = ?", ["10.1016/j.jsat.2019.01.001", OTHER[0].id])
+    assert dedupe.regroup_needed(db)
+
+
+# --- the review screen (issue 19) -------------------------------------------------------------
+
+
+def test_review_screen_shows_both_abstracts_and_marks_the_fields_that_differ(db):
+    first, second = (rec(r.id, r.title, authors=r.authors, year=r.year, venue=r.venue, volume=r.volume,
+                         issue=r.issue, pages=r.pages, abstract=text)
+                     for r, text in zip(REPRINT, ("Reprinted: the fifth graft failed.",
+                                                  "A woman with atypical HUS had a fifth graft.")))
+    add(db, [first, second])
+    dedupe.update_works(db)
+    console = Console(record=True, width=220, color_system=None)
+    counts = run_review(db, "ana", ask=lambda _prompt: "q", console=console)
+    screen = console.export_text()
+    assert "Reprinted: the fifth graft failed." in screen and "had a fifth graft." in screen
+    marked = {line.split("│")[1].strip() for line in screen.splitlines() if "≠" in line}
+    assert marked == {"issue ≠", "pages ≠", "abstract ≠"}  # title, authors, venue, volume agree
+    assert counts["left"] == 1
+
+
+def test_review_takes_one_key_at_a_terminal(db_path):
+    # A real pseudo-terminal: "d" alone, no Enter, stores the verdict and the queue is done.
+    db = open_db(db_path)
+    add(db, REPRINT)
+    dedupe.update_works(db)
+    db.close()
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from litrev.cli import cli; cli()", "dedupe", "--db", db_path,
+         "--review", "--reviewer", "ana"], stdin=follower, stdout=follower, stderr=follower,
+        )
+    os.close(follower)
+    screen, deadline, sent = b"", time.monotonic() + 60, False
+    while process.poll() is None and time.monotonic() < deadline:
+        if select.select([leader], [], [], 0.2)[0]:
+            try:
+                screen += os.read(leader, 4096)
+            except OSError:
+                break
+        if not sent and b"[q]uit" in screen:
+            time.sleep(1)  # a person reads first; the terminal turns raw once the prompt is out
+            os.write(leader, b"d")
+            sent = True
+    process.wait(timeout=max(1, deadline - time.monotonic()))
+    os.close(leader)
+    assert process.returncode == 0, screen.decode(errors="replace")
+    text = re.sub(r"\x1b\[[0-9;]*m", "", screen.decode(errors="replace"))  # bold survives NO_COLOR
+    assert "1 different" in text and "0 left" in text
+    verdict = open_db(db_path)["dedupe_verdicts"].get(("embase:5", "embase:9"))
+    assert (verdict["verdict"], verdict["reviewer"]) == ("different", "ana")

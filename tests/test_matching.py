@@ -11,8 +11,10 @@ from litrev.dedupe.matching import (
     authors_key,
     candidate_pairs,
     cluster,
+    duplicate_likelihood,
     find_duplicates,
     pages_key,
+    plausible_number,
     prepare,
     score_pair,
     title_key,
@@ -82,12 +84,42 @@ def test_same_doi_merges_whatever_the_formatting():
     assert (result.outcome, result.method, result.score) == ("merge", "doi", 1.0)
 
 
-def test_same_doi_with_unrelated_titles_goes_to_review_not_merge():
+def test_same_doi_with_titles_sharing_no_word_is_decided_distinct_with_the_reason():
     a = rec("ris:1", "Understanding information privacy assimilation in IT organizations",
             doi="10.17705/1CAIS.04204", authors=["Attili, V. S. Prakash"], year=2018)
     b = rec("ris:2", "MISunderstood: a longitudinal analysis of major misperceptions",
             doi="10.17705/1CAIS.04204", authors=["Annabi, Hala"], year=2019)
-    assert judge(a, b).outcome == "review"
+    result = judge(a, b)
+    assert result.outcome == "distinct"
+    assert result.details["decided"] == "one identifier, titles share no word"
+
+
+# Two abstracts of one congress, printed in a journal supplement that has one DOI.
+SUPPLEMENT = {"doi": "10.1111/j.1538-7836.2011.04380_2.x", "year": 2011, "volume": "9",
+              "issue": "Suppl. 2", "venue": "Journal of Thrombosis and Haemostasis"}
+
+
+def test_supplement_abstracts_sharing_the_supplements_doi_are_decided_distinct():
+    a = rec("embase:1", "Eculizumab in atypical haemolytic uraemic syndrome: two-year outcomes",
+            authors=["Licht, C.", "Muus, P."], pages="A102", **SUPPLEMENT)
+    b = rec("embase:2", "Thrombotic microangiopathy after haemolytic uraemic syndrome in children",
+            authors=["Loirat, C.", "Fremeaux-Bacchi, V."], pages="A317", **SUPPLEMENT)
+    c = rec("embase:3", "Platelet counts after haemolytic uraemic syndrome: a registry study",
+            authors=["Licht, C.", "Muus, P."], **SUPPLEMENT)
+    different_pages, different_authors = judge(a, b), judge(b, c)
+    assert (different_pages.outcome, different_authors.outcome) == ("distinct", "distinct")
+    assert different_pages.details["decided"].startswith("one identifier, different pages")
+    assert different_authors.details["decided"] == "one identifier, different authors"
+
+
+def test_same_doi_different_titles_same_authors_and_place_still_goes_to_review():
+    # A translated title under its article's DOI: nothing says they are two works.
+    a = rec("ris:1", "Peer mentors in alcohol services: a realist evaluation",
+            doi="10.1000/peer.1", authors=["Smith, Jane"], year=2021, pages="10-20")
+    b = rec("ris:2", "Mentores pares en servicios de alcohol: evaluación realista",
+            doi="10.1000/peer.1", authors=["Smith, J."], year=2021, pages="10-20")
+    result = judge(a, b)
+    assert result.outcome == "review" and "decided" not in result.details
 
 
 def test_no_doi_record_merges_on_title_authors_and_venue():
@@ -219,12 +251,36 @@ def test_one_text_registered_under_two_dois_merges_as_a_republication():
     assert judge(*_republished(LIU_ABSTRACT.upper().replace(". ", ".  "))).outcome == "merge"
 
 
-def test_two_dois_without_the_same_abstract_stay_in_review():
+def test_two_dois_without_the_same_abstract_are_never_merged():
     # No abstract (JMIS "Special Section" introductions 2009/2010), another abstract, or the
-    # same abstract under other authors (a commentary): never merged by the machine.
-    assert judge(*_republished(None)).outcome == "review"
-    assert judge(*_republished("A different text. " * 20)).outcome == "review"
+    # same abstract under other authors (a commentary): never merged by the machine. Two
+    # DOIs in two volumes a year apart are decided distinct, with the reason kept.
+    for pair in (_republished(None), _republished("A different text. " * 20)):
+        result = judge(*pair)
+        assert result.outcome == "distinct"
+        assert result.details["decided"] == "different DOIs and places in print or years"
     assert judge(*_republished(authors_b=("Zimmer, Michael",))).outcome == "distinct"
+
+
+def test_two_dois_with_nothing_else_to_tell_them_apart_go_to_review():
+    a, b = _republished(None)
+    for record in (a, b):
+        record.volume = record.issue = record.pages = None
+    b.year = a.year
+    result = judge(a, b)
+    assert result.outcome == "review" and result.details["conflict"] == "different DOIs"
+
+
+def test_yearly_columns_under_two_dois_are_decided_distinct_not_queued():
+    # digital_work: "Editorial Notes" by one editor in every issue, each with its own DOI.
+    common = {"authors": ["Agarwal, Ritu"], "venue": "Information Systems Research", "volume": "22"}
+    a = rec("crossref:10.1287/isre.1110.0355", "Editorial notes on the journal",
+            doi="10.1287/isre.1110.0355", year=2011, issue="1", pages="1-4", **common)
+    b = rec("crossref:10.1287/isre.1110.0369", "Editorial notes on the journal",
+            doi="10.1287/isre.1110.0369", year=2011, issue="2", pages="213-214", **common)
+    result = judge(a, b)
+    assert result.outcome == "distinct"
+    assert result.details["decided"] == "different DOIs and places in print or years"
 
 
 SCHNEIDER_ABSTRACT = ("In recent years, organizations have increasingly sourced cloud-based enterprise "
@@ -354,3 +410,82 @@ def test_cross_source_pairs_merge(shared_data):
         item = json.loads((folder / f"pair{i}_crossref.json").read_text())["message"]
         a, b = normalise.record_from_openalex(work), normalise.record_from_crossref(item)
         assert judge(a, b).outcome == "merge", (i, judge(a, b).details)
+
+
+# --- malformed volumes and issues (issue 19) ------------------------------------------
+
+
+@pytest.mark.parametrize("value,year,number", [
+    ("50", 2011, "50"), ("4 (1) (no pagination)", 2011, "4"), ("9 Suppl 23", 1996, "9"),
+    ("1)", 2011, ""), ("SUPPL. 1", 2011, ""), ("Suppl 2", 2011, ""), ("2016", 2016, ""),
+    ("2015-April", 2015, ""), ("(1)", 2011, "1"), ("1999", 2016, "1999"), ("Ph.D.", 2011, ""),
+])
+def test_plausible_number_drops_fields_that_cannot_be_a_volume(value, year, number):
+    assert plausible_number(value, year) == number
+
+
+def test_conference_abstract_with_a_malformed_volume_merges_with_its_copy():
+    # The unseen set's misses: "50(Suppl. 1)" cut into volume "1)" and issue "SUPPL. 1" in one
+    # export; same title, authors, year, journal and pages in both.
+    common = {"authors": ["Okafor, C.", "Walsh, C."], "year": 2015, "pages": "A123",
+              "venue": "Alcohol and Alcoholism"}
+    title = "Peer mentoring in alcohol treatment services: a pilot evaluation"
+    a = rec("embase:1", title, volume="1)", issue="SUPPL. 1", **common)
+    b = rec("medline:2", title, volume="50", issue="Suppl. 1", **common)
+    result = judge(a, b)
+    assert result.outcome == "merge" and "soft_conflicts" not in result.details
+
+
+# --- near misses decided without a person (issue 19) -------------------------------------
+
+
+TWICE = {"authors": ["Graham, R.", "Teasell, R.", "Salter, K."], "year": 2010}
+TWICE_TITLE = "Aphasia and cognitive communication rehabilitation: state of the evidence"
+
+
+def test_same_title_printed_in_two_journals_is_decided_distinct():
+    # stroke: a congress abstract in Can J Neurol Sci 37(3) S99 and in Stroke 41(7) e494.
+    a = rec("embase:1", TWICE_TITLE, venue="Canadian Journal of Neurological Sciences", volume="37",
+            issue="3", pages="S99", **TWICE)
+    b = rec("embase:2", TWICE_TITLE, venue="Stroke", volume="41", issue="7", pages="e494", **TWICE)
+    result = judge(a, b)
+    assert result.outcome == "distinct"
+    assert result.details["decided"].startswith("printed in two places")
+
+
+def test_a_year_apart_in_another_venue_is_decided_distinct():
+    # digital_work: an ICIS paper in 2017 and the same title at HICSS in 2018.
+    authors = ["Liang, Chen", "Hong, Kevin", "Gu, Bin"]
+    a = rec("ris:1", "Home bias in online employment", authors=authors, year=2017,
+            venue="International Conference on Information Systems")
+    b = rec("ris:2", "Home bias in online employment", authors=authors, year=2018,
+            venue="Proceedings of the 51st Hawaii International Conference on System Sciences")
+    assert judge(a, b).details["decided"] == "a year apart in another volume or venue"
+
+
+def test_another_title_on_other_pages_of_one_journal_is_decided_distinct():
+    # haematology: monthly "Gateways to clinical trials" columns in one volume.
+    common = {"authors": ["Bayes, M.", "Rabasseda, X.", "Prous, J. R."], "year": 2004,
+              "venue": "Methods and Findings in Experimental and Clinical Pharmacology", "volume": "26"}
+    a = rec("embase:1", "Gateways to clinical trials: April 2004", issue="3", pages="211-244", **common)
+    b = rec("embase:2", "Gateways to clinical trials", issue="6", pages="473-503", **common)
+    assert judge(a, b).details["decided"] == "another title on other pages of one journal"
+
+
+def test_identical_title_in_two_issues_of_one_volume_stays_in_review():
+    # haematology labels such reprints duplicates, and errata look the same: a person decides.
+    common = {"authors": ["Le Quintrec, M.", "Zuber, J."], "year": 2009, "volume": "9",
+              "venue": "American Journal of Transplantation"}
+    title = "Anti-factor H autoantibodies in a fifth renal transplant recipient"
+    a = rec("embase:1", title, issue="5", pages="1223-1229", **common)
+    b = rec("embase:2", title, issue="9", pages="2205", **common)
+    result = judge(a, b)
+    assert result.outcome == "review" and 0 < result.details["likelihood"] < 1
+
+
+def test_likelihood_ranks_agreeing_evidence_above_a_higher_title_score_with_conflicts():
+    agreeing = {"title": 94.0, "authors": 100.0, "years_apart": 0}
+    conflicting = {"title": 100.0, "authors": 80.0, "years_apart": 0,
+                   "soft_conflicts": ["issues differ", "pages differ"]}
+    assert duplicate_likelihood(agreeing) > duplicate_likelihood(conflicting)
+    assert duplicate_likelihood({"title": 100.0, "authors": 100.0, "years_apart": 0}) == 1.0

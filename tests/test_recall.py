@@ -8,14 +8,7 @@ from click.testing import CliRunner
 
 from litrev.cli import cli
 from litrev.errors import InputFileError, LitrevError
-from litrev.harvest.recall import (
-    Candidate,
-    KnownStudy,
-    check_recall,
-    load_known,
-    match_known,
-    recall_report,
-)
+from litrev.harvest.recall import Candidate, KnownStudy, check_recall, load_known, match_known, recall_report
 from litrev.harvest.store import finish_run, save_records, start_run
 from litrev.sources.normalise import Record
 

@@ -22,12 +22,7 @@ from litrev.harvest import snowball as sb
 from litrev.harvest.queries import settings_from_env
 from litrev.harvest.store import finish_run, save_records, start_run
 from litrev.sources.fetching import Retrier
-from litrev.sources.normalise import (
-    normalise_doi,
-    openalex_short_id,
-    record_from_crossref,
-    record_from_openalex,
-)
+from litrev.sources.normalise import normalise_doi, openalex_short_id, record_from_crossref, record_from_openalex
 
 SNOWBALL = "openalex/extracted_json/oa_snowball__{:02d}.json"
 

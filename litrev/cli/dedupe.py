@@ -1,25 +1,21 @@
 """`litrev dedupe`: link records to works, review uncertain pairs, explain and undo."""
 
 import json
+import sys
 from collections.abc import Callable
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from litrev.cli.common import (
-    db_option,
-    echo_json,
-    get_db,
-    json_option,
-    quiet_option,
-    reviewer_option,
-)
+from litrev.cli.common import db_option, echo_json, get_db, json_option, quiet_option, reviewer_option
 from litrev.dedupe import storage as stage
+from litrev.dedupe.matching import fold
 from litrev.finish import finish_write
 
 KEYS = {"s": "same", "d": "different", "k": "skip", "q": "quit"}
-SHOWN_FIELDS = ("title", "authors", "year", "venue", "volume", "issue", "pages", "doi", "source", "id")
+SHOWN_FIELDS = ("title", "authors", "year", "venue", "volume", "issue", "pages", "doi", "abstract",
+                "source", "id")
 
 
 @click.command()
@@ -92,7 +88,13 @@ def _finish(summary: stage.DedupeSummary, as_json: bool, console: Console, headl
 
 
 def _ask(prompt: str) -> str:
-    return click.prompt(prompt, default="k", show_default=False)
+    """One key, no Enter, at a terminal; a line when input is piped (scripts, tests)."""
+    if not sys.stdin.isatty():
+        return click.prompt(prompt, default="k", show_default=False)
+    click.echo(f"{prompt}: ", nl=False, err=True)
+    key = click.getchar()
+    click.echo(key if key.isprintable() else "", err=True)
+    return key
 
 
 def run_review(db, reviewer: str, ask: Callable[[str], str], console: Console) -> dict[str, int]:
@@ -127,15 +129,18 @@ def pair_table(db, pair: dict, remaining: int) -> Table:
         "select * from records where id in (?, ?)", [pair["record_a"], pair["record_b"]])}
     a, b = rows[pair["record_a"]], rows[pair["record_b"]]
     details = json.loads(pair["details"] or "{}")
-    table = Table(title=f"Same work? score {pair['score']:.2f} ({pair['method']}), {remaining} in queue",
+    table = Table(title=f"Same work? likelihood {pair.get('likelihood', pair['score']):.2f} "
+                        f"(title {pair['score']:.2f}, {pair['method']}), {remaining} in queue",
                   show_lines=True, expand=True)
     table.add_column("field", style="bold")
     table.add_column("record A")
     table.add_column("record B")
     for name in SHOWN_FIELDS:
         va, vb = _show(a.get(name)), _show(b.get(name))
-        style = "" if va == vb else "yellow"
-        table.add_row(name, va, vb, style=style)
+        if va or vb:
+            differs = name != "id" and fold(va) != fold(vb)  # case and punctuation are no difference
+            table.add_row(f"{name} ≠" if differs else name, va, vb,
+                          style="bold yellow" if differs else "")
     if details:
         table.caption = "field scores: " + ", ".join(f"{k} {v}" for k, v in sorted(details.items()))
     return table

@@ -46,7 +46,7 @@ WORK_FIELDS = ("title", "abstract", "authors", "year", "venue", "volume", "issue
 HUMAN_SCORE = 10.0  # a person's "same" outranks every machine score when grouping
 # Bump when matching.block_keys (or the prepare() fields it reads) changes what keys a
 # record gets: every stored record is then re-keyed on its next incremental run.
-KEYS_VERSION = 1
+KEYS_VERSION = 2  # 2: implausible volumes (matching.plausible_number) are no volume
 # Rounds of one dedupe run: another round only when records arrived while it scored
 # (a concurrent import or harvest); that process's own dedupe links them too.
 MAX_ROUNDS = 5
@@ -91,14 +91,28 @@ def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") 
     has no pairs yet, so it is left out of the grouping and linked by another round.
     """
     summary = DedupeSummary()
+    if not full and not unlinked_ids(db) and not regroup_needed(db):
+        return _counted(db, summary)  # nothing dedupe groups by changed since it last grouped
     for _ in range(MAX_ROUNDS):
         scored = _score_and_save(db, summary, full=full)
         with write_transaction(db):
             assign_works(db, summary, refresh_all=full, reviewer=reviewer, scored=scored)
             save_relations(db, replace_all=full)
+            db.execute("update dedupe_state set regroup = 0 where id = 1")
         full = False
         if not unlinked_ids(db):
             break
+    return _counted(db, summary)
+
+
+def regroup_needed(db: Database) -> bool:
+    """Whether pairs, verdicts, records or works changed since dedupe last grouped them
+    (`dedupe_state.regroup`, set by the triggers of migration m010)."""
+    row = db.execute("select regroup from dedupe_state where id = 1").fetchone()
+    return row is None or bool(row[0])
+
+
+def _counted(db: Database, summary: DedupeSummary) -> DedupeSummary:
     summary.records = db.execute("select count(*) from records").fetchone()[0]
     summary.related = db.execute("select count(*) from work_relations").fetchone()[0]
     summary.review_pending = len(review_queue(db))
@@ -505,16 +519,51 @@ def save_relations(db: Database, *, replace_all: bool = False) -> None:
 
 
 def review_queue(db: Database) -> list[dict[str, Any]]:
-    """Uncertain pairs nobody has judged, whose records are still in different works."""
-    return [dict(r) for r in db.query(
-        """select p.record_a, p.record_b, p.score, p.method, p.details
+    """Uncertain pairs nobody has judged, one per two works still apart, likeliest first.
+
+    A person judges works, not records: of the record pairs between the same two works
+    only the likeliest is shown (`pairs` says how many there are), and none once any
+    record pair between them was judged "different". Order: `likelihood`
+    (matching.duplicate_likelihood, kept in the pair's details), then the score.
+    """
+    rows = db.query(
+        """select p.record_a, p.record_b, p.score, p.method, p.details,
+                  ca.canonical_id as work_a, cb.canonical_id as work_b
            from duplicate_pairs p
            join records ra on ra.id = p.record_a join records rb on rb.id = p.record_b
            join canonical_works ca on ca.work_id = ra.work_id
            join canonical_works cb on cb.work_id = rb.work_id
            left join dedupe_verdicts v on v.record_a = p.record_a and v.record_b = p.record_b
-           where p.outcome = 'review' and v.verdict is null and ca.canonical_id != cb.canonical_id
-           order by p.score desc, p.record_a, p.record_b""")]
+           where p.outcome = 'review' and v.verdict is null and ca.canonical_id != cb.canonical_id""")
+    judged = _works_judged_different(db)
+    best: dict[tuple[int, int], dict[str, Any]] = {}
+    counts: Counter = Counter()
+    for row in rows:
+        works = (min(row["work_a"], row["work_b"]), max(row["work_a"], row["work_b"]))
+        if works in judged:
+            continue
+        row["likelihood"] = json.loads(row["details"] or "{}").get("likelihood", row["score"])
+        counts[works] += 1
+        if works not in best or _queue_order(row) < _queue_order(best[works]):
+            best[works] = row
+    for works, row in best.items():
+        row["pairs"] = counts[works]
+    return sorted(best.values(), key=_queue_order)
+
+
+def _queue_order(row: dict[str, Any]) -> tuple:
+    return (-row["likelihood"], -row["score"], row["record_a"], row["record_b"])
+
+
+def _works_judged_different(db: Database) -> set[tuple[int, int]]:
+    """Pairs of canonical works (smaller id first) with a "different" verdict between them."""
+    rows = db.execute(
+        """select ca.canonical_id, cb.canonical_id from dedupe_verdicts v
+           join records ra on ra.id = v.record_a join records rb on rb.id = v.record_b
+           join canonical_works ca on ca.work_id = ra.work_id
+           join canonical_works cb on cb.work_id = rb.work_id
+           where v.verdict = 'different'""")
+    return {(min(x, y), max(x, y)) for x, y in rows}
 
 
 def record_verdict(db: Database, a: str, b: str, verdict: str, reviewer: str) -> DedupeSummary:

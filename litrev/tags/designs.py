@@ -7,15 +7,7 @@ Pure: text in, `Suggestion`s out (see `litrev.tags.suggest` for what confidence 
 import re
 from collections.abc import Iterable
 
-from litrev.tags.suggest import (
-    SUGGESTED,
-    Suggestion,
-    clean_abstract,
-    fold,
-    quote,
-    sentence_at,
-    unredefine,
-)
+from litrev.tags.suggest import SUGGESTED, Suggestion, clean_abstract, fold, quote, sentence_at, unredefine
 
 # --- study design -------------------------------------------------------------
 #
