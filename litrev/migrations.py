@@ -322,3 +322,18 @@ def m009_dedupe_match_keys(db: Database) -> None:
     db["dedupe_keys"].create_index(["record_id"])
     db["dedupe_keyed"].create({"record_id": str, "raw_sha256": str, "keys_version": int},
                               pk="record_id")
+
+
+# --- team screening in the browser (issue 17) --------------------------------
+
+
+@migrations()
+def m010_team_members(db: Database) -> None:
+    # Who may sign in to `litrev team serve`. `name` is the reviewer name decisions are
+    # recorded under (as in review.toml); `role` is reviewer (screens) or lead (also
+    # adjudicates and sees every vote); the password is an argon2id hash, never the text.
+    db["team_members"].create(
+        {"name": str, "role": str, "password_hash": str, "created_at": str},
+        pk="name",
+        not_null={"role", "password_hash", "created_at"},
+    )

@@ -1,0 +1,285 @@
+"""A reviewer's screening session without any drawing: queue, decide, undo, rerank, stop, tags.
+
+The terminal (litrev.screen.terminal) and the team web app (litrev.web.team) both drive
+this object, so a key in either does the same thing. Every write goes through
+litrev.screen.decisions / litrev.tags.storage (append-only, immediate transactions).
+This is also the one place the ranker and the stopping signal are called from.
+
+Retraining: without a `Retrainer` the order is refitted in the caller's thread after each
+include/exclude (the terminal: ~110 ms at 10,000 works, between two key presses). With one,
+the refit runs on the retrainer's own thread and connection and the new order is swapped
+in when it is ready, so a decision returns at once (the web app).
+"""
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlite_utils import Database
+
+from litrev.errors import LitrevError
+from litrev.screen import decisions as screen_stage
+from litrev.screen.settings import ReviewSettings
+from litrev.tags import storage as tags_stage
+
+Item = tuple[int, float | None]
+# The estimate of relevant works left is calibrated by cross-validation (~330 ms at
+# 10,000 works), too slow for every decision; retraining the order (~110 ms) is not.
+SIGNAL_EVERY = 10
+TAG_KEYS = ("country", "design")
+
+
+def rank_order(db: Database, stage: str, reviewer: str, work_ids: list[int]) -> list[Item]:
+    """The ranker's order of `work_ids` (most likely includes first), with relevance."""
+    from litrev.screen.rank import order_queue  # scikit-learn loads in seconds: only when used
+
+    return order_queue(db, stage, reviewer, work_ids)
+
+
+def stopping(db: Database, stage: str, reviewer: str, work_ids: list[int]) -> Any:
+    """The stopping signal (consecutive excludes, estimated relevant works left)."""
+    from litrev.screen.rank import stopping_signal
+
+    return stopping_signal(db, stage, reviewer, work_ids)
+
+
+class Retrainer:
+    """One background thread with its own database connection that refits rankers.
+
+    Jobs for one session coalesce: while a refit runs, further decisions only mark it
+    stale, and one more refit follows with everything decided meanwhile.
+    """
+
+    def __init__(self, connect: Callable[[], Database]) -> None:
+        self.connect = connect
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="litrev-rank")
+        self._local = threading.local()
+        self.errors: list[str] = []
+
+    def db(self) -> Database:
+        if not hasattr(self._local, "db"):
+            self._local.db = self.connect()
+        return self._local.db
+
+    def submit(self, job: Callable[[Database], None]) -> None:
+        self.pool.submit(self._run, job)
+
+    def _run(self, job: Callable[[Database], None]) -> None:
+        try:
+            job(self.db())
+        except Exception as e:  # a failed refit keeps the old order; never breaks screening
+            self.errors.append(f"{type(e).__name__}: {e}")
+
+    def wait(self) -> None:
+        """Block until every job submitted so far has finished (tests, benchmarks)."""
+        self.pool.submit(lambda: None).result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+class ScreeningSession:
+    """One reviewer's queue at one stage and what they did in it (for undo)."""
+
+    def __init__(
+        self, db: Database, settings: ReviewSettings, stage: str, reviewer: str,
+        queue: list[Item], *, prioritise: bool = False, retrainer: Retrainer | None = None,
+    ) -> None:
+        self.db, self.settings, self.stage = db, settings, stage
+        settings.stage(stage)
+        self.reviewer = settings.check_reviewer(reviewer)
+        self.queue = list(queue)
+        self.pos = 0
+        self.history: list[Item] = []  # decided in this session, newest last
+        self.counts = {"include": 0, "exclude": 0, "maybe": 0, "undo": 0, "skip": 0}
+        self.prioritise = prioritise
+        self.retrainer = retrainer
+        self.signal: Any = None
+        self.since_signal = 0
+        self.order_version = 0  # counts the orders swapped in by the retrainer
+        self.lock = threading.RLock()
+        self._refit_running = False
+        self._refit_stale = False
+        if prioritise:
+            if retrainer is None:
+                self.refresh_signal()
+            else:
+                self._start_refit(order=False)
+
+    @classmethod
+    def start(cls, db: Database, settings: ReviewSettings, stage: str, reviewer: str, *,
+              pilot: int | None = None, retrainer: Retrainer | None = None) -> "ScreeningSession":
+        """The reviewer's blind queue (or the pilot sample), ranked when review.toml says so."""
+        work_queue = screen_stage.queue(db, settings, stage, reviewer, pilot=pilot)
+        return cls(db, settings, stage, reviewer, work_queue, retrainer=retrainer,
+                   prioritise=settings.prioritise and not pilot)
+
+    # -- where we are --
+
+    def current(self) -> Item | None:
+        """The work to show now; works others finished meanwhile leave the queue first."""
+        with self.lock:
+            while self.pos < len(self.queue):
+                item = self.queue[self.pos]
+                if self.still_open(item[0]):
+                    return item
+                self.queue.pop(self.pos)
+            return None
+
+    def still_open(self, work_id: int) -> bool:
+        """Not yet voted on by this reviewer, short of the votes the stage needs, not adjudicated
+        (the queue's rule, for one work: a terminal or a teammate may have decided it since)."""
+        needed = self.settings.stage(self.stage).screeners
+        row = self.db.execute(
+            """select coalesce(sum(reviewer = ?), 0), count(*),
+                      exists(select 1 from screening_adjudications where work_id = ? and stage = ?)
+               from screening_votes where work_id = ? and stage = ?""",
+            [self.reviewer, work_id, self.stage, work_id, self.stage],
+        ).fetchone()
+        return row[0] == 0 and row[1] < needed and not row[2]
+
+    def reload(self) -> None:
+        """Rebuild the queue from the database (e.g. new full-text works arrived)."""
+        fresh = screen_stage.queue(self.db, self.settings, self.stage, self.reviewer)
+        with self.lock:
+            self.queue, self.pos = fresh, 0
+
+    def progress(self) -> dict[str, Any]:
+        signal = self.signal
+        screened = self.db.execute(
+            "select count(*) from screening_votes where stage = ? and reviewer = ?",
+            [self.stage, self.reviewer]).fetchone()[0]
+        return {
+            "stage": self.stage, "reviewer": self.reviewer, "screened": screened,
+            "remaining": len(self.queue), "position": self.pos + 1, "counts": dict(self.counts),
+            "signal": signal.as_dict() if signal is not None else None,
+        }
+
+    # -- moving --
+
+    def skip(self) -> None:
+        with self.lock:
+            if self.pos < len(self.queue):
+                self.pos += 1
+                self.counts["skip"] += 1
+
+    def back(self) -> None:
+        with self.lock:
+            self.pos = max(self.pos - 1, 0)
+
+    # -- writing --
+
+    def decide(self, work_id: int, decision: str, reason: str | None = None,
+               note: str | None = None) -> None:
+        """Record the reviewer's vote on `work_id`; raises LitrevError when it is refused."""
+        if decision not in screen_stage.VOTE_LABELS:
+            raise LitrevError(f"Unknown decision {decision!r}. Use include, exclude or maybe.")
+        screen_stage.record_decision(self.db, self.settings, work_id, self.stage, self.reviewer,
+                                     decision, reason=reason, note=note)
+        with self.lock:
+            item = self._take(work_id)
+            self.history.append(item)
+            self.counts[decision] += 1
+        if self.prioritise and decision in ("include", "exclude"):
+            self.rerank(decision)
+
+    def undo(self) -> int:
+        """Withdraw the last decision of this session and put its work back in front."""
+        with self.lock:
+            if not self.history:
+                raise LitrevError("Nothing to undo in this session.")
+            item = self.history[-1]
+        screen_stage.undo(self.db, self.settings, item[0], self.stage, self.reviewer)
+        with self.lock:
+            self.history.pop()
+            self.queue.insert(self.pos, item)
+            self.counts["undo"] += 1
+        return item[0]
+
+    def tags(self, work_id: int) -> list[dict[str, Any]]:
+        return tags_stage.effective_tags(self.db, work_id)
+
+    def accept_tags(self, work_id: int, answer: str = "") -> list[tuple[str, str]]:
+        """Confirm the suggested country/design (empty answer) or set typed `key=value` pairs."""
+        if answer.strip():
+            pairs = tags_stage.parse_assignments(answer.split())
+        else:
+            pairs = [(t["key"], t["value"]) for t in self.tags(work_id)
+                     if t["origin"] == "auto" and t["key"] in TAG_KEYS]
+        if not pairs:
+            raise LitrevError("No tags to confirm. Type e.g. country=GB design=rct.")
+        tags_stage.set_tags(self.db, work_id, pairs, self.reviewer)
+        return pairs
+
+    def _take(self, work_id: int) -> Item:
+        for i, item in enumerate(self.queue):
+            if item[0] == work_id:
+                if i < self.pos:
+                    self.pos -= 1
+                return self.queue.pop(i)
+        return (work_id, None)
+
+    # -- ranking and the stopping signal --
+
+    def rerank(self, decision: str) -> None:
+        """Retrain on the decisions so far and put the likeliest includes next."""
+        self.since_signal += 1
+        refresh = (self.since_signal >= SIGNAL_EVERY or self.signal is None
+                   or self.signal.estimated_remaining is None)  # may just have become trainable
+        if not refresh:
+            run = self.signal.consecutive_excludes
+            self.signal.consecutive_excludes = 0 if decision == "include" else run + 1
+        if self.retrainer is not None:
+            self._start_refit(order=True)
+            return
+        rest = [work_id for work_id, _ in self.queue[self.pos:]]
+        if rest:
+            self.queue[self.pos:] = rank_order(self.db, self.stage, self.reviewer, rest)
+        if refresh:
+            self.refresh_signal()
+
+    def refresh_signal(self, db: Database | None = None) -> None:
+        self.since_signal = 0
+        self.signal = stopping(db or self.db, self.stage, self.reviewer,
+                               [work_id for work_id, _ in self.queue])
+
+    def _start_refit(self, order: bool) -> None:
+        with self.lock:
+            if self._refit_running:
+                self._refit_stale = True
+                return
+            self._refit_running = True
+        self.retrainer.submit(lambda db: self._refit(db, order))
+
+    def _refit(self, db: Database, order: bool) -> None:
+        """On the retrainer's thread: refit until no decision arrived during the last refit."""
+        try:
+            while True:
+                with self.lock:
+                    self._refit_stale = False
+                    shown = self.pos + 1  # the work on screen keeps its place
+                    rest = [work_id for work_id, _ in self.queue[shown:]]
+                    refresh = self.since_signal >= SIGNAL_EVERY or self.signal is None \
+                        or self.signal.estimated_remaining is None
+                if order and rest:
+                    self._swap_order(rank_order(db, self.stage, self.reviewer, rest))
+                if refresh:
+                    self.refresh_signal(db)
+                with self.lock:
+                    if not self._refit_stale:
+                        return
+                order = True
+        finally:
+            with self.lock:
+                self._refit_running = False
+
+    def _swap_order(self, ranked: list[Item]) -> None:
+        with self.lock:
+            shown = self.pos + 1
+            waiting = {work_id for work_id, _ in self.queue[shown:]}
+            ordered = [item for item in ranked if item[0] in waiting]
+            seen = {work_id for work_id, _ in ordered}
+            ordered += [item for item in self.queue[shown:] if item[0] not in seen]
+            self.queue[shown:] = ordered
+            self.order_version += 1
