@@ -113,6 +113,13 @@ VIEWS: dict[str, str] = {
             on adj.work_id = touched.work_id and adj.stage = touched.stage
         left join review_settings on review_settings.stage = touched.stage
     """,
+    # Each reviewer's current votes per stage (the team app's progress per reviewer).
+    "screening_progress": """
+        select stage, reviewer, count(*) as votes, sum(decision = 'include') as included,
+               sum(decision = 'exclude') as excluded, sum(decision = 'maybe') as maybe,
+               max(decided_at) as last_decided_at
+        from screening_votes group by stage, reviewer
+    """,
     # One row per canonical work. Full text only counts for works included at
     # title-abstract; a review without a full-text stage in review_settings ends at
     # title-abstract. stage_reached is the stage the work is at (or was decided at).

@@ -75,16 +75,14 @@ def check_password(password: str) -> None:
         raise AccountError(f"The password is shorter than {MIN_PASSWORD} characters. Choose a longer one.")
 
 
-def verify(db: Database, name: str, password: str) -> dict[str, Any] | None:
-    """The member when `password` is theirs, else None (same work either way, so timing
-    does not say whether the name exists)."""
-    member = find_member(db, name)
+def password_matches(member: dict[str, Any] | None, password: str) -> bool:
+    """Whether `password` is the member's (a missing member costs the same hashing time,
+    so the answer's timing does not say whether a name exists)."""
     stored = member["password_hash"] if member else _DUMMY_HASH
     try:
-        _hasher.verify(stored, password)
+        return _hasher.verify(stored, password or "") and member is not None
     except (VerificationError, InvalidHashError):
-        return None
-    return member
+        return False
 
 
 def _require(db: Database, name: str) -> dict[str, Any]:
