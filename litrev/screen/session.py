@@ -68,7 +68,9 @@ class Retrainer:
     def _run(self, job: Callable[[Database], None]) -> None:
         try:
             job(self.db())
-        except Exception as e:  # a failed refit keeps the old order; never breaks screening
+        # Whatever a refit raises, the old order stays and screening goes on; the error is kept
+        # for the server log. Nothing here writes, so nothing is left half done.
+        except Exception as e:  # noqa: BLE001
             self.errors.append(f"{type(e).__name__}: {e}")
 
     def wait(self) -> None:
@@ -101,6 +103,7 @@ class ScreeningSession:
         self.lock = threading.RLock()
         self._refit_running = False
         self._refit_stale = False
+        self._refit_order = False
         if prioritise:
             if retrainer is None:
                 self.refresh_signal()
@@ -246,18 +249,20 @@ class ScreeningSession:
 
     def _start_refit(self, order: bool) -> None:
         with self.lock:
+            self._refit_order = self._refit_order or order
             if self._refit_running:
                 self._refit_stale = True
                 return
             self._refit_running = True
-        self.retrainer.submit(lambda db: self._refit(db, order))
+        self.retrainer.submit(self._refit)
 
-    def _refit(self, db: Database, order: bool) -> None:
+    def _refit(self, db: Database) -> None:
         """On the retrainer's thread: refit until no decision arrived during the last refit."""
         try:
             while True:
                 with self.lock:
                     self._refit_stale = False
+                    order, self._refit_order = self._refit_order, False
                     shown = self.pos + 1  # the work on screen keeps its place
                     rest = [work_id for work_id, _ in self.queue[shown:]]
                     refresh = self.since_signal >= SIGNAL_EVERY or self.signal is None \
@@ -269,7 +274,6 @@ class ScreeningSession:
                 with self.lock:
                     if not self._refit_stale:
                         return
-                order = True
         finally:
             with self.lock:
                 self._refit_running = False
