@@ -113,8 +113,9 @@
   function open(id) {
     closePanels();
     $(id).hidden = false;
+    // The reasons panel itself takes focus, so Enter means "no reason" and Tab reaches the buttons.
     const input = $(id).querySelector("input");
-    (input || $(id).querySelector("button") || $(id)).focus();
+    (input || $(id)).focus();
   }
 
   const keys = {
