@@ -337,3 +337,10 @@ def m010_team_members(db: Database) -> None:
         pk="name",
         not_null={"role", "password_hash", "created_at"},
     )
+
+
+@migrations()
+def m011_works_merged_into_index(db: Database) -> None:
+    # The screening session checks one work's votes before showing it (a teammate or a
+    # terminal may have decided it): finding the records merged into it must not scan works.
+    db["works"].create_index(["merged_into"], if_not_exists=True)

@@ -14,8 +14,11 @@ CONFIRMED = "(origin = 'manual' or status = 'accepted')"
 COUNTED = f"({CONFIRMED} or coalesce(confidence, 0) >= {SUGGESTED})"
 
 
-def _latest_decisions(kind: str, per_reviewer: bool) -> str:
-    """The latest `kind` decision per canonical work and stage (and reviewer), unless undone."""
+def _latest_decisions(kind: str, per_reviewer: bool, where: str = "") -> str:
+    """The latest `kind` decision per canonical work and stage (and reviewer), unless undone.
+
+    `where` narrows the decisions read before the window (see `one_work_votes`).
+    """
     reviewer = ", decisions.reviewer" if per_reviewer else ""
     return f"""
         select work_id, stage, reviewer, decision, reason, decided_at, decision_id from (
@@ -26,10 +29,23 @@ def _latest_decisions(kind: str, per_reviewer: bool) -> str:
                        partition by canonical_works.canonical_id, decisions.stage{reviewer}
                        order by decisions.id desc) as latest
             from decisions join canonical_works on canonical_works.work_id = decisions.work_id
-            where decisions.kind = '{kind}'
+            where decisions.kind = '{kind}'{f" and {where}" if where else ""}
         )
         where latest = 1 and decision != 'undo'
     """
+
+
+# The screening_votes / screening_adjudications rows of one canonical work (:work) at one
+# stage (:stage), by the same definition, for the screening session's check that a work is
+# still open (~0.1 ms instead of ~20 ms for the whole view at 10,000 works). A work merged
+# into :work has merged_into = :work (merges point straight at the canonical work).
+_ONE_WORK = ("decisions.stage = :stage and decisions.work_id in "
+             "(select id from works where id = :work or merged_into = :work)")
+ONE_WORK_VOTES = _latest_decisions("vote", per_reviewer=True, where=_ONE_WORK)
+ONE_WORK_ADJUDICATIONS = _latest_decisions("adjudication", per_reviewer=False, where=_ONE_WORK)
+# One reviewer's (:reviewer) current votes at :stage, by the same definition.
+REVIEWER_VOTES = _latest_decisions(
+    "vote", per_reviewer=True, where="decisions.stage = :stage and decisions.reviewer = :reviewer")
 
 
 # The works each scope of `litrev gaps --stage`, `litrev tag review --stage` and the

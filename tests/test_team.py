@@ -337,12 +337,18 @@ def test_a_tag_key_confirms_the_suggestions(team):
 
 
 def test_a_work_finished_elsewhere_leaves_the_queue(db, db_path):
-    s = team_db(db, n_works=3)
-    session = ScreeningSession(db, s, TA, "sam", [(1, None), (2, None), (3, None)])
+    s = team_db(db, n_works=5)
+    db["works"].update(5, {"merged_into": 4})  # a duplicate: its votes count for work 4
+    session = ScreeningSession(db, s, TA, "sam", [(1, None), (2, None), (3, None), (4, None)])
     other = open_db(db_path)  # another terminal on the same file
     screen_stage.record_decision(other, s, 1, TA, "sam", "include")  # sam, in the terminal
     screen_stage.record_decision(other, s, 2, TA, "kim", "include")
     screen_stage.record_decision(other, s, 2, TA, "ana", "include")  # two votes: enough
+    db["decisions"].insert_all({"work_id": 5, "stage": TA, "reviewer": r, "decision": "exclude",
+                                "reason": "Wrong population", "kind": "vote",
+                                "decided_at": "2026-01-10T10:00:00+00:00"} for r in ("kim", "ana"))
+    screen_stage.record_decision(other, s, 3, TA, "kim", "include")
+    screen_stage.record_decision(other, s, 3, TA, "kim", "undo")  # withdrawn: still open
     assert session.current() == (3, None)
     assert session.queue == [(3, None)]
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from litrev import views
 from litrev.errors import LitrevError
 from litrev.screen import decisions as screen_stage
 from litrev.screen.settings import ReviewSettings
@@ -134,12 +135,11 @@ class ScreeningSession:
         """Not yet voted on by this reviewer, short of the votes the stage needs, not adjudicated
         (the queue's rule, for one work: a terminal or a teammate may have decided it since)."""
         needed = self.settings.stage(self.stage).screeners
+        params = {"work": work_id, "stage": self.stage, "reviewer": self.reviewer}
         row = self.db.execute(
-            """select coalesce(sum(reviewer = ?), 0), count(*),
-                      exists(select 1 from screening_adjudications where work_id = ? and stage = ?)
-               from screening_votes where work_id = ? and stage = ?""",
-            [self.reviewer, work_id, self.stage, work_id, self.stage],
-        ).fetchone()
+            f"""select coalesce(sum(reviewer = :reviewer), 0), count(*),
+                       exists(select 1 from ({views.ONE_WORK_ADJUDICATIONS}))
+                from ({views.ONE_WORK_VOTES})""", params).fetchone()
         return row[0] == 0 and row[1] < needed and not row[2]
 
     def reload(self) -> None:
@@ -150,9 +150,8 @@ class ScreeningSession:
 
     def progress(self) -> dict[str, Any]:
         signal = self.signal
-        screened = self.db.execute(
-            "select count(*) from screening_votes where stage = ? and reviewer = ?",
-            [self.stage, self.reviewer]).fetchone()[0]
+        screened = self.db.execute(f"select count(*) from ({views.REVIEWER_VOTES})",
+                                   {"stage": self.stage, "reviewer": self.reviewer}).fetchone()[0]
         return {
             "stage": self.stage, "reviewer": self.reviewer, "screened": screened,
             "remaining": len(self.queue), "position": self.pos + 1, "counts": dict(self.counts),
