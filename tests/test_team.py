@@ -350,6 +350,8 @@ def test_a_work_finished_elsewhere_leaves_the_queue(db, db_path):
     screen_stage.record_decision(other, s, 3, TA, "kim", "include")
     screen_stage.record_decision(other, s, 3, TA, "kim", "undo")  # withdrawn: still open
     assert session.current() == (3, None)
+    session.skip()
+    assert session.current() is None  # work 4 had enough votes through its duplicate
     assert session.queue == [(3, None)]
 
 
