@@ -48,6 +48,36 @@ REVIEWER_VOTES = _latest_decisions(
     "vote", per_reviewer=True, where="decisions.stage = :stage and decisions.reviewer = :reviewer")
 
 
+def _work_tags(where: str = "") -> str:
+    """Effective tags per canonical work (the work_tags view); `where` narrows the tags read."""
+    where = f" and {where}" if where else ""
+    return f"""
+        with live as (
+            select canonical_works.canonical_id as work_id, tags.id, tags.key, tags.value,
+                   tags.origin, tags.status, tags.confidence, tags.evidence, tags.reviewer
+            from tags join canonical_works on canonical_works.work_id = tags.work_id
+            where ((tags.origin = 'manual' and tags.status = 'set')
+               or (tags.origin = 'auto' and tags.status in ('suggested', 'accepted'))){where}
+        ),
+        manual_keys as (
+            select distinct work_id, key from live where origin = 'manual'
+            union
+            select distinct work_id, 'nation' from live where origin = 'manual' and key = 'country'
+        )
+        select work_id, key, value, origin, max(confidence) as confidence, evidence, reviewer, status
+        from live
+        where origin = 'manual' or not exists (
+            select 1 from manual_keys
+            where manual_keys.work_id = live.work_id and manual_keys.key = live.key
+        )
+        group by work_id, key, value
+    """
+
+
+# The work_tags rows of one canonical work (:work), by the same definition.
+ONE_WORK_TAGS = _work_tags("tags.work_id in (select id from works where id = :work or merged_into = :work)")
+
+
 # The works each scope of `litrev gaps --stage`, `litrev tag review --stage` and the
 # gap_map view covers, as subqueries of canonical work ids (the work_status view is below).
 STAGE_WORKS = {
@@ -182,27 +212,7 @@ VIEWS: dict[str, str] = {
     # manual country also hides the suggested UK nation. Rejected suggestions
     # and replaced manual tags never show. Tags of merged works count for the
     # work they were merged into, so nothing is lost by a merge or an unmerge.
-    "work_tags": """
-        with live as (
-            select canonical_works.canonical_id as work_id, tags.id, tags.key, tags.value,
-                   tags.origin, tags.status, tags.confidence, tags.evidence, tags.reviewer
-            from tags join canonical_works on canonical_works.work_id = tags.work_id
-            where (tags.origin = 'manual' and tags.status = 'set')
-               or (tags.origin = 'auto' and tags.status in ('suggested', 'accepted'))
-        ),
-        manual_keys as (
-            select distinct work_id, key from live where origin = 'manual'
-            union
-            select distinct work_id, 'nation' from live where origin = 'manual' and key = 'country'
-        )
-        select work_id, key, value, origin, max(confidence) as confidence, evidence, reviewer, status
-        from live
-        where origin = 'manual' or not exists (
-            select 1 from manual_keys
-            where manual_keys.work_id = live.work_id and manual_keys.key = live.key
-        )
-        group by work_id, key, value
-    """,
+    "work_tags": _work_tags(),
     # The evidence gap map for Datasette: works per stage, country and design, counted
     # as `litrev gaps` counts them (COUNTED: people's tags, accepted suggestions,
     # suggestions with confidence >= 0.5). A multi-country study counts in each of its countries;

@@ -24,7 +24,11 @@ def cheap_hashes(monkeypatch):
 
 
 def team_db(db, n_works: int = 10, ta: int = 2, ft: int = 2, **kw):
-    """`db` with n works, dual screening, a lead (ana) and two reviewers (sam, kim)."""
+    """`db` with n works, dual screening, a lead (ana) and two reviewers (sam, kim).
+
+    Unranked unless asked (prioritise=True): ranking starts a worker process per server.
+    """
+    kw.setdefault("prioritise", False)
     s = use(db, settings(ta=ta, ft=ft, **kw))
     add_works(db, n_works)
     accounts.add_member(db, s, "ana", PASSWORDS["ana"], lead=True)

@@ -21,6 +21,7 @@ from litrev.screen import decisions as screen_stage
 from litrev.screen.session import Retrainer, ScreeningSession
 from litrev.web.team import accounts
 from litrev.web.team.app import highlight_html
+from litrev.web.team.plugin import team_app
 
 TA, FT = "title-abstract", "full-text"
 
@@ -30,8 +31,6 @@ def team(db, tmp_path):
     s = team_db(db)
     ds = team_server(tmp_path / "evidence.db", s)
     yield db, s, ds
-    from litrev.web.team.plugin import team_app
-
     team_app(ds).close()
 
 
@@ -177,7 +176,9 @@ def test_a_forged_cookie_and_a_removed_member_are_signed_out(team):
     assert forged.get("/team/conflicts").status_code == 401
     client = Client(ds)
     client.sign_in("kim")
+    assert client.get("/team/screen/title-abstract").status_code == 200
     accounts.remove_member(db, "kim")
+    team_app(ds).member_ttl = 0  # members are re-read once a second; the test does not wait
     assert client.get("/team/screen/title-abstract").status_code == 401
 
 
@@ -363,11 +364,18 @@ def test_retraining_never_delays_a_decision(db, db_path):
     db["works"].insert_all({"id": i, "title": t, "abstract": a} for i, (t, a) in enumerate(papers, 1))
     release = threading.Event()
 
-    def slow_connection():
-        release.wait(10)  # the refit cannot even start until the test says so
-        return open_db(db_path)
+    class HeldBack(Retrainer):
+        """The real retrainer, whose refits cannot start until the test says so."""
 
-    retrainer = Retrainer(slow_connection)
+        def rank(self, *args):
+            release.wait(10)
+            return super().rank(*args)
+
+        def stopping(self, *args):
+            release.wait(10)
+            return super().stopping(*args)
+
+    retrainer = HeldBack(db_path)
     session = ScreeningSession(db, s, TA, "sam", [(w, None) for w in range(1, 10)],
                                prioritise=True, retrainer=retrainer)
     session.decide(1, "include")

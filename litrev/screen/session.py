@@ -7,13 +7,15 @@ This is also the one place the ranker and the stopping signal are called from.
 
 Retraining: without a `Retrainer` the order is refitted in the caller's thread after each
 include/exclude (the terminal: ~110 ms at 10,000 works, between two key presses). With one,
-the refit runs on the retrainer's own thread and connection and the new order is swapped
-in when it is ready, so a decision returns at once (the web app).
+the refit runs in the retrainer's worker process and the new order is swapped in when it
+is ready, so a decision returns at once (the web app).
 """
 
+import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -46,29 +48,34 @@ def stopping(db: Database, stage: str, reviewer: str, work_ids: list[int]) -> An
 
 
 class Retrainer:
-    """One background thread with its own database connection that refits rankers.
+    """Refits rankers away from the requests: in a worker process, coordinated by one thread.
 
-    Jobs for one session coalesce: while a refit runs, further decisions only mark it
-    stale, and one more refit follows with everything decided meanwhile.
+    The refit (~110 ms at 10,000 works, the stopping signal ~330 ms) is CPU-bound Python and
+    numpy; on a thread of the server it would hold the GIL that every request needs, so it
+    runs in a process of its own with its own connection. Jobs for one session coalesce:
+    while a refit runs, further decisions only mark it stale, and one more refit follows
+    with everything decided meanwhile.
     """
 
-    def __init__(self, connect: Callable[[], Database]) -> None:
-        self.connect = connect
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="litrev-rank")
-        self._local = threading.local()
+    def __init__(self, db_path: str | Path) -> None:
+        self.db_path = str(db_path)
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="litrev-rank")
+        # spawn, not fork: the server has threads, and a forked child would inherit their locks
+        self.process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         self.errors: list[str] = []
 
-    def db(self) -> Database:
-        if not hasattr(self._local, "db"):
-            self._local.db = self.connect()
-        return self._local.db
+    def rank(self, stage: str, reviewer: str, work_ids: list[int]) -> list[Item]:
+        return self.process.submit(_rank_in_worker, self.db_path, stage, reviewer, work_ids).result()
 
-    def submit(self, job: Callable[[Database], None]) -> None:
-        self.pool.submit(self._run, job)
+    def stopping(self, stage: str, reviewer: str, work_ids: list[int]) -> Any:
+        return self.process.submit(_stopping_in_worker, self.db_path, stage, reviewer, work_ids).result()
 
-    def _run(self, job: Callable[[Database], None]) -> None:
+    def submit(self, job: Callable[["Retrainer"], None]) -> None:
+        self.thread.submit(self._run, job)
+
+    def _run(self, job: Callable[["Retrainer"], None]) -> None:
         try:
-            job(self.db())
+            job(self)
         # Whatever a refit raises, the old order stays and screening goes on; the error is kept
         # for the server log. Nothing here writes, so nothing is left half done.
         except Exception as e:  # noqa: BLE001
@@ -76,10 +83,30 @@ class Retrainer:
 
     def wait(self) -> None:
         """Block until every job submitted so far has finished (tests, benchmarks)."""
-        self.pool.submit(lambda: None).result()
+        self.thread.submit(lambda: None).result()
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        self.thread.shutdown(wait=True)
+        self.process.shutdown(wait=True)
+
+
+_worker_dbs: dict[str, Database] = {}
+
+
+def _worker_db(db_path: str) -> Database:
+    if db_path not in _worker_dbs:
+        from litrev.db import open_db
+
+        _worker_dbs[db_path] = open_db(db_path, create=False)
+    return _worker_dbs[db_path]
+
+
+def _rank_in_worker(db_path: str, stage: str, reviewer: str, work_ids: list[int]) -> list[Item]:
+    return rank_order(_worker_db(db_path), stage, reviewer, work_ids)
+
+
+def _stopping_in_worker(db_path: str, stage: str, reviewer: str, work_ids: list[int]) -> Any:
+    return stopping(_worker_db(db_path), stage, reviewer, work_ids)
 
 
 class ScreeningSession:
@@ -200,7 +227,10 @@ class ScreeningSession:
         return item[0]
 
     def tags(self, work_id: int) -> list[dict[str, Any]]:
-        return tags_stage.effective_tags(self.db, work_id)
+        """The work's effective tags (the work_tags view's rows, read for this work only)."""
+        work = tags_stage.resolve_work(self.db, work_id)
+        return list(self.db.query(f"select * from ({views.ONE_WORK_TAGS}) order by key, confidence desc, value",
+                                  {"work": work}))
 
     def accept_tags(self, work_id: int, answer: str = "") -> list[tuple[str, str]]:
         """Confirm the suggested country/design (empty answer) or set typed `key=value` pairs."""
@@ -241,9 +271,9 @@ class ScreeningSession:
         if refresh:
             self.refresh_signal()
 
-    def refresh_signal(self, db: Database | None = None) -> None:
+    def refresh_signal(self) -> None:
         self.since_signal = 0
-        self.signal = stopping(db or self.db, self.stage, self.reviewer,
+        self.signal = stopping(self.db, self.stage, self.reviewer,
                                [work_id for work_id, _ in self.queue])
 
     def _start_refit(self, order: bool) -> None:
@@ -255,7 +285,7 @@ class ScreeningSession:
             self._refit_running = True
         self.retrainer.submit(self._refit)
 
-    def _refit(self, db: Database) -> None:
+    def _refit(self, retrainer: Retrainer) -> None:
         """On the retrainer's thread: refit until no decision arrived during the last refit."""
         try:
             while True:
@@ -267,9 +297,13 @@ class ScreeningSession:
                     refresh = self.since_signal >= SIGNAL_EVERY or self.signal is None \
                         or self.signal.estimated_remaining is None
                 if order and rest:
-                    self._swap_order(rank_order(db, self.stage, self.reviewer, rest))
+                    self._swap_order(retrainer.rank(self.stage, self.reviewer, rest))
                 if refresh:
-                    self.refresh_signal(db)
+                    with self.lock:
+                        left = [work_id for work_id, _ in self.queue]
+                    signal = retrainer.stopping(self.stage, self.reviewer, left)
+                    with self.lock:
+                        self.since_signal, self.signal = 0, signal
                 with self.lock:
                     if not self._refit_stale:
                         return

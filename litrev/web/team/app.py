@@ -3,14 +3,15 @@
 Every database call of the web app runs on one thread with one connection (`TeamApp.call`):
 SQLite serialises writers anyway, and a decision is a few milliseconds, so twenty reviewers
 queue for each other only briefly while the event loop stays free. Rankers are refitted on
-the retrainer's own thread and connection (litrev.screen.session.Retrainer), never in a
-request. The terminal can screen the same file at the same time: every write is an
+the retrainer's worker process (litrev.screen.session.Retrainer), never in a request. The terminal can screen the same file at the same time: every write is an
 immediate transaction through litrev.screen.decisions, as the CLI's are.
 """
 
 import asyncio
 import json
+import math
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,7 +26,7 @@ from litrev.screen import decisions as screen_stage
 from litrev.screen.session import Retrainer, ScreeningSession
 from litrev.screen.settings import ReviewSettings
 from litrev.sources.normalise import author_list
-from litrev.web.team.accounts import LoginThrottle, find_member
+from litrev.web.team.accounts import LoginThrottle
 
 LEAD = "lead"
 
@@ -37,10 +38,21 @@ class TeamApp:
         self.db_path = str(db_path)
         self.settings = settings
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="litrev-db")
+        # Building a queue reads every work (~1 s at 10,000): on its own thread, so a reviewer
+        # opening a stage never holds up the others' decisions.
+        self.starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="litrev-queue")
+        self._starter_db: Database | None = None
+        self._starting: dict[tuple[str, str], asyncio.Future] = {}
         self._db: Database | None = None
-        self.retrainer = Retrainer(lambda: open_db(self.db_path, create=False))
+        self.retrainer = Retrainer(self.db_path)
         self.sessions: dict[tuple[str, str], ScreeningSession] = {}
         self.throttle = LoginThrottle()
+        # Members are re-read at most once a second, not once per request: a removed account
+        # or a changed role takes effect within that second, and a request does not queue for
+        # the database thread twice.
+        self.member_ttl = 1.0
+        self._members: dict[str, dict[str, Any]] = {}
+        self._members_read = -math.inf
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run `fn(db, *args)` on the database thread."""
@@ -54,13 +66,43 @@ class TeamApp:
 
     def close(self) -> None:
         self.retrainer.close()
+        self.starter.shutdown(wait=True)
         self.pool.shutdown(wait=True)
+
+    async def open_session(self, reviewer: str, stage: str) -> None:
+        """Make sure `reviewer` has a session at `stage`, building its queue off the database thread."""
+        key = (reviewer, stage)
+        if key in self.sessions:
+            return
+        if key not in self._starting:
+            loop = asyncio.get_running_loop()
+            self._starting[key] = loop.run_in_executor(self.starter, self._start, reviewer, stage)
+        try:
+            session = await asyncio.shield(self._starting[key])
+        finally:
+            self._starting.pop(key, None)
+        await self.call(self._adopt, key, session)
+
+    def _start(self, reviewer: str, stage: str) -> ScreeningSession:
+        if self._starter_db is None:
+            self._starter_db = open_db(self.db_path, create=False)
+        return ScreeningSession.start(self._starter_db, self.settings, stage, reviewer,
+                                      retrainer=self.retrainer)
+
+    def _adopt(self, db: Database, key: tuple[str, str], session: ScreeningSession) -> None:
+        """From now on the session reads and writes with the database thread's connection."""
+        if key not in self.sessions:
+            session.db = db
+            self.sessions[key] = session
 
     # -- on the database thread --
 
-    def member(self, db: Database, name: str | None) -> dict[str, Any] | None:
-        """The signed-in member as stored now (a removed account or changed role counts at once)."""
-        return find_member(db, name) if name else None
+    async def member(self, name: str | None) -> dict[str, Any] | None:
+        """The signed-in member as stored (at most `member_ttl` seconds ago)."""
+        if time.monotonic() - self._members_read >= self.member_ttl:
+            self._members = await self.call(_all_members)
+            self._members_read = time.monotonic()
+        return self._members.get(name) if name else None
 
     def session(self, db: Database, reviewer: str, stage: str) -> ScreeningSession:
         key = (reviewer, stage)
@@ -134,6 +176,10 @@ class TeamApp:
 
     def prisma_svg(self, db: Database) -> Markup:
         return Markup(prisma_stage.render(prisma_stage.prisma_counts(db), "svg"))
+
+
+def _all_members(db: Database) -> dict[str, dict[str, Any]]:
+    return {m["name"]: m for m in db.query("select name, role from team_members")}
 
 
 # --- what the pages show ---------------------------------------------------------

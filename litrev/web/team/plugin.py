@@ -108,7 +108,7 @@ def register_routes(datasette):
 async def _member(app: TeamApp, actor: dict | None) -> dict[str, Any] | None:
     if not actor or not actor.get("team"):
         return None
-    return await app.call(app.member, actor.get("id"))
+    return await app.member(actor.get("id"))
 
 
 # --- helpers -----------------------------------------------------------------
@@ -209,6 +209,7 @@ async def screen_page(request, datasette):
     if stage is None:
         return Response.html("No such stage.", status=404)
     app = team_app(datasette)
+    await app.open_session(request.actor["id"], stage)
     state = await app.call(app.state, request.actor["id"], stage)
     lead = await datasette.permission_allowed(request.actor, ADJUDICATE, default=False)
     return await _page(datasette, request, "screen.html", {
@@ -222,6 +223,7 @@ async def api_state(request, datasette):
     if (stage := _stage(datasette, request)) is None:
         return Response.json({"error": "No such stage."}, status=404)
     app = team_app(datasette)
+    await app.open_session(request.actor["id"], stage)
     return Response.json(await app.call(app.state, request.actor["id"], stage))
 
 
@@ -235,6 +237,7 @@ async def api_action(request, datasette):
         return Response.json({"error": "No such stage or action."}, status=404)
     app = team_app(datasette)
     form = await _form(request)
+    await app.open_session(request.actor["id"], stage)
     try:
         return Response.json(await app.call(app.act, request.actor["id"], stage, action, form))
     except (LitrevError, ValueError) as e:
