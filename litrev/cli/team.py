@@ -132,7 +132,7 @@ def serve(db_path, settings_path, host, port, secret):
     import uvicorn
 
     from litrev.web.team import accounts
-    from litrev.web.team.plugin import make_datasette
+    from litrev.web.team.plugin import make_datasette, team_app
 
     check_working_db(db_path)
     db = get_db(db_path, create=False)
@@ -142,7 +142,10 @@ def serve(db_path, settings_path, host, port, secret):
     ds = make_datasette(db_path, settings, accounts.server_secret(db_path, secret))
     asyncio.run(ds.invoke_startup())
     click.echo(f"Team screening on http://{host}:{port}/team (Ctrl+C to stop)", err=True)
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
+    finally:
+        team_app(ds).close()  # finishes the refit in progress and stops its worker process
 
 
 def check_working_db(db_path: str) -> None:

@@ -12,7 +12,9 @@ is ready, so a decision returns at once (the web app).
 """
 
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -61,7 +63,8 @@ class Retrainer:
         self.db_path = str(db_path)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="litrev-rank")
         # spawn, not fork: the server has threads, and a forked child would inherit their locks
-        self.process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self.process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=_start_worker)
         self.errors: list[str] = []
 
     def rank(self, stage: str, reviewer: str, work_ids: list[int]) -> list[Item]:
@@ -91,6 +94,22 @@ class Retrainer:
 
 
 _worker_dbs: dict[str, Database] = {}
+WORKER_NICENESS = 10
+
+
+def _start_worker() -> None:
+    """The refit worker yields the CPU to the server answering reviewers (a fresher order can
+    wait), and ends when the server does, even one that was killed."""
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(2)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="litrev-parent-watch").start()
 
 
 def _worker_db(db_path: str) -> Database:
