@@ -85,10 +85,10 @@ def load_generator():
     return module
 
 
-def prepare(tmp: Path, works: int, reviewers: int) -> tuple[Path, Path, list[str]]:
+def prepare(tmp: Path, works: int, reviewers: int, prioritise: bool) -> tuple[Path, Path, list[str]]:
     generator = load_generator()
     db_path, toml = tmp / "evidence.db", tmp / "review.toml"
-    toml.write_text(REVIEW_TOML)
+    toml.write_text(REVIEW_TOML + f"[screen]\nprioritise = {str(prioritise).lower()}\n")
     generator.make_working_db(db_path, works)
     db = open_db(db_path)
     settings = settings_for_db(db, load_settings(toml))
@@ -187,12 +187,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=0.0, help="seconds between a reviewer's decisions")
     parser.add_argument("--terminal-pace", type=float, default=1.0, help="seconds between terminal keys")
+    parser.add_argument("--no-prioritise", action="store_true",
+                        help="unranked queues (isolates the cost of refitting)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="litrev-team-bench-") as tmp:
         tmp = Path(tmp)
         started = time.perf_counter()
-        db_path, toml, names = prepare(tmp, args.works, args.reviewers)
+        db_path, toml, names = prepare(tmp, args.works, args.reviewers, not args.no_prioritise)
         print(f"{args.works:,} works, {len(names)} reviewer accounts: built in "
               f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
         before = count_decisions(db_path)
@@ -234,8 +236,10 @@ def report(args, reviewers: list[Reviewer], warm_up: float, elapsed: float, term
     errors = [e for r in reviewers for e in r.errors]
     web_stored = stored["web"] - before["web"]
     term_stored = stored["terminal"] - before["terminal"]
+    ranked = "unranked queues" if args.no_prioritise else "ranked queues, refitted on every decision"
     print(f"\n{len(reviewers)} reviewers over HTTP for {elapsed:.0f} s (think time {args.think:g} s) "
-          f"and a terminal screener (a key every {args.terminal_pace:g} s), {args.works:,} works\n")
+          f"and a terminal screener (a key every {args.terminal_pace:g} s), {args.works:,} works, "
+          f"{ranked}\n")
     print("| measure | value |")
     print("|---|---:|")
     print(f"| sign-in and first work, all reviewers at once | {warm_up:.1f} s |")

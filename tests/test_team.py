@@ -8,11 +8,12 @@ import json
 import os
 import stat
 import threading
+import time
 
 import pytest
 from click.testing import CliRunner
 from screen_support import settings, use
-from team_support import Client, cheap_hashes, team_db, team_server  # noqa: F401
+from team_support import LOOP, Client, cheap_hashes, team_db, team_server  # noqa: F401
 
 from litrev.cli import cli
 from litrev.db import open_db
@@ -383,9 +384,25 @@ def test_retraining_never_delays_a_decision(db, db_path):
     assert session.order_version == 0 and session.signal is None
     assert votes(db) == {(1, "sam"): ("include", None), (4, "sam"): ("exclude", "Wrong population")}
     release.set()
+    deadline = time.monotonic() + 30  # the follow-up refit waits REFIT_MIN_SECONDS
+    while session.order_version == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
     retrainer.wait()
     assert session.order_version >= 1 and retrainer.errors == []
     assert session.current() == (2, None)  # the work on screen keeps its place
     assert {w for w, _ in session.queue[1:2]} == {3}  # the other peer study jumped the queue
     assert session.signal is not None and session.signal.estimated_remaining is not None
     retrainer.close()
+
+
+def test_the_plugin_leaves_any_other_datasette_alone(team, tmp_path):
+    from datasette.app import Datasette
+
+    assert team  # the team plugin is registered in this process now
+    public = tmp_path / "public.db"
+    open_db(public).conn.close()
+    other = Datasette([str(public)])
+    response = LOOP.run_until_complete(other.client.get("/"))
+    assert response.status_code == 200 and "/team/login" not in response.text
+    assert LOOP.run_until_complete(other.client.get("/team/login")).status_code == 404
+    assert LOOP.run_until_complete(other.client.get("/public/works.json")).status_code == 200

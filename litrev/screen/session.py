@@ -11,6 +11,7 @@ the refit runs in the retrainer's worker process and the new order is swapped in
 is ready, so a decision returns at once (the web app).
 """
 
+import math
 import multiprocessing
 import os
 import threading
@@ -32,6 +33,10 @@ Item = tuple[int, float | None]
 # The estimate of relevant works left is calibrated by cross-validation (~330 ms at
 # 10,000 works), too slow for every decision; retraining the order (~110 ms) is not.
 SIGNAL_EVERY = 10
+# A session's model is refitted at most this often in the background: a decision every second
+# from each of twenty reviewers would otherwise keep a core busy refitting (~110 ms at 10,000
+# works each) for orders nobody has looked at yet.
+REFIT_MIN_SECONDS = 3.0
 TAG_KEYS = ("country", "design")
 
 
@@ -94,6 +99,7 @@ class Retrainer:
 
 
 _worker_dbs: dict[str, Database] = {}
+RANKED_HEAD = 500
 WORKER_NICENESS = 10
 
 
@@ -121,7 +127,9 @@ def _worker_db(db_path: str) -> Database:
 
 
 def _rank_in_worker(db_path: str, stage: str, reviewer: str, work_ids: list[int]) -> list[Item]:
-    return rank_order(_worker_db(db_path), stage, reviewer, work_ids)
+    # Only the head of the new order travels back: unpickling and merging 10,000 pairs would
+    # cost the server ~10 ms per refit, and nobody screens 500 works before the next refit.
+    return rank_order(_worker_db(db_path), stage, reviewer, work_ids)[:RANKED_HEAD]
 
 
 def _stopping_in_worker(db_path: str, stage: str, reviewer: str, work_ids: list[int]) -> Any:
@@ -151,6 +159,7 @@ class ScreeningSession:
         self._refit_running = False
         self._refit_stale = False
         self._refit_order = False
+        self._last_refit = -math.inf
         if prioritise:
             if retrainer is None:
                 self.refresh_signal()
@@ -302,35 +311,48 @@ class ScreeningSession:
                 self._refit_stale = True
                 return
             self._refit_running = True
-        self.retrainer.submit(self._refit)
+        self._schedule_refit()
+
+    def _schedule_refit(self) -> None:
+        """Refit now, or once REFIT_MIN_SECONDS have passed since this session's last refit."""
+        delay = self._last_refit + REFIT_MIN_SECONDS - time.monotonic()
+        if delay <= 0:
+            self.retrainer.submit(self._refit)
+            return
+        timer = threading.Timer(delay, self.retrainer.submit, [self._refit])
+        timer.daemon = True
+        timer.start()
 
     def _refit(self, retrainer: Retrainer) -> None:
-        """On the retrainer's thread: refit until no decision arrived during the last refit."""
+        """On the retrainer's thread: one refit with every decision so far; another follows
+        (no sooner than REFIT_MIN_SECONDS) when decisions arrived meanwhile."""
+        again = False
         try:
-            while True:
+            with self.lock:
+                self._refit_stale = False
+                self._last_refit = time.monotonic()
+                order, self._refit_order = self._refit_order, False
+                shown = self.pos + 1  # the work on screen keeps its place
+                rest = [work_id for work_id, _ in self.queue[shown:]]
+                refresh = self.since_signal >= SIGNAL_EVERY or self.signal is None \
+                    or self.signal.estimated_remaining is None
+            if order and rest:
+                self._swap_order(retrainer.rank(self.stage, self.reviewer, rest))
+            if refresh:
                 with self.lock:
-                    self._refit_stale = False
-                    order, self._refit_order = self._refit_order, False
-                    shown = self.pos + 1  # the work on screen keeps its place
-                    rest = [work_id for work_id, _ in self.queue[shown:]]
-                    refresh = self.since_signal >= SIGNAL_EVERY or self.signal is None \
-                        or self.signal.estimated_remaining is None
-                if order and rest:
-                    self._swap_order(retrainer.rank(self.stage, self.reviewer, rest))
-                if refresh:
-                    with self.lock:
-                        left = [work_id for work_id, _ in self.queue]
-                    signal = retrainer.stopping(self.stage, self.reviewer, left)
-                    with self.lock:
-                        self.since_signal, self.signal = 0, signal
+                    left = [work_id for work_id, _ in self.queue]
+                signal = retrainer.stopping(self.stage, self.reviewer, left)
                 with self.lock:
-                    if not self._refit_stale:
-                        return
+                    self.since_signal, self.signal = 0, signal
         finally:
             with self.lock:
-                self._refit_running = False
+                again = self._refit_stale
+                self._refit_running = again
+        if again:
+            self._schedule_refit()
 
     def _swap_order(self, ranked: list[Item]) -> None:
+        """Put the ranked works (the head of the new order) next; the rest keep their order."""
         with self.lock:
             shown = self.pos + 1
             waiting = {work_id for work_id, _ in self.queue[shown:]}
