@@ -406,3 +406,12 @@ def test_the_plugin_leaves_any_other_datasette_alone(team, tmp_path):
     assert response.status_code == 200 and "/team/login" not in response.text
     assert LOOP.run_until_complete(other.client.get("/team/login")).status_code == 404
     assert LOOP.run_until_complete(other.client.get("/public/works.json")).status_code == 200
+
+
+def test_review_toml_says_whether_screening_is_blind():
+    from litrev.screen.settings import SettingsError, parse_settings
+
+    assert parse_settings({}).blind is True
+    assert parse_settings({"screen": {"blind": False}}).blind is False
+    with pytest.raises(SettingsError, match=r"\[screen\] blind must be a bool"):
+        parse_settings({"screen": {"blind": "no"}})
