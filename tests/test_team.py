@@ -12,7 +12,7 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from screen_support import settings, use
+from screen_support import add_works, settings, use
 from team_support import LOOP, Client, cheap_hashes, team_db, team_server  # noqa: F401
 
 from litrev.cli import cli
@@ -415,3 +415,45 @@ def test_review_toml_says_whether_screening_is_blind():
     assert parse_settings({"screen": {"blind": False}}).blind is False
     with pytest.raises(SettingsError, match=r"\[screen\] blind must be a bool"):
         parse_settings({"screen": {"blind": "no"}})
+
+
+def test_the_refit_worker_ends_when_the_server_is_killed(db_path):
+    import subprocess
+    import sys
+
+    open_db(db_path).conn.close()
+    server = subprocess.Popen([sys.executable, "-c", f"""
+import os
+from litrev.screen.session import Retrainer
+retrainer = Retrainer({db_path!r})
+print(retrainer.process.submit(os.getpid).result(), flush=True)
+os.kill(os.getpid(), 9)  # no shutdown, as after kill -9 or an out-of-memory kill
+"""], stdout=subprocess.PIPE, text=True)
+    worker = int(server.stdout.readline())
+    server.wait(timeout=60)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(worker, 9)
+    pytest.fail(f"the refit worker {worker} outlived its server")
+
+
+def test_one_work_s_tags_are_the_work_tags_view_s_rows(db):
+    from litrev import views
+
+    add_works(db, 3)
+    db["works"].update(3, {"merged_into": 2})
+    rows = [(1, "country", "GB", "auto", "suggested"), (1, "design", "rct", "auto", "suggested"),
+            (1, "design", "cohort", "manual", "set"), (2, "country", "US", "auto", "accepted"),
+            (3, "country", "CA", "manual", "set"), (3, "nation", "Wales", "auto", "suggested"),
+            (2, "design", "qualitative", "auto", "rejected")]
+    db["tags"].insert_all({"work_id": w, "key": k, "value": v, "origin": o, "status": st,
+                           "confidence": 0.8} for w, k, v, o, st in rows)
+    for work in (1, 2):
+        view = list(db.query("select * from work_tags where work_id = ? order by key, value", [work]))
+        one = list(db.query(f"select * from ({views.ONE_WORK_TAGS}) order by key, value", {"work": work}))
+        assert one == view and one
