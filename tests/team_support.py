@@ -40,10 +40,9 @@ def team_db(db, n_works: int = 10, ta: int = 2, ft: int = 2, **kw):
 class Client:
     """One browser's worth of cookies against an in-process team Datasette (real ASGI, httpx)."""
 
-    def __init__(self, ds):
+    def __init__(self, ds, base: str = "http://localhost"):
         self.ds = ds
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=ds.app()),
-                                      base_url="http://localhost")
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=ds.app()), base_url=base)
         self.token = ""
 
     def run(self, coro):

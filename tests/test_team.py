@@ -170,6 +170,14 @@ def test_sign_in_sets_the_signed_actor_cookie_and_logout_clears_it(team):
     assert client.get("/team/screen/title-abstract").status_code == 401
 
 
+def test_over_https_the_session_cookie_is_secure(team):
+    _, _, ds = team
+    plain, https = Client(ds), Client(ds, base="https://localhost")
+    assert "secure" not in plain.sign_in("sam").headers["set-cookie"].lower()
+    cookie = https.sign_in("sam").headers["set-cookie"].lower()
+    assert cookie.startswith("ds_actor=") and "; secure" in cookie and "httponly" in cookie
+
+
 def test_a_forged_cookie_and_a_removed_member_are_signed_out(team):
     db, _, ds = team
     forged = Client(ds)

@@ -175,9 +175,12 @@ async def login(request, datasette):
     app.throttle.succeeded(name)
     response = Response.redirect(next_url)
     expires = baseconv.base62.encode(int(time.time()) + SESSION_HOURS * 3600)
+    # Behind an HTTPS reverse proxy uvicorn takes the scheme from X-Forwarded-Proto (it trusts
+    # 127.0.0.1), so the cookie is marked Secure there and never sent over plain HTTP.
     response.set_cookie("ds_actor", datasette.sign({"a": {"id": member["name"], "team": True},
                                                     "e": expires}, "actor"),
-                        httponly=True, samesite="lax", max_age=SESSION_HOURS * 3600)
+                        httponly=True, samesite="lax", max_age=SESSION_HOURS * 3600,
+                        secure=request.scheme == "https")
     return response
 
 
