@@ -354,3 +354,25 @@ def m010_dedupe_regroup_flag(db: Database) -> None:
             f"create trigger dedupe_regroup_{table}_{event} after {event} on {table} for each row "
             f"{'when ' + when if when else ''} "
             "begin update dedupe_state set regroup = 1 where id = 1 and regroup = 0; end")
+
+
+# --- team screening in the browser (issue 17) --------------------------------
+
+
+@migrations()
+def m011_team_members(db: Database) -> None:
+    # Who may sign in to `litrev team serve`. `name` is the reviewer name decisions are
+    # recorded under (as in review.toml); `role` is reviewer (screens) or lead (also
+    # adjudicates and sees every vote); the password is an argon2id hash, never the text.
+    db["team_members"].create(
+        {"name": str, "role": str, "password_hash": str, "created_at": str},
+        pk="name",
+        not_null={"role", "password_hash", "created_at"},
+    )
+
+
+@migrations()
+def m012_works_merged_into_index(db: Database) -> None:
+    # The screening session checks one work's votes before showing it (a teammate or a
+    # terminal may have decided it): finding the records merged into it must not scan works.
+    db["works"].create_index(["merged_into"], if_not_exists=True)

@@ -14,8 +14,11 @@ CONFIRMED = "(origin = 'manual' or status = 'accepted')"
 COUNTED = f"({CONFIRMED} or coalesce(confidence, 0) >= {SUGGESTED})"
 
 
-def _latest_decisions(kind: str, per_reviewer: bool) -> str:
-    """The latest `kind` decision per canonical work and stage (and reviewer), unless undone."""
+def _latest_decisions(kind: str, per_reviewer: bool, where: str = "") -> str:
+    """The latest `kind` decision per canonical work and stage (and reviewer), unless undone.
+
+    `where` narrows the decisions read before the window (see `one_work_votes`).
+    """
     reviewer = ", decisions.reviewer" if per_reviewer else ""
     return f"""
         select work_id, stage, reviewer, decision, reason, decided_at, decision_id from (
@@ -26,10 +29,53 @@ def _latest_decisions(kind: str, per_reviewer: bool) -> str:
                        partition by canonical_works.canonical_id, decisions.stage{reviewer}
                        order by decisions.id desc) as latest
             from decisions join canonical_works on canonical_works.work_id = decisions.work_id
-            where decisions.kind = '{kind}'
+            where decisions.kind = '{kind}'{f" and {where}" if where else ""}
         )
         where latest = 1 and decision != 'undo'
     """
+
+
+# The screening_votes / screening_adjudications rows of one canonical work (:work) at one
+# stage (:stage), by the same definition, for the screening session's check that a work is
+# still open (~0.1 ms instead of ~20 ms for the whole view at 10,000 works). A work merged
+# into :work has merged_into = :work (merges point straight at the canonical work).
+_ONE_WORK = ("decisions.stage = :stage and decisions.work_id in "
+             "(select id from works where id = :work or merged_into = :work)")
+ONE_WORK_VOTES = _latest_decisions("vote", per_reviewer=True, where=_ONE_WORK)
+ONE_WORK_ADJUDICATIONS = _latest_decisions("adjudication", per_reviewer=False, where=_ONE_WORK)
+# One reviewer's (:reviewer) current votes at :stage, by the same definition.
+REVIEWER_VOTES = _latest_decisions(
+    "vote", per_reviewer=True, where="decisions.stage = :stage and decisions.reviewer = :reviewer")
+
+
+def _work_tags(where: str = "") -> str:
+    """Effective tags per canonical work (the work_tags view); `where` narrows the tags read."""
+    where = f" and {where}" if where else ""
+    return f"""
+        with live as (
+            select canonical_works.canonical_id as work_id, tags.id, tags.key, tags.value,
+                   tags.origin, tags.status, tags.confidence, tags.evidence, tags.reviewer
+            from tags join canonical_works on canonical_works.work_id = tags.work_id
+            where ((tags.origin = 'manual' and tags.status = 'set')
+               or (tags.origin = 'auto' and tags.status in ('suggested', 'accepted'))){where}
+        ),
+        manual_keys as (
+            select distinct work_id, key from live where origin = 'manual'
+            union
+            select distinct work_id, 'nation' from live where origin = 'manual' and key = 'country'
+        )
+        select work_id, key, value, origin, max(confidence) as confidence, evidence, reviewer, status
+        from live
+        where origin = 'manual' or not exists (
+            select 1 from manual_keys
+            where manual_keys.work_id = live.work_id and manual_keys.key = live.key
+        )
+        group by work_id, key, value
+    """
+
+
+# The work_tags rows of one canonical work (:work), by the same definition.
+ONE_WORK_TAGS = _work_tags("tags.work_id in (select id from works where id = :work or merged_into = :work)")
 
 
 # The works each scope of `litrev gaps --stage`, `litrev tag review --stage` and the
@@ -113,6 +159,13 @@ VIEWS: dict[str, str] = {
             on adj.work_id = touched.work_id and adj.stage = touched.stage
         left join review_settings on review_settings.stage = touched.stage
     """,
+    # Each reviewer's current votes per stage (the team app's progress per reviewer).
+    "screening_progress": """
+        select stage, reviewer, count(*) as votes, sum(decision = 'include') as included,
+               sum(decision = 'exclude') as excluded, sum(decision = 'maybe') as maybe,
+               max(decided_at) as last_decided_at
+        from screening_votes group by stage, reviewer
+    """,
     # One row per canonical work. Full text only counts for works included at
     # title-abstract; a review without a full-text stage in review_settings ends at
     # title-abstract. stage_reached is the stage the work is at (or was decided at).
@@ -159,27 +212,7 @@ VIEWS: dict[str, str] = {
     # manual country also hides the suggested UK nation. Rejected suggestions
     # and replaced manual tags never show. Tags of merged works count for the
     # work they were merged into, so nothing is lost by a merge or an unmerge.
-    "work_tags": """
-        with live as (
-            select canonical_works.canonical_id as work_id, tags.id, tags.key, tags.value,
-                   tags.origin, tags.status, tags.confidence, tags.evidence, tags.reviewer
-            from tags join canonical_works on canonical_works.work_id = tags.work_id
-            where (tags.origin = 'manual' and tags.status = 'set')
-               or (tags.origin = 'auto' and tags.status in ('suggested', 'accepted'))
-        ),
-        manual_keys as (
-            select distinct work_id, key from live where origin = 'manual'
-            union
-            select distinct work_id, 'nation' from live where origin = 'manual' and key = 'country'
-        )
-        select work_id, key, value, origin, max(confidence) as confidence, evidence, reviewer, status
-        from live
-        where origin = 'manual' or not exists (
-            select 1 from manual_keys
-            where manual_keys.work_id = live.work_id and manual_keys.key = live.key
-        )
-        group by work_id, key, value
-    """,
+    "work_tags": _work_tags(),
     # The evidence gap map for Datasette: works per stage, country and design, counted
     # as `litrev gaps` counts them (COUNTED: people's tags, accepted suggestions,
     # suggestions with confidence >= 0.5). A multi-country study counts in each of its countries;

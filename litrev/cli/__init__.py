@@ -20,6 +20,7 @@ from litrev.cli.simulate import simulate
 from litrev.cli.snowball import check_recall, snowball
 from litrev.cli.status import status
 from litrev.cli.tags import gaps, tag
+from litrev.cli.team import team
 from litrev.db import is_lock_error, lock_error_message
 from litrev.errors import LitrevError, printable
 
@@ -61,5 +62,5 @@ def cli():
 
 # Commands in the order the data flows: in, merged, screened, tagged, out.
 for command in (demo, harvest, import_, snowball, check_recall, dedupe, status, screen, simulate,
-                prisma, tag, gaps, export, publish, serve):
+                prisma, tag, gaps, export, publish, serve, team):
     cli.add_command(command)

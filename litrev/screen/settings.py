@@ -39,7 +39,7 @@ KNOWN_KEYS = {
     "stage": {"screeners", "reason_required"},
     "exclusion": {"reasons"},
     "keywords": {"include", "exclude"},
-    "screen": {"prioritise", "blind_priority", "pilot_seed"},
+    "screen": {"prioritise", "blind_priority", "pilot_seed", "blind"},
 }
 
 
@@ -68,6 +68,7 @@ class ReviewSettings:
     prioritise: bool = True
     blind_priority: bool = True
     pilot_seed: int = 2020
+    blind: bool = True  # screeners never see each other's votes (the team web app)
     path: str | None = None
 
     def stage(self, name: str) -> StageSettings:
@@ -166,6 +167,7 @@ def parse_settings(data: dict[str, Any], path: str = "review.toml") -> ReviewSet
     settings.prioritise = _typed(screen, "prioritise", bool, True, path, "screen")
     settings.blind_priority = _typed(screen, "blind_priority", bool, True, path, "screen")
     settings.pilot_seed = _typed(screen, "pilot_seed", int, 2020, path, "screen")
+    settings.blind = _typed(screen, "blind", bool, True, path, "screen")
     return settings
 
 

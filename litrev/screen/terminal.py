@@ -19,17 +19,14 @@ from sqlite_utils import Database
 
 from litrev.errors import LitrevError
 from litrev.screen import decisions as screen_stage
+from litrev.screen import session as session_stage
 from litrev.screen.settings import ReviewSettings
 from litrev.sources.normalise import author_list
-from litrev.tags import storage as tags_stage
 
 KeyReader = Callable[[], str]
 LineReader = Callable[[str], str]
 HELP = "[i]nclude  [e]xclude  [m]aybe  [s]kip  [u]ndo  [n]ote  [t]ags  [q]uit"
 MAX_AUTHORS = 6
-# The estimate of relevant works left is calibrated by cross-validation (~330 ms at
-# 10,000 works), too slow for every key press; retraining the order (~110 ms) is not.
-SIGNAL_EVERY = 10
 
 
 def highlight(text: str, include: list[str], exclude: list[str]) -> Text:
@@ -54,7 +51,7 @@ def _authors(value: Any) -> str:
 
 
 class ScreeningSession:
-    """The key loop over a reviewer's queue for one stage."""
+    """The key loop over a reviewer's queue for one stage; the logic is litrev.screen.session's."""
 
     def __init__(
         self, db: Database, settings: ReviewSettings, stage: str, reviewer: str,
@@ -62,36 +59,40 @@ class ScreeningSession:
         read_line: LineReader | None = None, console: Console | None = None,
         prioritise: bool = False,
     ) -> None:
+        self.session = session_stage.ScreeningSession(db, settings, stage, reviewer, queue,
+                                                      prioritise=prioritise)
         self.db, self.settings, self.stage = db, settings, stage
-        self.reviewer = settings.check_reviewer(reviewer)
-        self.queue = list(queue)
+        self.reviewer = self.session.reviewer
         self.read_key = read_key or (lambda: click.getchar())
         self.read_line = read_line or (lambda prompt: click.prompt(prompt, default="", show_default=False))
         self.console = console or Console()
-        self.pos = 0
-        self.history: list[tuple[int, float | None]] = []  # decided in this session, for undo
         self.note: str | None = None
         self.message = ""
-        self.counts = {"include": 0, "exclude": 0, "maybe": 0, "undo": 0, "skip": 0}
-        # Active learning: retrain on each include/exclude and re-rank what is left.
-        self.prioritise = prioritise
-        self.signal = None
-        self.since_signal = 0
-        if prioritise:
-            self.refresh_signal()
+
+    @property
+    def queue(self) -> list[tuple[int, float | None]]:
+        return self.session.queue
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.session.counts
+
+    @property
+    def signal(self):
+        return self.session.signal
 
     # -- the loop --
 
     def run(self) -> dict[str, int]:
-        while self.pos < len(self.queue):
-            work_id, score = self.queue[self.pos]
+        while (item := self.session.current()) is not None:
+            work_id, score = item
             self.render(work_id, score)
             key = (self.read_key() or "").lower()
             if key == "q":
                 break
             self.handle(key, work_id)
         else:
-            if not self.queue and not self.history:
+            if not self.queue and not self.session.history:
                 self.console.print("Nothing left to screen at this stage.")
             elif not self.queue:
                 self.console.print("Queue done: every work here has your decision.")
@@ -113,8 +114,7 @@ class ScreeningSession:
         elif key == "m":
             self.decide(work_id, "maybe")
         elif key == "s":
-            self.pos += 1
-            self.counts["skip"] += 1
+            self.session.skip()
         elif key == "u":
             self.undo()
         elif key == "n":
@@ -128,49 +128,20 @@ class ScreeningSession:
 
     def decide(self, work_id: int, decision: str, reason: str | None = None) -> None:
         try:
-            screen_stage.record_decision(self.db, self.settings, work_id, self.stage, self.reviewer,
-                                         decision, reason=reason, note=self.note)
+            self.session.decide(work_id, decision, reason=reason, note=self.note)
         except LitrevError as e:
             self.message = str(e)
             return
-        self.counts[decision] += 1
-        self.history.append(self.queue.pop(self.pos))
         self.note = None
         self.message = f"Saved: {decision}" + (f" ({reason})" if reason else "") + f" on work {work_id}."
-        if self.prioritise and decision in ("include", "exclude"):
-            self.rerank(decision)
-
-    def rerank(self, decision: str) -> None:
-        """Retrain on the decisions so far and put the likeliest includes next."""
-        from litrev.screen.rank import order_queue
-
-        rest = [work_id for work_id, _ in self.queue[self.pos:]]
-        if rest:
-            self.queue[self.pos:] = order_queue(self.db, self.stage, self.reviewer, rest)
-        self.since_signal += 1
-        if self.since_signal >= SIGNAL_EVERY or self.signal is None \
-                or self.signal.estimated_remaining is None:  # the model may just have become trainable
-            self.refresh_signal()
-        elif self.signal is not None:
-            run = self.signal.consecutive_excludes
-            self.signal.consecutive_excludes = 0 if decision == "include" else run + 1
-
-    def refresh_signal(self) -> None:
-        from litrev.screen.rank import stopping_signal
-
-        self.since_signal = 0
-        self.signal = stopping_signal(self.db, self.stage, self.reviewer,
-                                      [work_id for work_id, _ in self.queue])
 
     def undo(self) -> None:
-        if not self.history:
-            self.message = "Nothing to undo in this session."
+        try:
+            work_id = self.session.undo()
+        except LitrevError as e:
+            self.message = str(e)
             return
-        item = self.history.pop()
-        screen_stage.undo(self.db, self.settings, item[0], self.stage, self.reviewer)
-        self.queue.insert(self.pos, item)
-        self.counts["undo"] += 1
-        self.message = f"Undone: your decision on work {item[0]} is withdrawn; decide again."
+        self.message = f"Undone: your decision on work {work_id} is withdrawn; decide again."
 
     def ask_reason(self) -> str | None:
         reasons = self.settings.reasons_for(self.stage)
@@ -188,21 +159,13 @@ class ScreeningSession:
 
     def tag(self, work_id: int) -> None:
         """Confirm the suggested country/design (Enter) or type key=value pairs to change them."""
-        current = tags_stage.effective_tags(self.db, work_id)
+        current = self.session.tags(work_id)
         shown = ", ".join(f"{t['key']}={t['value']}" + (" (suggested)" if t["origin"] == "auto" else "")
                           for t in current) or "none"
         self.console.print(f"Tags: {shown}", markup=False)
         answer = self.read_line("Enter confirms the suggestions; or type e.g. country=GB design=rct").strip()
         try:
-            if answer:
-                pairs = tags_stage.parse_assignments(answer.split())
-            else:
-                pairs = [(t["key"], t["value"]) for t in current
-                         if t["origin"] == "auto" and t["key"] in ("country", "design")]
-            if not pairs:
-                self.message = "No tags to confirm."
-                return
-            tags_stage.set_tags(self.db, work_id, pairs, self.reviewer)
+            pairs = self.session.accept_tags(work_id, answer)
         except LitrevError as e:
             self.message = str(e)
             return
@@ -226,7 +189,7 @@ class ScreeningSession:
             highlight(abstract or "(no abstract)", inc, exc),
         )
         remaining = len(self.queue)
-        position = f"{self.pos + 1} of {remaining} left · {self.stage} · {self.reviewer}"
+        position = f"{self.session.pos + 1} of {remaining} left · {self.stage} · {self.reviewer}"
         if score is not None:
             position += f" · relevance {score:.2f}"
 
@@ -259,7 +222,7 @@ def run_session(
 ) -> dict[str, int]:
     """Build the reviewer's blind queue (or pilot sample) and run the key loop."""
     work_queue = screen_stage.queue(db, settings, stage, reviewer, pilot=pilot)
-    session = ScreeningSession(db, settings, stage, reviewer, work_queue, read_key=read_key,
-                               read_line=read_line, console=console,
-                               prioritise=settings.prioritise and not pilot)
-    return session.run()
+    screen = ScreeningSession(db, settings, stage, reviewer, work_queue, read_key=read_key,
+                              read_line=read_line, console=console,
+                              prioritise=settings.prioritise and not pilot)
+    return screen.run()
