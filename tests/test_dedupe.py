@@ -12,7 +12,19 @@ import time
 import pytest
 from click.testing import CliRunner
 from rich.console import Console
-from support.dedupe import ALL, BATROXOBIN, ERRATUM, OTHER, PNAS, PREPRINT, SERIES, rec
+from support.dedupe import (
+    ALL,
+    BATROXOBIN,
+    ERRATUM,
+    OTHER,
+    PNAS,
+    PREPRINT,
+    SERIES,
+    bib_record,
+    erratum_pair,
+    rec,
+    republished_pair,
+)
 
 from litrev.cli import cli
 from litrev.cli.dedupe import run_review
@@ -81,9 +93,8 @@ def test_errata_and_preprints_are_linked_as_related(db):
 
 
 def test_a_republication_under_two_dois_becomes_one_work(db):
-    from test_matching import _republished
 
-    records = list(_republished())
+    records = list(republished_pair())
     add(db, records)
     summary = dedupe.update_works(db)
     assert summary.pairs == {"merge": 1}
@@ -92,9 +103,8 @@ def test_a_republication_under_two_dois_becomes_one_work(db):
 
 
 def test_an_erratum_copy_under_its_own_doi_joins_its_article(db):
-    from test_matching import _erratum_pair
 
-    records = list(_erratum_pair())
+    records = list(erratum_pair())
     add(db, records)
     dedupe.update_works(db)
     assert groups(db) == {frozenset(r.id for r in records)}
@@ -306,10 +316,8 @@ def test_incremental_equals_full_on_a_labelled_set(shared_data, tmp_path):
     import csv
     import random
 
-    from test_matching import _bib_record
-
     with open(shared_data / "dedup" / "stroke" / "records_pre_merged.csv", newline="") as f:
-        records = [_bib_record(row) for row in csv.DictReader(f)]
+        records = [bib_record(row) for row in csv.DictReader(f)]
     random.Random(3).shuffle(records)
     incremental, full = open_db(tmp_path / "inc.db"), open_db(tmp_path / "full.db")
     for k in range(3):
@@ -325,10 +333,8 @@ def test_incremental_reads_only_the_blocks_of_new_records_and_finds_the_same_pai
     import csv
     import random
 
-    from test_matching import _bib_record
-
     with open(shared_data / "dedup" / "digital_work" / "records_pre_merged.csv", newline="") as f:
-        records = [_bib_record(row) for row in csv.DictReader(f)]
+        records = [bib_record(row) for row in csv.DictReader(f)]
     random.Random(5).shuffle(records)
     records = records[:2500]
     db = open_db(tmp_path / "keys.db")

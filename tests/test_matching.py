@@ -4,7 +4,19 @@ import csv
 import json
 
 import pytest
-from support.dedupe import ALL, BATROXOBIN, ERRATUM, PNAS, PREPRINT, SERIES, rec
+from support.dedupe import (
+    ALL,
+    BATROXOBIN,
+    ERRATUM,
+    LIU_ABSTRACT,
+    PNAS,
+    PREPRINT,
+    SERIES,
+    bib_record,
+    erratum_pair,
+    rec,
+    republished_pair,
+)
 
 from litrev.dedupe.matching import (
     MAX_BLOCK,
@@ -225,45 +237,26 @@ def test_a_short_title_ending_a_longer_one_is_not_a_duplicate():
     assert judge(c, d).outcome != "merge"
 
 
-LIU_ABSTRACT = ("Project sponsorship is assumed to be critical to the success of information systems "
-                "development and implementation. However, there is limited research on the effect of "
-                "vendor-based sponsorship on the management of information technology (IT) projects. "
-                "This paper contributes to that emerging body of evidence.")
-
-
-def _republished(abstract_b: str | None = LIU_ABSTRACT, authors_b=("Liu, Li", "Yetton, Philip")):
-    # digital_work: one article printed in J Inf Technol 24(1) 2009 and again in 25(1) 2010.
-    a = rec("crossref:10.1057/jit.2009.2", "Sponsorship and IT vendor management of projects",
-            doi="10.1057/JIT.2009.2", authors=["Liu, Li", "Yetton, Philip"], year=2009,
-            venue="Journal of Information Technology", volume="24", issue="1", pages="46-54",
-            abstract=LIU_ABSTRACT)
-    b = rec("crossref:10.1057/jit.2008.23", "Sponsorship and IT vendor management of projects",
-            doi="10.1057/JIT.2008.23", authors=list(authors_b), year=2010,
-            venue="Journal of Information Technology", volume="25", issue="1", pages="56-64",
-            abstract=abstract_b)
-    return a, b
-
-
 def test_one_text_registered_under_two_dois_merges_as_a_republication():
-    result = judge(*_republished())
+    result = judge(*republished_pair())
     assert (result.outcome, result.method) == ("merge", "republication")
     # Whitespace, case and punctuation in the abstract do not matter.
-    assert judge(*_republished(LIU_ABSTRACT.upper().replace(". ", ".  "))).outcome == "merge"
+    assert judge(*republished_pair(LIU_ABSTRACT.upper().replace(". ", ".  "))).outcome == "merge"
 
 
 def test_two_dois_without_the_same_abstract_are_never_merged():
     # No abstract (JMIS "Special Section" introductions 2009/2010), another abstract, or the
     # same abstract under other authors (a commentary): never merged by the machine. Two
     # DOIs in two volumes a year apart are decided distinct, with the reason kept.
-    for pair in (_republished(None), _republished("A different text. " * 20)):
+    for pair in (republished_pair(None), republished_pair("A different text. " * 20)):
         result = judge(*pair)
         assert result.outcome == "distinct"
         assert result.details["decided"] == "different DOIs and places in print or years"
-    assert judge(*_republished(authors_b=("Zimmer, Michael",))).outcome == "distinct"
+    assert judge(*republished_pair(authors_b=("Zimmer, Michael",))).outcome == "distinct"
 
 
 def test_two_dois_with_nothing_else_to_tell_them_apart_go_to_review():
-    a, b = _republished(None)
+    a, b = republished_pair(None)
     for record in (a, b):
         record.volume = record.issue = record.pages = None
     b.year = a.year
@@ -283,33 +276,13 @@ def test_yearly_columns_under_two_dois_are_decided_distinct_not_queued():
     assert result.details["decided"] == "different DOIs and places in print or years"
 
 
-SCHNEIDER_ABSTRACT = ("In recent years, organizations have increasingly sourced cloud-based enterprise "
-                      "software (ES). Although comprehensively capturing organizations' requirements "
-                      "considerably affects the success of an ES sourcing project, little is known about "
-                      "how requirements evolve beyond the implementation.")
-
-
-def _erratum_pair(erratum_abstract: str | None = SCHNEIDER_ABSTRACT):
-    # digital_work: J Inf Technol 33(2) 2018, the article (pp. 151-170) and its erratum (p. 171),
-    # which one database indexed with the article's abstract.
-    title = ("How do requirements evolve over time? A case study investigating the role of context "
-             "and experiences in the evolution of enterprise software requirements")
-    common = {"authors": ["Schneider, Stephan", "Wollersheim, Jan", "Krcmar, Helmut", "Sunyaev, Ali"],
-              "year": 2018, "venue": "Journal of Information Technology", "volume": "33", "issue": "2"}
-    article = rec("crossref:10.1057/s41265-016-0001-y", title, doi="10.1057/s41265-016-0001-y",
-                  pages="151-170", abstract=SCHNEIDER_ABSTRACT, **common)
-    erratum = rec("crossref:10.1057/s41265-017-0039-5", "Erratum to - " + title,
-                  doi="10.1057/s41265-017-0039-5", pages="171", abstract=erratum_abstract, **common)
-    return article, erratum
-
-
 def test_an_erratum_carrying_its_articles_abstract_merges_as_a_copy():
-    result = judge(*_erratum_pair())
+    result = judge(*erratum_pair())
     assert (result.outcome, result.method) == ("merge", "erratum-copy")
     # An erratum with no abstract, or its own text, is the notice itself: related, not merged.
-    assert judge(*_erratum_pair(None)).outcome == "related"
+    assert judge(*erratum_pair(None)).outcome == "related"
     notice = "In the original publication of this article, the affiliation of the third author was wrong. " * 3
-    assert judge(*_erratum_pair(notice)).outcome == "related"
+    assert judge(*erratum_pair(notice)).outcome == "related"
 
 
 def test_cluster_lets_a_republication_pair_join_two_dois():
@@ -360,26 +333,11 @@ def test_find_duplicates_on_the_inline_fixture():
 # --- the shared labelled cases ----------------------------------------------------------------
 
 
-def _bib_record(row: dict, suffix: str = ""):
-    def get(*names):
-        for name in names:
-            value = str(row.get(name) or "").strip()
-            if value and value.lower() not in ("none", "unknown", "nan"):
-                return value
-        return None
-
-    authors = get("author") or ""
-    return rec(f"bib:{row['ID']}{suffix}", get("title") or "", doi=get("doi"),
-               authors=[a for a in authors.replace(";", " and ").split(" and ") if a.strip()],
-               year=int(get("year")[:4]) if get("year") else None, venue=get("journal", "booktitle"),
-               volume=get("volume"), issue=get("number", "issue"), pages=get("pages"))
-
-
 def test_edge_case_pairs(shared_data):
     cases = json.loads((shared_data / "dedup" / "edge_case_pairs.json").read_text())["cases"]
     wrong = []
     for case in cases:
-        a, b = _bib_record(case["record_a"]), _bib_record(case["record_b"], suffix="b")
+        a, b = bib_record(case["record_a"]), bib_record(case["record_b"], suffix="b")
         result = judge(a, b)
         if (result.outcome == "merge") != case["expected_duplicate"]:
             wrong.append((case["id"], result.outcome, result.details))
@@ -389,7 +347,7 @@ def test_edge_case_pairs(shared_data):
 def test_special_cases_set_groups_exactly_as_labelled(shared_data):
     folder = shared_data / "dedup" / "special_cases"
     with open(folder / "records_pre_merged.csv", newline="") as f:
-        records = [_bib_record(row) for row in csv.DictReader(f)]
+        records = [bib_record(row) for row in csv.DictReader(f)]
     with open(folder / "merged_record_ids.csv", newline="") as f:
         gold = {frozenset(f"bib:{i}" for i in row["merged_ids"].split(";")) for row in csv.DictReader(f)}
     pairs = find_duplicates(records)

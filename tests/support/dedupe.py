@@ -78,3 +78,57 @@ OTHER = [
 ]
 
 ALL = PNAS + BATROXOBIN + SERIES + ERRATUM + PREPRINT + OTHER
+
+
+LIU_ABSTRACT = ("Project sponsorship is assumed to be critical to the success of information systems "
+                "development and implementation. However, there is limited research on the effect of "
+                "vendor-based sponsorship on the management of information technology (IT) projects. "
+                "This paper contributes to that emerging body of evidence.")
+
+
+def republished_pair(abstract_b: str | None = LIU_ABSTRACT, authors_b=("Liu, Li", "Yetton, Philip")):
+    # digital_work: one article printed in J Inf Technol 24(1) 2009 and again in 25(1) 2010.
+    a = rec("crossref:10.1057/jit.2009.2", "Sponsorship and IT vendor management of projects",
+            doi="10.1057/JIT.2009.2", authors=["Liu, Li", "Yetton, Philip"], year=2009,
+            venue="Journal of Information Technology", volume="24", issue="1", pages="46-54",
+            abstract=LIU_ABSTRACT)
+    b = rec("crossref:10.1057/jit.2008.23", "Sponsorship and IT vendor management of projects",
+            doi="10.1057/JIT.2008.23", authors=list(authors_b), year=2010,
+            venue="Journal of Information Technology", volume="25", issue="1", pages="56-64",
+            abstract=abstract_b)
+    return a, b
+
+
+SCHNEIDER_ABSTRACT = ("In recent years, organizations have increasingly sourced cloud-based enterprise "
+                      "software (ES). Although comprehensively capturing organizations' requirements "
+                      "considerably affects the success of an ES sourcing project, little is known about "
+                      "how requirements evolve beyond the implementation.")
+
+
+def erratum_pair(erratum_abstract: str | None = SCHNEIDER_ABSTRACT):
+    # digital_work: J Inf Technol 33(2) 2018, the article (pp. 151-170) and its erratum (p. 171),
+    # which one database indexed with the article's abstract.
+    title = ("How do requirements evolve over time? A case study investigating the role of context "
+             "and experiences in the evolution of enterprise software requirements")
+    common = {"authors": ["Schneider, Stephan", "Wollersheim, Jan", "Krcmar, Helmut", "Sunyaev, Ali"],
+              "year": 2018, "venue": "Journal of Information Technology", "volume": "33", "issue": "2"}
+    article = rec("crossref:10.1057/s41265-016-0001-y", title, doi="10.1057/s41265-016-0001-y",
+                  pages="151-170", abstract=SCHNEIDER_ABSTRACT, **common)
+    erratum = rec("crossref:10.1057/s41265-017-0039-5", "Erratum to - " + title,
+                  doi="10.1057/s41265-017-0039-5", pages="171", abstract=erratum_abstract, **common)
+    return article, erratum
+
+
+def bib_record(row: dict, suffix: str = ""):
+    def get(*names):
+        for name in names:
+            value = str(row.get(name) or "").strip()
+            if value and value.lower() not in ("none", "unknown", "nan"):
+                return value
+        return None
+
+    authors = get("author") or ""
+    return rec(f"bib:{row['ID']}{suffix}", get("title") or "", doi=get("doi"),
+               authors=[a for a in authors.replace(";", " and ").split(" and ") if a.strip()],
+               year=int(get("year")[:4]) if get("year") else None, venue=get("journal", "booktitle"),
+               volume=get("volume"), issue=get("number", "issue"), pages=get("pages"))
