@@ -12,6 +12,9 @@ CONFIRMED = "(origin = 'manual' or status = 'accepted')"
 # The tags that count (the gap map, `litrev gaps`, the public tables): confirmed ones and
 # open suggestions at or above the tagger's threshold; weaker hints are left out.
 COUNTED = f"({CONFIRMED} or coalesce(confidence, 0) >= {SUGGESTED})"
+NOT_TAGGED = ""  # the one spelling of "no country / design tag" in every gap view
+UK = "GB"
+BASES = ("counted", "confirmed")  # the gap map from every counted tag, or from confirmed ones only
 
 
 def _latest_decisions(kind: str, per_reviewer: bool) -> str:
@@ -180,23 +183,81 @@ VIEWS: dict[str, str] = {
         )
         group by work_id, key, value
     """,
-    # The evidence gap map for Datasette: works per stage, country and design, counted
-    # as `litrev gaps` counts them (COUNTED: people's tags, accepted suggestions,
-    # suggestions with confidence >= 0.5). A multi-country study counts in each of its countries;
-    # country '' means no country tag, design 'untagged' no design tag.
-    "gap_map": f"""
-        with counted as (
-            select work_id, key, value from work_tags
-            where key in ('country', 'design')
-              and {COUNTED}
-        ),
-        staged as ({_union_of_stages()})
-        select staged.stage, coalesce(country.value, '') as country,
-               coalesce(design.value, 'untagged') as design,
-               count(distinct staged.work_id) as works
+    # --- the evidence gap map: one computation, read by `litrev gaps`, `litrev publish`
+    # and Datasette. Everything below counts the same tags (COUNTED) the same way.
+    # The country, nation and design tags that count, once per (work, key, value), with
+    # whether a person stands behind them (confirmed) and the suggestion's confidence.
+    "gap_tags": f"""
+        select work_id, key, value, max{CONFIRMED} as confirmed, max(confidence) as confidence
+        from work_tags
+        where key in ('country', 'nation', 'design') and value is not null and value != ''
+          and {COUNTED}
+        group by work_id, key, value
+    """,
+    # One row per stage, basis, work, country and design: the gap map's cells before counting.
+    # basis 'counted' counts every COUNTED tag; 'confirmed' only tags a person stands behind.
+    # A multi-country study has a row per country; no tag is NOT_TAGGED (''). `suggested`
+    # marks a row resting on a suggestion (its country or design tag is not confirmed).
+    "gap_works": f"""
+        with staged as ({_union_of_stages()}),
+        bases(basis) as (values ('counted'), ('confirmed')),
+        tagged as (select work_id, key, value, confirmed from gap_tags where key in ('country', 'design'))
+        select staged.stage, bases.basis, staged.work_id, works.year,
+               coalesce(country.value, '{NOT_TAGGED}') as country,
+               coalesce(design.value, '{NOT_TAGGED}') as design,
+               (coalesce(country.confirmed, 1) = 0 or coalesce(design.confirmed, 1) = 0) as suggested
         from staged
-        left join counted as country on country.work_id = staged.work_id and country.key = 'country'
-        left join counted as design on design.work_id = staged.work_id and design.key = 'design'
-        group by staged.stage, country.value, design.value
+        join works on works.id = staged.work_id
+        join bases
+        left join tagged as country on country.work_id = staged.work_id and country.key = 'country'
+            and (bases.basis = 'counted' or country.confirmed)
+        left join tagged as design on design.work_id = staged.work_id and design.key = 'design'
+            and (bases.basis = 'counted' or design.confirmed)
+    """,
+    # Works per stage, basis, country and design (a two-country study counts in both rows).
+    "gap_map": """
+        select stage, basis, country, design, count(distinct work_id) as works
+        from gap_works group by stage, basis, country, design
+    """,
+    # Row totals: works per country, any design (each work once).
+    "gap_countries": """
+        select stage, basis, country, count(distinct work_id) as works
+        from gap_works group by stage, basis, country
+    """,
+    # Column totals: works per design, any country (each work once).
+    "gap_designs": """
+        select stage, basis, design, count(distinct work_id) as works
+        from gap_works group by stage, basis, design
+    """,
+    # Works and UK works per publication year (year null: undated).
+    "gap_years": f"""
+        select stage, basis, year, count(distinct work_id) as works,
+               count(distinct case when country = '{UK}' then work_id end) as uk_works
+        from gap_works group by stage, basis, year
+    """,
+    # UK works per UK nation named as the setting.
+    "gap_uk_nations": f"""
+        select gap_works.stage, gap_works.basis, nation.value as nation,
+               count(distinct gap_works.work_id) as works
+        from gap_works join gap_tags as nation
+            on nation.work_id = gap_works.work_id and nation.key = 'nation'
+            and (gap_works.basis = 'counted' or nation.confirmed)
+        where gap_works.country = '{UK}'
+        group by gap_works.stage, gap_works.basis, nation.value
+    """,
+    # One row per stage and basis: works, works with a country, UK works, and the works
+    # whose place on the map rests on at least one suggestion (none for basis 'confirmed').
+    "gap_totals": f"""
+        with bases(basis) as (values ('counted'), ('confirmed')),
+        stages(stage) as (values {", ".join(f"('{s}')" for s in STAGE_WORKS)})
+        select stages.stage, bases.basis,
+               count(distinct gap_works.work_id) as works,
+               count(distinct case when gap_works.country != '{NOT_TAGGED}' then gap_works.work_id end)
+                   as works_with_country,
+               count(distinct case when gap_works.country = '{UK}' then gap_works.work_id end) as uk_works,
+               count(distinct case when gap_works.suggested then gap_works.work_id end) as on_suggestions
+        from stages join bases
+        left join gap_works on gap_works.stage = stages.stage and gap_works.basis = bases.basis
+        group by stages.stage, bases.basis
     """,
 }
