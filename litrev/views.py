@@ -214,9 +214,11 @@ VIEWS: dict[str, str] = {
         left join tagged as design on design.work_id = staged.work_id and design.key = 'design'
             and (bases.basis = 'counted' or design.confirmed)
     """,
-    # Works per stage, basis, country and design (a two-country study counts in both rows).
+    # Works per stage, basis, country and design (a two-country study counts in both rows),
+    # and how many of them are in the cell by a suggestion.
     "gap_map": """
-        select stage, basis, country, design, count(distinct work_id) as works
+        select stage, basis, country, design, count(distinct work_id) as works,
+               count(distinct case when suggested then work_id end) as on_suggestions
         from gap_works group by stage, basis, country, design
     """,
     # Row totals: works per country, any design (each work once).

@@ -47,7 +47,8 @@ def publish(db_path, output, settings_path, as_json, quiet):
     db = get_db(db_path, create=False)
     settings_for_db(db, settings)  # the stages and screeners the outcomes are derived with
     names = settings.publish_reviewer_names
-    summary = build_public(db, output, reviewer_names=names)
+    summary = build_public(db, output, reviewer_names=names,
+                           suggestions=settings.publish_suggestions)
     if as_json:
         echo_json(summary.as_dict())
     elif not quiet:
