@@ -658,3 +658,64 @@ def test_prisma_page_and_downloads_are_litrev_prismas(working, ds):
 def test_canned_queries_hide_their_sql(ds):
     body = get(ds, "/public/search?q=coach").text.split("</title>", 1)[1]
     assert "works_fts match" not in body and "coach" in body
+
+
+# --- hosting: litrev publish --deploy-dir ---------------------------------------------
+
+
+def test_deploy_dir_is_complete_and_its_command_checks(working, db_path, tmp_path, monkeypatch):
+    """The deploy folder alone serves the whole site (no litrev import, no other file), and its
+    Cloud Run command parses with the installed Datasette's own CLI."""
+    import shlex
+
+    from litrev.cli.publish import SETTINGS
+    from litrev.report.deploy import check_cloudrun_command
+
+    monkeypatch.chdir(ROOT)  # ./metadata.yml, as a review runs it
+    site = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["publish", "--db", db_path, "-o", str(tmp_path / "p.db"),
+                                      "--deploy-dir", str(site), "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.output)["deploy_files"]
+    for needed in ("public.db", "metadata.json", "requirements.txt", "Dockerfile", "deploy.sh",
+                   "plugins/litrev_public.py", "static/litrev.css", "templates/index.html",
+                   "templates/pages/gap-map.html", "templates/pages/search.html",
+                   "templates/pages/prisma.html", "templates/pages/study/{id}.html"):
+        assert needed in files, needed
+    assert "datasette-template-sql>=1.0" in (site / "requirements.txt").read_text()
+    # the Dockerfile serves with litrev serve's settings, on the host's $PORT
+    cmd = (site / "Dockerfile").read_text().split("CMD ", 1)[1]
+    assert "--port $PORT" in cmd
+    args = shlex.split(cmd.replace("$PORT", "8001"))
+    for name, value in SETTINGS.items():
+        assert f"--setting {name} {value}" in " ".join(args)
+    for path in ("public.db", "metadata.json", "templates", "plugins"):
+        assert path in args and (site / path).exists()
+    assert "litrev:static" in args and "publish cloudrun public.db" in (site / "deploy.sh").read_text()
+    # served from the folder's files only, every page of the site works
+    metadata = json.loads((site / "metadata.json").read_text())
+    assert list(metadata["databases"]) == ["public"]
+    ds = Datasette(immutables=[str(site / "public.db")], metadata=metadata,
+                   template_dir=str(site / "templates"), static_mounts=[("litrev", str(site / "static"))],
+                   plugins_dir=str(site / "plugins"))
+    for url in ("/", "/search?q=coach", "/study/1", "/gap-map", "/prisma", "/prisma.svg",
+                "/litrev/litrev.css", "/public/works", "/public/search?q=coach"):
+        assert get(ds, url).status_code == 200, url
+    # an option the installed Datasette does not know is caught before any deploy
+    import litrev.report.deploy as deploy_module
+    real = deploy_module.cloudrun_command
+    monkeypatch.setattr(deploy_module, "cloudrun_command", lambda s: real(s) + ["--no-such-option"])
+    with pytest.raises(LitrevError, match="refuses the deploy command"):
+        check_cloudrun_command(site, SETTINGS)
+    monkeypatch.setattr(deploy_module, "cloudrun_command", real)
+    # a folder missing a part is refused in one line
+    (site / "metadata.json").unlink()
+    with pytest.raises(LitrevError, match="lacks metadata.json"):
+        check_cloudrun_command(site, SETTINGS)
+
+
+def test_deploy_dir_that_is_a_file(working, db_path, tmp_path):
+    (tmp_path / "site").write_text("x")
+    result = CliRunner().invoke(cli, ["publish", "--db", db_path, "-o", str(tmp_path / "p.db"),
+                                      "--deploy-dir", str(tmp_path / "site")])
+    assert result.exit_code != 0
