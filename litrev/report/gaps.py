@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from litrev.errors import LitrevError
 from litrev.tags.storage import DESIGNS, country_name
-from litrev.views import BASES, NOT_TAGGED, STAGE_WORKS, stage_works
+from litrev.views import BASES, NOT_TAGGED, STAGE_WORKS, gap_counts, stage_works
 
 STAGES = list(STAGE_WORKS)
 NO_DESIGN = "untagged"  # how `--json` and the table name the no-design column (the views say '')
@@ -37,13 +37,11 @@ def gap_table(db: Database, stage: str = "included", by: str = "design",
     if not db["gap_works"].exists():
         raise LitrevError("This database has no gap views yet. Run any litrev command that writes "
                           "(e.g. `litrev status`) to create them.")
-    where = {"stage": stage, "basis": basis}
-    totals = db.execute("select works, works_with_country, uk_works, on_suggestions from gap_totals "
-                        "where stage = :stage and basis = :basis", where).fetchone()
-    works = totals[0]
-    row_totals = dict(db.execute(
-        "select country, works from gap_countries where stage = :stage and basis = :basis", where).fetchall())
-    cells, column_totals = _cells(db, by, where)
+    counts = gap_counts(db, [stage], [basis])
+    totals = counts["gap_totals"][0]
+    works = totals["works"]
+    row_totals = {r["country"]: r["works"] for r in counts["gap_countries"]}
+    cells, column_totals = _cells(counts, by)
     columns = _column_order(by, set(column_totals))
     order = sorted((c for c in row_totals if c != NOT_TAGGED), key=lambda c: (-row_totals[c], _name(c)))
     order += [NOT_TAGGED] if NOT_TAGGED in row_totals else []
@@ -53,27 +51,18 @@ def gap_table(db: Database, stage: str = "included", by: str = "design",
     return {
         "stage": stage, "by": by, "works": works, "columns": columns, "rows": rows,
         "column_totals": {col: column_totals.get(col, 0) for col in columns},
-        "uk": _uk(db, where, works, totals[1], totals[2]), "by_year": _by_year(db, where),
-        "basis": basis, "works_on_suggestions": totals[3],
+        "uk": _uk(counts["gap_uk_nations"], totals), "by_year": _by_year(counts["gap_years"]),
+        "basis": basis, "works_on_suggestions": totals["on_suggestions"],
     }
 
 
-def _cells(db: Database, by: str, where: dict[str, str]) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+def _cells(counts: dict[str, list[dict]], by: str) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
     """(country, column) -> works, and column -> works, for design or year columns."""
     if by == "design":
-        cells = db.execute("select country, design, works from gap_map "
-                           "where stage = :stage and basis = :basis", where).fetchall()
-        column_totals = db.execute("select design, works from gap_designs "
-                                   "where stage = :stage and basis = :basis", where).fetchall()
-        column = _design_column
-    else:
-        cells = db.execute("select country, year, count(distinct work_id) from gap_works "
-                           "where stage = :stage and basis = :basis group by country, year", where).fetchall()
-        column_totals = db.execute("select year, works from gap_years "
-                                   "where stage = :stage and basis = :basis", where).fetchall()
-        column = _year_column
-    return ({(country, column(value)): n for country, value, n in cells},
-            {column(value): n for value, n in column_totals})
+        return ({(r["country"], _design_column(r["design"])): r["works"] for r in counts["gap_map"]},
+                {_design_column(r["design"]): r["works"] for r in counts["gap_designs"]})
+    return ({(r["country"], _year_column(r["year"])): r["works"] for r in counts["gap_country_years"]},
+            {_year_column(r["year"]): r["works"] for r in counts["gap_years"]})
 
 
 def _design_column(design: str) -> str:
@@ -98,21 +87,19 @@ def _name(code: str) -> str:
     return country_name(code)
 
 
-def _uk(db: Database, where: dict[str, str], works: int, with_country: int, uk: int) -> dict[str, Any]:
-    nations = db.execute("select nation, works from gap_uk_nations where stage = :stage and basis = :basis "
-                         "order by nation", where).fetchall()
+def _uk(nations: list[dict], totals: dict) -> dict[str, Any]:
+    works, with_country, uk = totals["works"], totals["works_with_country"], totals["uk_works"]
     return {
         "works": uk,
         "share_of_works": round(uk / works, 3) if works else None,
         "share_of_works_with_country": round(uk / with_country, 3) if with_country else None,
-        "nations": dict(nations),
+        "nations": {r["nation"]: r["works"] for r in sorted(nations, key=lambda r: r["nation"])},
     }
 
 
-def _by_year(db: Database, where: dict[str, str]) -> list[dict[str, Any]]:
-    rows = db.execute("select year, works, uk_works from gap_years where stage = :stage and basis = :basis "
-                      "order by year is null, year", where).fetchall()
-    return [{"year": year, "works": n, "uk": uk} for year, n, uk in rows]
+def _by_year(years: list[dict]) -> list[dict[str, Any]]:
+    ordered = sorted(years, key=lambda r: (r["year"] is None, r["year"] or 0))
+    return [{"year": r["year"], "works": r["works"], "uk": r["uk_works"]} for r in ordered]
 
 
 SHORT = {  # column headers short enough for a terminal; the legend below the table spells them out

@@ -30,7 +30,7 @@ from litrev.paths import prepare_output
 from litrev.report.prisma import prisma_counts, render
 from litrev.sources.normalise import author_list
 from litrev.tags.storage import DESIGN_LABELS, DESIGNS, country_name
-from litrev.views import BASES, NOT_TAGGED, UK
+from litrev.views import BASES, NOT_TAGGED, UK, gap_counts
 
 DEFAULT_PUBLIC_DB = "data/public.db"
 NOT_TAGGED_LABEL = "Not tagged"
@@ -293,36 +293,38 @@ ARMS = {"databases": "Databases and registers", "other": "Other methods"}
 
 
 def load_gaps(db: Database, bases: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """The gap views (litrev/views.py) for the published scopes and `bases`, as table rows.
-
-    The numbers `litrev gaps` prints: one computation, labelled here for the public.
-    """
-    scopes = ", ".join(f"'{s}'" for s in SCOPES)
-    picked = f"stage in ({scopes}) and basis in ({', '.join(repr(b) for b in bases)})"
-    order = {d: i for i, d in enumerate(design_order(
-        r[0] for r in db.execute("select distinct design from gap_map")))}
-    cells = list(db.query(f"""
-        select gap_map.stage as scope, gap_map.basis, gap_map.country as country_code,
-               gap_map.design, gap_map.works, gap_map.on_suggestions, gap_countries.works as country_works,
-               gap_designs.works as design_works, gap_totals.works as scope_works
-        from gap_map
-        join gap_countries using (stage, basis, country)
-        join gap_designs using (stage, basis, design)
-        join gap_totals using (stage, basis)
-        where gap_map.{picked}"""))
-    for cell in cells:
-        cell.update(country=country_label(cell["country_code"]), design_label=design_label(cell["design"]))
+    """The gap counts (litrev/views.py) for the published scopes and `bases`, as table rows:
+    the numbers `litrev gaps` prints, one computation, labelled here for the public."""
+    counts = gap_counts(db, SCOPES, bases)
+    row_totals = {(r["stage"], r["basis"], r["country"]): r["works"] for r in counts["gap_countries"]}
+    column_totals = {(r["stage"], r["basis"], r["design"]): r["works"] for r in counts["gap_designs"]}
+    totals = {(r["stage"], r["basis"]): r for r in counts["gap_totals"]}
+    order = {d: i for i, d in enumerate(design_order(r["design"] for r in counts["gap_map"]))}
+    cells = [dict(
+        scope=c["stage"], basis=c["basis"], country_code=c["country"], country=country_label(c["country"]),
+        design=c["design"], design_label=design_label(c["design"]), works=c["works"],
+        on_suggestions=c["on_suggestions"], country_works=row_totals[c["stage"], c["basis"], c["country"]],
+        design_works=column_totals[c["stage"], c["basis"], c["design"]],
+        scope_works=totals[c["stage"], c["basis"]]["works"]) for c in counts["gap_map"]]
     cells.sort(key=lambda c: (c["scope"], c["basis"], c["country_code"] == NOT_TAGGED, c["country_code"] != UK,
                               -c["country_works"], c["country"], order.get(c["design"], len(order))))
+
+    def scoped(rows: list[dict[str, Any]], *sort: str) -> list[dict[str, Any]]:
+        out = [{"scope": r["stage"], **{k: v for k, v in r.items() if k != "stage"}} for r in rows]
+        return sorted(out, key=lambda r: tuple(_sortable(r[k]) for k in ("scope", "basis", *sort)))
+
     return {
         "gap_map": cells,
-        "gap_by_year": list(db.query(f"select stage as scope, basis, year, works, uk_works from gap_years "
-                                     f"where {picked} order by stage, basis, year is null, year")),
-        "gap_uk_nations": list(db.query(f"select stage as scope, basis, nation, works from gap_uk_nations "
-                                        f"where {picked} order by stage, basis, works desc, nation")),
-        "gap_totals": list(db.query(f"select stage as scope, basis, works, works_with_country, uk_works, "
-                                    f"on_suggestions from gap_totals where {picked} order by stage, basis")),
+        "gap_by_year": scoped(counts["gap_years"], "year"),
+        "gap_uk_nations": sorted(scoped(counts["gap_uk_nations"], "nation"),
+                                 key=lambda r: (r["scope"], r["basis"], -r["works"], r["nation"])),
+        "gap_totals": scoped(counts["gap_totals"]),
     }
+
+
+def _sortable(value: Any) -> tuple:
+    """None (an undated year) after every value."""
+    return (value is None, value if value is not None else 0)
 
 
 def design_order(values: Iterable[str]) -> list[str]:
