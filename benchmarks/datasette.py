@@ -41,11 +41,23 @@ from litrev.report.publish import publish
 TARGET_MS = 300
 PAGES = [
     ("home page", "/"),
-    ("search (works table)", "/public/works?_search=naloxone"),
-    ("search (canned query)", "/public/search?q=naloxone"),
-    ("faceted table (works, 4 default facets)", "/public/works"),
-    ("faceted + filtered (UK, included)", "/public/works?countries=United+Kingdom&status=included"),
+    ("search page, words", "/search?q=naloxone"),
+    ("search page, words + country + outcome", "/search?q=naloxone&country=GB&outcome=included"),
+    ("search page, design + years, no words", "/search?design=rct&from=2010&to=2020"),
+    ("search page, reviewers' tags only", "/search?country=GB&basis=confirmed"),
+    ("search page, everything", "/search"),
+    ("study page", "/study/4242"),
     ("gap map", "/gap-map"),
+    ("gap map, every work found", "/gap-map?scope=all"),
+    ("gap map, reviewers' tags only", "/gap-map?basis=confirmed"),
+    ("PRISMA page", "/prisma"),
+    ("works table, search (status, year facets)", "/public/works?_search=naloxone"),
+    ("works table (status, year facets)", "/public/works"),
+    ("works table, filtered by one country (array) + status",
+     "/public/works?countries__arraycontains=United+Kingdom&status=included"),
+    ("works table, array facet on countries", "/public/works?_facet_array=countries"),
+    ("work_countries table (country, origin facets)", "/public/work_countries"),
+    ("canned query search", "/public/search?q=naloxone"),
 ]
 DOMAIN = [
     "peer", "mentor", "support", "worker", "recovery", "coach", "lived", "experience", "alcohol",
@@ -152,9 +164,13 @@ def make_working_db(path: Path, n: int, seed: int = 2020) -> None:
         db["decisions"].insert_all(
             ({"work_id": w, "stage": s, "reviewer": "bench", "decision": d, "reason": r,
               "kind": "vote", "decided_at": ts} for w, s, d, r in decisions), batch_size=2000)
+        # 40% of the works' tags a reviewer confirmed (set by hand), the rest litrev's suggestions
+        confirmed = {w for w in range(1, n + 1) if rng.random() < 0.4}
         db["tags"].insert_all(
-            ({"work_id": w, "key": k, "value": v, "origin": "auto", "status": "suggested",
-              "confidence": round(c, 2), "evidence": "bench", "created_at": ts}
+            ({"work_id": w, "key": k, "value": v, "origin": "manual" if w in confirmed else "auto",
+              "status": "set" if w in confirmed else "suggested",
+              "confidence": None if w in confirmed else round(c, 2), "evidence": "bench",
+              "reviewer": "bench" if w in confirmed else None, "created_at": ts}
              for w, k, v, c in tags), batch_size=2000)
     ensure_shape(db)
     db.conn.close()

@@ -4,6 +4,8 @@
 Views are created in order (a view may use those above it).
 """
 
+from collections.abc import Iterable
+
 from litrev.errors import LitrevError
 from litrev.tags.suggest import SUGGESTED
 
@@ -12,6 +14,9 @@ CONFIRMED = "(origin = 'manual' or status = 'accepted')"
 # The tags that count (the gap map, `litrev gaps`, the public tables): confirmed ones and
 # open suggestions at or above the tagger's threshold; weaker hints are left out.
 COUNTED = f"({CONFIRMED} or coalesce(confidence, 0) >= {SUGGESTED})"
+NOT_TAGGED = ""  # the one spelling of "no country / design tag" in every gap view
+UK = "GB"
+BASES = ("counted", "confirmed")  # the gap map from every counted tag, or from confirmed ones only
 
 
 def _latest_decisions(kind: str, per_reviewer: bool, where: str = "") -> str:
@@ -97,6 +102,26 @@ def stage_works(stage: str) -> str:
     if stage not in STAGE_WORKS:
         raise LitrevError(f"Unknown stage {stage!r}. Use one of: {', '.join(STAGE_WORKS)}.")
     return STAGE_WORKS[stage]
+
+
+def _gap_works_of_basis(basis: str, counts: str) -> str:
+    """gap_works' rows for one basis: tags for which `counts` holds, else NOT_TAGGED.
+
+    Each join names the key (work_id = ? and key = ?), and there is no join on a table of
+    bases: either way SQLite scanned every tag for every work (75 s at 10,000 works) instead
+    of building an automatic index for the join."""
+    return f"""
+        select staged.stage, '{basis}' as basis, staged.work_id, works.year,
+               coalesce(country.value, '{NOT_TAGGED}') as country,
+               coalesce(design.value, '{NOT_TAGGED}') as design,
+               (coalesce(country.confirmed, 1) = 0 or coalesce(design.confirmed, 1) = 0) as suggested
+        from staged
+        join works on works.id = staged.work_id
+        left join tagged as country on country.work_id = staged.work_id and country.key = 'country'
+            and {counts.format(tag="country")}
+        left join tagged as design on design.work_id = staged.work_id and design.key = 'design'
+            and {counts.format(tag="design")}
+    """
 
 
 VIEWS: dict[str, str] = {
@@ -213,23 +238,111 @@ VIEWS: dict[str, str] = {
     # and replaced manual tags never show. Tags of merged works count for the
     # work they were merged into, so nothing is lost by a merge or an unmerge.
     "work_tags": _work_tags(),
-    # The evidence gap map for Datasette: works per stage, country and design, counted
-    # as `litrev gaps` counts them (COUNTED: people's tags, accepted suggestions,
-    # suggestions with confidence >= 0.5). A multi-country study counts in each of its countries;
-    # country '' means no country tag, design 'untagged' no design tag.
-    "gap_map": f"""
-        with counted as (
-            select work_id, key, value from work_tags
-            where key in ('country', 'design')
-              and {COUNTED}
-        ),
-        staged as ({_union_of_stages()})
-        select staged.stage, coalesce(country.value, '') as country,
-               coalesce(design.value, 'untagged') as design,
-               count(distinct staged.work_id) as works
-        from staged
-        left join counted as country on country.work_id = staged.work_id and country.key = 'country'
-        left join counted as design on design.work_id = staged.work_id and design.key = 'design'
-        group by staged.stage, country.value, design.value
+    # --- the evidence gap map: one computation, read by `litrev gaps`, `litrev publish`
+    # and Datasette. Everything below counts the same tags (COUNTED) the same way.
+    # The country, nation and design tags that count, once per (work, key, value), with
+    # whether a person stands behind them (confirmed) and the suggestion's confidence.
+    "gap_tags": f"""
+        select work_id, key, value, max{CONFIRMED} as confirmed, max(confidence) as confidence
+        from work_tags
+        where key in ('country', 'nation', 'design') and value is not null and value != ''
+          and {COUNTED}
+        group by work_id, key, value
+    """,
+    # One row per stage, basis, work, country and design: the gap map's cells before counting.
+    # basis 'counted' counts every COUNTED tag; 'confirmed' only tags a person stands behind.
+    # A multi-country study has a row per country; no tag is NOT_TAGGED (''). `suggested`
+    # marks a row resting on a suggestion (its country or design tag is not confirmed).
+    "gap_works": f"""
+        with status as materialized (select work_id, status from work_status),
+        staged as materialized ({_union_of_stages().replace("from work_status", "from status")}),
+        tagged as materialized (
+            select work_id, key, value, confirmed from gap_tags where key in ('country', 'design'))
+        {_gap_works_of_basis("counted", "1")}
+        union all
+        {_gap_works_of_basis("confirmed", "{tag}.confirmed")}
     """,
 }
+
+# The gap map's counts, each a query over `{works}`: the gap_works view (the views below),
+# or one snapshot of it when a reader needs them all (`gap_counts`).
+# '' is NOT_TAGGED and 'GB' is UK (spelled out: the text is formatted with `works`).
+GAP_COUNTS: dict[str, str] = {
+    # Works per stage, basis, country and design (a two-country study counts in both rows),
+    # and how many of them are in the cell by a suggestion.
+    "gap_map": """
+        select stage, basis, country, design, count(distinct work_id) as works,
+               count(distinct case when suggested then work_id end) as on_suggestions
+        from {works} group by stage, basis, country, design
+    """,
+    # Works per stage, basis, country and publication year (`litrev gaps --by year`).
+    "gap_country_years": """
+        select stage, basis, country, year, count(distinct work_id) as works
+        from {works} group by stage, basis, country, year
+    """,
+    # Row totals: works per country, any design (each work once).
+    "gap_countries": """
+        select stage, basis, country, count(distinct work_id) as works
+        from {works} group by stage, basis, country
+    """,
+    # Column totals: works per design, any country (each work once).
+    "gap_designs": """
+        select stage, basis, design, count(distinct work_id) as works
+        from {works} group by stage, basis, design
+    """,
+    # Works and UK works per publication year (year null: undated).
+    "gap_years": """
+        select stage, basis, year, count(distinct work_id) as works,
+               count(distinct case when country = 'GB' then work_id end) as uk_works
+        from {works} group by stage, basis, year
+    """,
+    # UK works per UK nation named as the setting.
+    "gap_uk_nations": """
+        select {works}.stage, {works}.basis, nation.value as nation,
+               count(distinct {works}.work_id) as works
+        from {works} join gap_tags as nation
+            on nation.work_id = {works}.work_id and nation.key = 'nation'
+            and ({works}.basis = 'counted' or nation.confirmed)
+        where {works}.country = 'GB'
+        group by {works}.stage, {works}.basis, nation.value
+    """,
+    # One row per stage and basis: works, works with a country, UK works, and the works
+    # whose place on the map rests on at least one suggestion (none for basis 'confirmed').
+    "gap_totals": """
+        with bases(basis) as (values ('counted'), ('confirmed')),
+        stages(stage) as (values {stages})
+        select stages.stage, bases.basis,
+               count(distinct {works}.work_id) as works,
+               count(distinct case when {works}.country != '' then {works}.work_id end)
+                   as works_with_country,
+               count(distinct case when {works}.country = 'GB' then {works}.work_id end) as uk_works,
+               count(distinct case when {works}.suggested then {works}.work_id end) as on_suggestions
+        from stages join bases
+        left join {works} on {works}.stage = stages.stage and {works}.basis = bases.basis
+        group by stages.stage, bases.basis
+    """,
+}
+_STAGES = ", ".join(f"('{s}')" for s in STAGE_WORKS)
+VIEWS.update({name: sql.format(works="gap_works", stages=_STAGES) for name, sql in GAP_COUNTS.items()})
+
+
+def gap_counts(db, stages: Iterable[str], bases: Iterable[str]) -> dict[str, list[dict]]:
+    """Every GAP_COUNTS query's rows for `stages` and `bases`, from one evaluation of gap_works.
+
+    The views recompute gap_works each (2 s at 10,000 works); `litrev gaps` and `litrev
+    publish` need them all, so they count from a temporary snapshot of it, with the views' SQL.
+    """
+    stages, bases = list(stages), list(bases)
+    for value in stages + bases:
+        if value not in STAGE_WORKS and value not in BASES:
+            raise LitrevError(f"Unknown stage or basis {value!r}.")
+    wanted = (f"stage in ({', '.join(repr(s) for s in stages)}) "
+              f"and basis in ({', '.join(repr(b) for b in bases)})")
+    db.execute("drop table if exists temp.gap_works_snapshot")
+    db.execute(f"create temp table gap_works_snapshot as select * from gap_works where {wanted}")
+    try:
+        return {name: list(db.query(f"select * from ({sql.format(works='temp.gap_works_snapshot', stages=_STAGES)}) "
+                                    f"where {wanted}"))
+                for name, sql in GAP_COUNTS.items()}
+    finally:
+        db.execute("drop table if exists temp.gap_works_snapshot")

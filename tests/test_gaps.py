@@ -111,6 +111,7 @@ def test_printed_table_marks_empty_cells(gap_db, capsys):
     assert "GB United Kingdom" in text and "·" in text and "rev = systematic-review" in text
     assert "UK studies: 2 of 4 works (50%), 67% of works with a country; 1 Scotland" in text
     assert "2021: 2 (1 UK)" in text
+    assert "4 of 4 works are placed by at least one of litrev's suggestions" in text
 
 
 def test_cli_gaps_json_and_table(gap_db):
@@ -131,8 +132,25 @@ def test_the_datasette_view_has_the_same_numbers(gap_db):
     db = open_db(gap_db)
     for stage in ("included", "screened", "all"):
         summary = gap_table(db, stage=stage)
-        expected = {(row["country"] or "", column): n for row in summary["rows"]
-                    for column, n in row["cells"].items() if n}
+        expected = {(row["country"] or "", "" if column == "untagged" else column): n
+                    for row in summary["rows"] for column, n in row["cells"].items() if n}
         view = {(r["country"], r["design"]): r["works"]
-                for r in db.query("select * from gap_map where stage = ?", [stage])}
+                for r in db.query("select * from gap_map where stage = ? and basis = 'counted'", [stage])}
         assert view == expected, stage
+
+
+def test_confirmed_only_counts_what_a_person_stands_behind(gap_db):
+    """Work 1's country is a person's, work 3's an accepted suggestion; every design is a suggestion."""
+    db = open_db(gap_db)
+    counted = gap_table(db)
+    assert (counted["basis"], counted["works_on_suggestions"]) == ("counted", 4)
+    confirmed = gap_table(db, basis="confirmed")
+    assert confirmed["works"] == 4 and confirmed["works_on_suggestions"] == 0
+    assert rows(confirmed) == {"GB": {"untagged": 1, "total": 1}, "US": {"untagged": 1, "total": 1},
+                               None: {"untagged": 2, "total": 2}}
+    assert confirmed["uk"] == {"works": 1, "share_of_works": 0.25, "share_of_works_with_country": 0.5,
+                               "nations": {"Scotland": 1}}
+    result = CliRunner().invoke(cli, ["gaps", "--confirmed-only", "--json", "--db", gap_db])
+    assert json.loads(result.output) == confirmed
+    with pytest.raises(LitrevError, match="Unknown basis"):
+        gap_table(db, basis="guessed")

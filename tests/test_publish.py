@@ -88,9 +88,10 @@ def test_works_are_canonical_with_status_tags_and_links(public):
     assert sorted(works) == [1, 2, 3, 4, 5, 6]  # work 7 was merged into work 1
     w1 = works[1]
     assert (w1["status"], w1["stage_reached"]) == ("included", "full-text")
+    # JSON arrays, so a two-country study counts once in each (array facets, downloads)
     assert (w1["countries"], w1["uk_nations"], w1["designs"]) == (
-        "United Kingdom", "Scotland", "Qualitative")
-    assert w1["sources"] == "Crossref; OpenAlex; PubMed"  # PubMed via the merged work 7
+        '["United Kingdom"]', '["Scotland"]', '["Qualitative"]')
+    assert w1["sources"] == '["Crossref", "OpenAlex", "PubMed"]'  # PubMed via the merged work 7
     assert w1["authors"] == "Smith, Jo; Khan, Amir"
     assert w1["doi_url"] == "https://doi.org/10.1000/pm.1"
     assert w1["openalex_url"] == "https://openalex.org/W1001"
@@ -99,21 +100,23 @@ def test_works_are_canonical_with_status_tags_and_links(public):
     assert (works[5]["status"], works[5]["stage_reached"]) == ("excluded", "title-abstract")
     assert works[6]["status"] == "conflict"
     # a suggestion below the tagger's threshold (FR, 0.2) is not counted
-    assert works[3]["countries"] == "United States"
+    assert works[3]["countries"] == '["United States"]'
     assert works[5]["countries"] is None and works[5]["designs"] is None
 
 
 def test_tag_and_source_tables(public):
     assert rows(public, "select * from work_countries order by work_id") == [
-        {"work_id": 1, "country_code": "GB", "country": "United Kingdom", "uk_nations": "Scotland",
-         "origin": "suggested"},
+        {"work_id": 1, "country_code": "GB", "country": "United Kingdom", "uk_nations": '["Scotland"]',
+         "origin": "suggested", "confidence": 0.9, "evidence": 'abstract: "drug services in Glasgow."'},
         {"work_id": 2, "country_code": "GB", "country": "United Kingdom", "uk_nations": None,
-         "origin": "person"},
+         "origin": "confirmed", "confidence": None, "evidence": None},
         {"work_id": 3, "country_code": "US", "country": "United States", "uk_nations": None,
-         "origin": "suggested"},
+         "origin": "suggested", "confidence": 0.85, "evidence": "US emergency departments"},
         {"work_id": 4, "country_code": "AU", "country": "Australia", "uk_nations": None,
-         "origin": "suggested"},
+         "origin": "suggested", "confidence": 0.8, "evidence": "Australian"},
     ]
+    assert rows(public, "select origin, evidence from work_designs where work_id = 1") == [
+        {"origin": "confirmed", "evidence": None}]  # a person's own words stay private
     designs = rows(public, "select work_id, design, design_label from work_designs")
     assert designs[:2] == [
         {"work_id": 1, "design": "qualitative", "design_label": "Qualitative"},
@@ -133,18 +136,43 @@ def test_tag_and_source_tables(public):
 
 def test_gap_map_counts(public):
     cells = rows(public, "select country_code, design, works, country_works, design_works "
-                         "from gap_map where scope = 'included'")
+                         "from gap_map where scope = 'included' and basis = 'counted'")
     assert cells == [  # UK first, then by count
         {"country_code": "GB", "design": "rct", "works": 1, "country_works": 2, "design_works": 2},
         {"country_code": "GB", "design": "qualitative", "works": 1, "country_works": 2,
          "design_works": 1},
         {"country_code": "US", "design": "rct", "works": 1, "country_works": 1, "design_works": 2},
     ]
-    every = rows(public, "select country_code, design, works from gap_map where scope = 'all'")
+    every = rows(public, "select country_code, design, works from gap_map where scope = 'all' "
+                         "and basis = 'counted'")
     assert {"country_code": "", "design": "", "works": 1} in every  # work 5: no tags at all
-    assert rows(public, "select year, works, uk_works from gap_by_year where scope = 'included'") == [
+    assert rows(public, "select year, works, uk_works from gap_by_year where scope = 'included' "
+                        "and basis = 'counted'") == [
         {"year": 2019, "works": 1, "uk_works": 1}, {"year": 2021, "works": 2, "uk_works": 1},
     ]
+    # reviewers' tags only: work 2's country and work 1's design are a person's
+    confirmed = rows(public, "select country_code, design, works from gap_map "
+                             "where scope = 'included' and basis = 'confirmed'")
+    assert confirmed == [{"country_code": "GB", "design": "", "works": 1},
+                         {"country_code": "", "design": "qualitative", "works": 1},
+                         {"country_code": "", "design": "", "works": 1}]
+    assert rows(public, "select basis, works, uk_works, on_suggestions from gap_totals "
+                        "where scope = 'included'") == [
+        {"basis": "confirmed", "works": 3, "uk_works": 1, "on_suggestions": 0},
+        {"basis": "counted", "works": 3, "uk_works": 2, "on_suggestions": 3}]
+
+
+def test_a_review_can_publish_reviewers_tags_only(working, tmp_path):
+    path = tmp_path / "confirmed.db"
+    summary = publish(working, path, suggestions=False)
+    assert summary.as_dict()["suggestions"] is False
+    assert {r["origin"] for r in rows(path, "select origin from work_countries union "
+                                            "select origin from work_designs")} == {"confirmed"}
+    assert rows(path, "select countries from works where id = 3") == [{"countries": None}]
+    assert {r["basis"] for r in rows(path, "select basis from gap_map union select basis from gap_totals")} \
+        == {"confirmed"}
+    html = get(make_datasette(path), "/gap-map").text
+    assert "does not publish litrev's suggestions" in html and 'data-basis="confirmed"' in html
 
 
 def test_prisma_counts_are_litrev_prismas(working, public):  # same fixture data
@@ -245,7 +273,7 @@ def test_an_accepted_suggestion_is_published_as_a_persons_tag(working, tmp_path)
     path = tmp_path / "accepted.db"
     publish(working, path, reviewer_names=True)
     countries = {r["work_id"]: r for r in rows(path, "select * from work_countries")}
-    assert (countries[3]["origin"], countries[3]["tagged_by"]) == ("person", REVIEWERS[1])
+    assert (countries[3]["origin"], countries[3]["tagged_by"]) == ("confirmed", REVIEWERS[1])
     assert (countries[4]["origin"], countries[4]["tagged_by"]) == ("suggested", None)  # still open
 
 
@@ -311,16 +339,19 @@ def test_search_query_and_table_search(ds):
 def test_default_facets_and_sort(ds):
     data = get_json(ds, "/public/works.json")
     facets = data["facet_results"]
-    assert {"status", "countries", "designs", "year"} <= set(facets)
+    assert {"status", "year"} <= set(facets)
     statuses = {f["value"]: f["count"] for f in facets["status"]["results"]}
     assert statuses == {"included": 3, "excluded": 2, "conflict": 1}
-    countries = {f["value"]: f["count"] for f in facets["countries"]["results"]}
+    # one value per study and country (a JSON array facet), not "A; B" combined
+    arrays = get_json(ds, "/public/works.json?_facet_array=countries&_facet_array=designs")["facet_results"]
+    countries = {f["value"]: f["count"] for f in arrays["countries"]["results"]}
     assert countries == {"United Kingdom": 2, "United States": 1, "Australia": 1}
     assert data["rows"][0][2] == 2023 or data["sort_desc"] == "year"
 
 
 def test_facet_filter(ds):
-    data = get_json(ds, "/public/works.json?_shape=array&countries=United+Kingdom&status=included")
+    data = get_json(ds, "/public/works.json?_shape=array&countries__arraycontains=United+Kingdom"
+                        "&status=included")
     assert sorted(r["id"] for r in data) == [1, 2]
 
 
@@ -343,7 +374,10 @@ def test_gap_map_page(ds):
     assert 'data-country="GB"' in html and 'class="uk"' in html
     assert 'data-design="rct" data-count="1"' in html
     assert 'class="uk-count">2<' in html
-    assert "Scotland <strong>1</strong>" in html and "nation not stated <strong>1</strong>" in html
+    assert "Scotland <strong>1</strong>" in html
+    assert 'class="suggested-count">3<' in html  # every included study rests on a suggestion
+    confirmed = get(ds, "/gap-map?basis=confirmed").text
+    assert 'class="uk-count">1<' in confirmed and 'data-basis="confirmed"' in confirmed
     assert "<svg" in html and 'data-year="2021" data-count="2" data-uk="1"' in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # no CDN assets
     everything = get(ds, "/gap-map?scope=all").text
@@ -421,15 +455,17 @@ def test_gap_map_matches_litrev_gaps(working, tmp_path):
         cells = {(r["country"] or "", design if design != NO_DESIGN else ""): n
                  for r in expected["rows"] for design, n in r["cells"].items() if n}
         got = {(r["country_code"], r["design"]): r["works"]
-               for r in rows(path, "select * from gap_map where scope = ?", [scope])}
+               for r in rows(path, "select * from gap_map where scope = ? and basis = 'counted'", [scope])}
         assert got == cells, scope
         totals = {r["country"] or "": r["total"] for r in expected["rows"]}
         got_totals = {r["country_code"]: r["country_works"] for r in rows(
-            path, "select distinct country_code, country_works from gap_map where scope = ?", [scope])}
+            path, "select distinct country_code, country_works from gap_map where scope = ? "
+                  "and basis = 'counted'", [scope])}
         assert got_totals == totals
         years = [(y["year"], y["works"], y["uk"]) for y in expected["by_year"]]
         assert [(r["year"], r["works"], r["uk_works"]) for r in rows(
-            path, "select * from gap_by_year where scope = ? order by rowid", [scope])] == years
+            path, "select * from gap_by_year where scope = ? and basis = 'counted' order by rowid",
+            [scope])] == years
 
 
 # --- the public server's limits, paths, CSV and error pages (litrev's plugin) ---------
@@ -572,3 +608,114 @@ def test_read_only_commands_create_no_database(tmp_path, monkeypatch):
         assert result.exit_code == 1, (args, result.output)
         assert "Error: No database at data/evidence.db" in result.output, args
     assert list(tmp_path.iterdir()) == []
+
+
+# --- the public pages: search, study, PRISMA (litrev's templates) -------------------------
+
+
+def result_ids(html: str) -> list[int]:
+    import re
+    return [int(i) for i in re.findall(r'<li class="result" data-id="(\d+)"', html)]
+
+
+def test_search_page_filters_without_sql(ds):
+    page = get(ds, "/search?q=coach")
+    assert page.status_code == 200
+    assert sorted(result_ids(page.text)) == [2, 3] and "<mark>" in page.text
+    assert "works_fts" not in page.text and "from works" not in page.text  # no SQL on the page
+    assert result_ids(get(ds, "/search?q=coach&country=GB").text) == [2]
+    assert result_ids(get(ds, "/search?country=GB&design=qualitative&outcome=included").text) == [1]
+    assert sorted(result_ids(get(ds, "/search?from=2020&to=2021").text)) == [2, 3]
+    assert result_ids(get(ds, "/search?country=none&design=none").text) == [5]
+    # reviewers' tags only: work 1's country is a suggestion, work 2's a person's
+    assert result_ids(get(ds, "/search?country=GB&basis=confirmed").text) == [2]
+    # what people type cannot break it
+    assert get(ds, '/search?q=peer-support%20%22drug&from=abc&page=-3').status_code == 200
+
+
+def test_study_page_shows_tags_with_their_origin(ds):
+    html = get(ds, "/study/1").text
+    assert "Peer mentors in a Scottish recovery community" in html
+    assert "https://doi.org/10.1000/pm.1" in html and "https://openalex.org/W1001" in html
+    assert "litrev's suggestion (confidence 90%)" in html and "drug services in Glasgow." in html
+    assert "Confirmed by a reviewer" in html  # the qualitative design
+    assert "PubMed" in html  # a source, through the merged work 7
+    assert get(ds, "/study/999").status_code == 404
+    assert get(ds, "/study/abc").status_code == 404
+
+
+def test_prisma_page_and_downloads_are_litrev_prismas(working, ds):
+    from litrev.report.prisma import prisma_counts, render
+
+    counts = prisma_counts(working)
+    page = get(ds, "/prisma")
+    assert page.status_code == 200 and render(counts, "svg") in page.text
+    svg = get(ds, "/prisma.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and svg.text == render(counts, "svg")
+    assert get(ds, "/prisma.json").json() == json.loads(render(counts, "json"))
+
+
+def test_canned_queries_hide_their_sql(ds):
+    body = get(ds, "/public/search?q=coach").text.split("</title>", 1)[1]
+    assert "works_fts match" not in body and "coach" in body
+
+
+# --- hosting: litrev publish --deploy-dir ---------------------------------------------
+
+
+def test_deploy_dir_is_complete_and_its_command_checks(working, db_path, tmp_path, monkeypatch):
+    """The deploy folder alone serves the whole site (no litrev import, no other file), and its
+    Cloud Run command parses with the installed Datasette's own CLI."""
+    import shlex
+
+    from litrev.cli.publish import SETTINGS
+    from litrev.report.deploy import check_cloudrun_command
+
+    monkeypatch.chdir(ROOT)  # ./metadata.yml, as a review runs it
+    site = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["publish", "--db", db_path, "-o", str(tmp_path / "p.db"),
+                                      "--deploy-dir", str(site), "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.output)["deploy_files"]
+    for needed in ("public.db", "metadata.json", "requirements.txt", "Dockerfile", "deploy.sh",
+                   "plugins/litrev_public.py", "static/litrev.css", "templates/index.html",
+                   "templates/pages/gap-map.html", "templates/pages/search.html",
+                   "templates/pages/prisma.html", "templates/pages/study/{id}.html"):
+        assert needed in files, needed
+    assert "datasette-template-sql>=1.0" in (site / "requirements.txt").read_text()
+    # the Dockerfile serves with litrev serve's settings, on the host's $PORT
+    cmd = (site / "Dockerfile").read_text().split("CMD ", 1)[1]
+    assert "--port $PORT" in cmd
+    args = shlex.split(cmd.replace("$PORT", "8001"))
+    for name, value in SETTINGS.items():
+        assert f"--setting {name} {value}" in " ".join(args)
+    for path in ("public.db", "metadata.json", "templates", "plugins"):
+        assert path in args and (site / path).exists()
+    assert "litrev:static" in args and "publish cloudrun public.db" in (site / "deploy.sh").read_text()
+    # served from the folder's files only, every page of the site works
+    metadata = json.loads((site / "metadata.json").read_text())
+    assert list(metadata["databases"]) == ["public"]
+    ds = Datasette(immutables=[str(site / "public.db")], metadata=metadata,
+                   template_dir=str(site / "templates"), static_mounts=[("litrev", str(site / "static"))],
+                   plugins_dir=str(site / "plugins"))
+    for url in ("/", "/search?q=coach", "/study/1", "/gap-map", "/prisma", "/prisma.svg",
+                "/litrev/litrev.css", "/public/works", "/public/search?q=coach"):
+        assert get(ds, url).status_code == 200, url
+    # an option the installed Datasette does not know is caught before any deploy
+    import litrev.report.deploy as deploy_module
+    real = deploy_module.cloudrun_command
+    monkeypatch.setattr(deploy_module, "cloudrun_command", lambda s: real(s) + ["--no-such-option"])
+    with pytest.raises(LitrevError, match="refuses the deploy command"):
+        check_cloudrun_command(site, SETTINGS)
+    monkeypatch.setattr(deploy_module, "cloudrun_command", real)
+    # a folder missing a part is refused in one line
+    (site / "metadata.json").unlink()
+    with pytest.raises(LitrevError, match="lacks metadata.json"):
+        check_cloudrun_command(site, SETTINGS)
+
+
+def test_deploy_dir_that_is_a_file(working, db_path, tmp_path):
+    (tmp_path / "site").write_text("x")
+    result = CliRunner().invoke(cli, ["publish", "--db", db_path, "-o", str(tmp_path / "p.db"),
+                                      "--deploy-dir", str(tmp_path / "site")])
+    assert result.exit_code != 0

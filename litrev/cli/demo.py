@@ -46,7 +46,8 @@ def demo(ctx, db_path, output, settings_path, no_serve, port, host, metadata_pat
     settings = settings_for_db(db, settings)
     summary = demo_stage.build_demo(db, settings)
     finish_write(db)
-    published = build_public(db, output, reviewer_names=settings.publish_reviewer_names)
+    published = build_public(db, output, reviewer_names=settings.publish_reviewer_names,
+                             suggestions=settings.publish_suggestions)
     uk = gap_table(db)["uk"]
     if as_json:
         echo_json({"demo": summary.as_dict(), "publish": published.as_dict(), "uk": uk})

@@ -30,9 +30,12 @@ SETTINGS = {"suggest_facets": "off", "facet_time_limit_ms": "1000", "sql_time_li
               show_default=True, help="Where to write the public database.")
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False), default=None,
               help="Review settings file (default review.toml or $LITREV_SETTINGS).")
+@click.option("--deploy-dir", type=click.Path(file_okay=False), default=None,
+              help="Also write a folder to deploy the site from (database, ./metadata.yml, templates, "
+                   "plugin, Dockerfile, deploy.sh with the checked `datasette publish` command).")
 @json_option
 @quiet_option
-def publish(db_path, output, settings_path, as_json, quiet):
+def publish(db_path, output, settings_path, deploy_dir, as_json, quiet):
     """Build the public database: works, outcomes, tags, sources, PRISMA counts, gap map.
 
     Nothing private is copied: no raw API JSON, notes, individual votes, or
@@ -41,21 +44,39 @@ def publish(db_path, output, settings_path, as_json, quiet):
 
     Example:
 
+    \b
         litrev publish -o data/public.db && litrev serve data/public.db
+        litrev publish --deploy-dir site && site/deploy.sh
     """
     settings = load_settings(settings_path)
     db = get_db(db_path, create=False)
     settings_for_db(db, settings)  # the stages and screeners the outcomes are derived with
     names = settings.publish_reviewer_names
-    summary = build_public(db, output, reviewer_names=names)
+    summary = build_public(db, output, reviewer_names=names,
+                           suggestions=settings.publish_suggestions)
+    files = deploy(summary.path, deploy_dir) if deploy_dir else None
     if as_json:
-        echo_json(summary.as_dict())
+        echo_json(summary.as_dict() | ({"deploy_dir": deploy_dir, "deploy_files": files} if files else {}))
     elif not quiet:
         click.echo(
             f"Published {summary.works} works ({summary.included} included) and "
             f"{summary.searches} searches to {summary.path}"
             + (" (with reviewer names)" if names else "")
         )
+        if files:
+            click.echo(f"Deploy folder {deploy_dir}: {len(files)} files; run {Path(deploy_dir) / 'deploy.sh'} "
+                       "(Cloud Run; Fly.io, Vercel and Docker in its comments).")
+
+
+def deploy(public_db: str, deploy_dir: str) -> list[str]:
+    """The deploy folder for the public database just built, with ./metadata.yml when present."""
+    from litrev.report.deploy import DATABASE, write_deploy_dir
+
+    metadata = load_metadata(None, database=Path(DATABASE).stem)
+    if metadata is None:
+        click.echo(f"No {DEFAULT_METADATA} here: the deployed site has no titles, descriptions or "
+                   "canned queries.", err=True)
+    return write_deploy_dir(Path(public_db), Path(deploy_dir), metadata, SETTINGS)
 
 
 @click.command()

@@ -168,9 +168,11 @@ def review(reviewer, key, limit, stage, below, db_path):
               help="Which works to count: included, screened (any decision) or all.")
 @click.option("--by", "by", type=click.Choice(["design", "year"]), default="design", show_default=True,
               help="Columns of the table: study design or publication year.")
+@click.option("--confirmed-only", is_flag=True,
+              help="Count only tags a reviewer set or accepted, not litrev's open suggestions.")
 @db_option
 @json_option
-def gaps(stage, by, db_path, as_json):
+def gaps(stage, by, confirmed_only, db_path, as_json):
     """The evidence gap map: works per country of study x design (or year), UK share.
 
     Example:
@@ -178,8 +180,10 @@ def gaps(stage, by, db_path, as_json):
     \b
         litrev gaps
         litrev gaps --stage all --by year --json
+        litrev gaps --confirmed-only
     """
-    summary = gaps_stage.gap_table(get_db(db_path, create=False), stage=stage, by=by)
+    summary = gaps_stage.gap_table(get_db(db_path, create=False), stage=stage, by=by,
+                                   basis="confirmed" if confirmed_only else "counted")
     if as_json:
         echo_json(summary)
     else:

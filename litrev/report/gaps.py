@@ -7,7 +7,6 @@ counts once in each of its countries, so row totals can add up to more than
 the number of works; `works` is always the number of distinct works.
 """
 
-from collections import Counter, defaultdict
 from typing import Any
 
 from rich.console import Console
@@ -16,96 +15,91 @@ from sqlite_utils import Database
 
 from litrev.errors import LitrevError
 from litrev.tags.storage import DESIGNS, country_name
-from litrev.views import COUNTED, STAGE_WORKS, stage_works
+from litrev.views import BASES, NOT_TAGGED, STAGE_WORKS, gap_counts, stage_works
 
 STAGES = list(STAGE_WORKS)
-NO_COUNTRY = "none"  # row key for works without a country tag
-NO_DESIGN = "untagged"
+NO_DESIGN = "untagged"  # how `--json` and the table name the no-design column (the views say '')
+NO_DATE = "n.d."
 EMPTY = "·"
 
 
-def gap_table(db: Database, stage: str = "included", by: str = "design") -> dict[str, Any]:
-    """Counts for the terminal table, `--json` and scripts (documented in docs/tagging.md)."""
-    works_sql = stage_works(stage)
+def gap_table(db: Database, stage: str = "included", by: str = "design",
+              basis: str = "counted") -> dict[str, Any]:
+    """Counts for the terminal table, `--json` and scripts (documented in docs/tagging.md).
+
+    Read from the gap views (litrev/views.py), the numbers `litrev publish` and the site show.
+    """
+    stage_works(stage)
     if by not in ("design", "year"):
         raise LitrevError(f"Cannot group by {by!r}. Use design or year.")
-    if stage != "all" and not db["work_status"].exists():
-        raise LitrevError("This database has no screening views yet. Run `litrev screen` first or use --stage all.")
-    works = {r[0]: r[1] for r in db.execute(
-        f"select works.id, works.year from works where works.id in ({works_sql})")}
-    tags = _tags(db, set(works))
-    countries = {w: sorted(tags[w]["country"]) or [NO_COUNTRY] for w in works}
-    columns_of = {w: _columns(by, tags[w]["design"], works[w]) for w in works}
-    columns = _column_order(by, {c for cs in columns_of.values() for c in cs})
-    cells: dict[str, Counter] = defaultdict(Counter)
-    totals: Counter = Counter()
-    for w in works:
-        for country in countries[w]:
-            totals[country] += 1
-            for column in columns_of[w]:
-                cells[country][column] += 1
-    order = sorted((c for c in totals if c != NO_COUNTRY), key=lambda c: (-totals[c], _name(c)))
-    order += [NO_COUNTRY] if NO_COUNTRY in totals else []
-    rows = [{"country": None if c == NO_COUNTRY else c, "name": _name(c),
-             "cells": {col: cells[c][col] for col in columns}, "total": totals[c]} for c in order]
-    column_totals = {col: sum(1 for w in works if col in columns_of[w]) for col in columns}
+    if basis not in BASES:
+        raise LitrevError(f"Unknown basis {basis!r}. Use one of: {', '.join(BASES)}.")
+    if not db["gap_works"].exists():
+        raise LitrevError("This database has no gap views yet. Run any litrev command that writes "
+                          "(e.g. `litrev status`) to create them.")
+    counts = gap_counts(db, [stage], [basis])
+    totals = counts["gap_totals"][0]
+    works = totals["works"]
+    row_totals = {r["country"]: r["works"] for r in counts["gap_countries"]}
+    cells, column_totals = _cells(counts, by)
+    columns = _column_order(by, set(column_totals))
+    order = sorted((c for c in row_totals if c != NOT_TAGGED), key=lambda c: (-row_totals[c], _name(c)))
+    order += [NOT_TAGGED] if NOT_TAGGED in row_totals else []
+    rows = [{"country": c or None, "name": _name(c),
+             "cells": {col: cells.get((c, col), 0) for col in columns}, "total": row_totals[c]}
+            for c in order]
     return {
-        "stage": stage, "by": by, "works": len(works), "columns": columns, "rows": rows,
-        "column_totals": column_totals, "uk": _uk(works, countries, tags), "by_year": _by_year(works, countries),
+        "stage": stage, "by": by, "works": works, "columns": columns, "rows": rows,
+        "column_totals": {col: column_totals.get(col, 0) for col in columns},
+        "uk": _uk(counts["gap_uk_nations"], totals), "by_year": _by_year(counts["gap_years"]),
+        "basis": basis, "works_on_suggestions": totals["on_suggestions"],
     }
 
 
-def _tags(db: Database, work_ids: set[int]) -> dict[int, dict[str, set[str]]]:
-    tags: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    rows = db.execute(
-        f"""select work_id, key, value from work_tags
-           where key in ('country', 'nation', 'design')
-             and {COUNTED}""")
-    for work_id, key, value in rows:
-        if work_id in work_ids:
-            tags[work_id][key].add(value)
-    return tags
+def _cells(counts: dict[str, list[dict]], by: str) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+    """(country, column) -> works, and column -> works, for design or year columns."""
+    if by == "design":
+        return ({(r["country"], _design_column(r["design"])): r["works"] for r in counts["gap_map"]},
+                {_design_column(r["design"]): r["works"] for r in counts["gap_designs"]})
+    return ({(r["country"], _year_column(r["year"])): r["works"] for r in counts["gap_country_years"]},
+            {_year_column(r["year"]): r["works"] for r in counts["gap_years"]})
 
 
-def _columns(by: str, designs: set[str], year: int | None) -> list[str]:
-    if by == "year":
-        return [str(year) if year else "n.d."]
-    return sorted(designs) or [NO_DESIGN]
+def _design_column(design: str) -> str:
+    return design or NO_DESIGN
+
+
+def _year_column(year: int | None) -> str:
+    return str(year) if year else NO_DATE
 
 
 def _column_order(by: str, present: set[str]) -> list[str]:
     if by == "design":  # every design, so the empty ones show as gaps
         return list(DESIGNS) + ([NO_DESIGN] if NO_DESIGN in present else [])
-    years = sorted(int(y) for y in present if y != "n.d.")
+    years = sorted(int(y) for y in present if y != NO_DATE)
     span = [str(y) for y in range(years[0], years[-1] + 1)] if years else []
-    return span + (["n.d."] if "n.d." in present else [])
+    return span + ([NO_DATE] if NO_DATE in present else [])
 
 
 def _name(code: str) -> str:
-    if code == NO_COUNTRY:
+    if code == NOT_TAGGED:
         return "(no country tag)"
     return country_name(code)
 
 
-def _uk(works: dict[int, Any], countries: dict[int, list[str]], tags) -> dict[str, Any]:
-    uk = [w for w in works if "GB" in countries[w]]
-    tagged = [w for w in works if countries[w] != [NO_COUNTRY]]
-    nations = Counter(n for w in uk for n in tags[w]["nation"])
+def _uk(nations: list[dict], totals: dict) -> dict[str, Any]:
+    works, with_country, uk = totals["works"], totals["works_with_country"], totals["uk_works"]
     return {
-        "works": len(uk),
-        "share_of_works": round(len(uk) / len(works), 3) if works else None,
-        "share_of_works_with_country": round(len(uk) / len(tagged), 3) if tagged else None,
-        "nations": dict(sorted(nations.items())),
+        "works": uk,
+        "share_of_works": round(uk / works, 3) if works else None,
+        "share_of_works_with_country": round(uk / with_country, 3) if with_country else None,
+        "nations": {r["nation"]: r["works"] for r in sorted(nations, key=lambda r: r["nation"])},
     }
 
 
-def _by_year(works: dict[int, Any], countries: dict[int, list[str]]) -> list[dict[str, Any]]:
-    years: dict[Any, Counter] = defaultdict(Counter)
-    for w, year in works.items():
-        years[year]["works"] += 1
-        years[year]["uk"] += "GB" in countries[w]
-    return [{"year": y, "works": c["works"], "uk": c["uk"]}
-            for y, c in sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
+def _by_year(years: list[dict]) -> list[dict[str, Any]]:
+    ordered = sorted(years, key=lambda r: (r["year"] is None, r["year"] or 0))
+    return [{"year": r["year"], "works": r["works"], "uk": r["uk_works"]} for r in ordered]
 
 
 SHORT = {  # column headers short enough for a terminal; the legend below the table spells them out
@@ -145,3 +139,6 @@ def print_gaps(summary: dict[str, Any], console: Console | None = None) -> None:
     )
     trend = "  ".join(f"{y['year'] or 'n.d.'}: {y['works']} ({y['uk']} UK)" for y in summary["by_year"])
     console.print(f"By year: {trend}")
+    if summary["works_on_suggestions"]:
+        console.print(f"{summary['works_on_suggestions']} of {summary['works']} works are placed by at least one of "
+                      "litrev's suggestions (--confirmed-only counts reviewers' tags only).", style="dim")

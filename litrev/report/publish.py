@@ -15,6 +15,7 @@ a server reading the old file never sees half a new one.
 """
 
 import glob
+import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,14 +27,12 @@ from sqlite_utils import Database
 
 from litrev.errors import LitrevError
 from litrev.paths import prepare_output
-from litrev.report.prisma import prisma_counts
+from litrev.report.prisma import prisma_counts, render
 from litrev.sources.normalise import author_list
 from litrev.tags.storage import DESIGN_LABELS, DESIGNS, country_name
-from litrev.views import CONFIRMED, COUNTED
+from litrev.views import BASES, NOT_TAGGED, UK, gap_counts
 
 DEFAULT_PUBLIC_DB = "data/public.db"
-UK = "GB"
-NOT_TAGGED = ""  # the country / design of a work without one, shown as "Not tagged"
 NOT_TAGGED_LABEL = "Not tagged"
 SCOPES = ("included", "all")  # gap-map populations: included studies, every canonical work
 
@@ -55,18 +54,23 @@ class PublishSummary:
     searches: int = 0
     tables: dict[str, int] = field(default_factory=dict)
     reviewer_names: bool = False
+    suggestions: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path, "works": self.works, "included": self.included,
             "searches": self.searches, "tables": self.tables,
-            "reviewer_names": self.reviewer_names,
+            "reviewer_names": self.reviewer_names, "suggestions": self.suggestions,
         }
 
 
 def publish(db: Database, out: str | Path = DEFAULT_PUBLIC_DB, *,
-            reviewer_names: bool = False) -> PublishSummary:
-    """Build the public database at `out` from the working database `db` (atomically)."""
+            reviewer_names: bool = False, suggestions: bool = True) -> PublishSummary:
+    """Build the public database at `out` from the working database `db` (atomically).
+
+    `suggestions=False` (review.toml `publish_suggestions = false`) publishes only the tags a
+    reviewer set or accepted: litrev's open suggestions appear nowhere, the gap map included.
+    """
     out = prepare_output(out)
     if _same_file(db, out):
         raise LitrevError(f"{out} is the working database. Give another path with -o.")
@@ -74,7 +78,7 @@ def publish(db: Database, out: str | Path = DEFAULT_PUBLIC_DB, *,
     tmp = _temporary(out, os.getpid())
     tmp.unlink(missing_ok=True)
     try:
-        summary = build(db, tmp, reviewer_names=reviewer_names)
+        summary = build(db, tmp, reviewer_names=reviewer_names, suggestions=suggestions)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -111,8 +115,9 @@ def _running(pid: int) -> bool:
     return True
 
 
-def build(db: Database, path: Path, *, reviewer_names: bool = False) -> PublishSummary:
-    data = read_snapshot(db, reviewer_names=reviewer_names)
+def build(db: Database, path: Path, *, reviewer_names: bool = False,
+          suggestions: bool = True) -> PublishSummary:
+    data = read_snapshot(db, reviewer_names=reviewer_names, suggestions=suggestions)
     works, tags = data["works"], data["tags"]
     pub = Database(str(path))
     # A scratch file until it is renamed into place: no journal, no fsync per batch.
@@ -124,10 +129,10 @@ def build(db: Database, path: Path, *, reviewer_names: bool = False) -> PublishS
         _write(pub, "work_sources", data["sources"], WORK_SOURCES, pk=None,
                foreign_keys=[("work_id", "works", "id")])
         _write(pub, "searches", data["searches"], SEARCHES, pk="id")
-        _write(pub, "prisma_counts", data["prisma"], PRISMA, pk="position")
-        cells, years = gap_map(works, tags)
-        _write(pub, "gap_map", cells, GAP_MAP, pk=None)
-        _write(pub, "gap_by_year", years, GAP_BY_YEAR, pk=None)
+        _write(pub, "prisma_counts", data["prisma"]["rows"], PRISMA, pk="position")
+        _write(pub, "prisma_files", data["prisma"]["files"], PRISMA_FILES, pk="name")
+        for table, columns in GAP_TABLES.items():
+            _write(pub, table, data["gaps"][table], columns, pk=None)
         designs = [{"design": d, "label": design_label(d), "position": i + 1}
                    for i, d in enumerate(design_order(t["value"] for t in tags["design"]))]
         _write(pub, "designs", designs, {"design": str, "label": str, "position": int}, pk="design")
@@ -135,7 +140,7 @@ def build(db: Database, path: Path, *, reviewer_names: bool = False) -> PublishS
         summary = PublishSummary(
             path=str(path), works=len(works),
             included=sum(1 for w in works if w["status"] == "included"),
-            searches=len(data["searches"]), reviewer_names=reviewer_names,
+            searches=len(data["searches"]), reviewer_names=reviewer_names, suggestions=suggestions,
             tables={t: pub[t].count for t in sorted(pub.table_names())
                     if not t.startswith(("works_fts", "sqlite_"))},
         )
@@ -144,7 +149,7 @@ def build(db: Database, path: Path, *, reviewer_names: bool = False) -> PublishS
     return summary
 
 
-def read_snapshot(db: Database, *, reviewer_names: bool = False) -> dict[str, Any]:
+def read_snapshot(db: Database, *, reviewer_names: bool = False, suggestions: bool = True) -> dict[str, Any]:
     """Everything published, read in one transaction: one consistent moment of the
     working database even while screeners or a harvest write to it (WAL)."""
     own = not db.conn.in_transaction
@@ -153,10 +158,11 @@ def read_snapshot(db: Database, *, reviewer_names: bool = False) -> dict[str, An
     try:
         return {
             "works": load_works(db, reviewer_names=reviewer_names),
-            "tags": load_tags(db, reviewer_names=reviewer_names),
+            "tags": load_tags(db, reviewer_names=reviewer_names, suggestions=suggestions),
             "sources": load_sources(db),
             "searches": load_searches(db),
-            "prisma": prisma_rows(db),
+            "prisma": load_prisma(db),
+            "gaps": load_gaps(db, BASES if suggestions else ("confirmed",)),
         }
     finally:
         if own and db.conn.in_transaction:
@@ -194,28 +200,32 @@ def _work_status(db: Database) -> dict[int, tuple[str, str, str | None]]:
     return {r[0]: r[1:] for r in db.execute(sql)}
 
 
-def load_tags(db: Database, *, reviewer_names: bool = False) -> dict[str, list[dict[str, Any]]]:
+def load_tags(db: Database, *, reviewer_names: bool = False,
+              suggestions: bool = True) -> dict[str, list[dict[str, Any]]]:
     """Effective country, nation and design tags, by key, in (work, value) order.
 
-    Counted like the tagging stage counts them: a person's tag, an accepted
-    suggestion, or a suggestion at or above the tagger's confidence threshold.
-    An accepted suggestion is published as a person's ("confirmed by a reviewer").
+    The tags the gap map counts (the `gap_tags` view): a person's tag, an accepted
+    suggestion (both "confirmed"), or a suggestion at or above the tagger's confidence
+    threshold ("suggested", with its confidence and evidence: litrev's quote of the
+    title, abstract or affiliations). A person's own evidence text is never published.
     """
     out: dict[str, list[dict[str, Any]]] = {"country": [], "nation": [], "design": []}
     sql = f"""
-        select work_id, key, value, max{CONFIRMED} as confirmed,
-               group_concat(distinct reviewer) as reviewers
-        from work_tags
-        where key in ('country', 'nation', 'design') and value is not null and value != ''
-          and {COUNTED}
-        group by work_id, key, value
-        order by work_id, key, value
+        select gap_tags.work_id, gap_tags.key, gap_tags.value, gap_tags.confirmed,
+               gap_tags.confidence, work_tags.evidence, work_tags.reviewer
+        from gap_tags join work_tags on work_tags.work_id = gap_tags.work_id
+            and work_tags.key = gap_tags.key and work_tags.value = gap_tags.value
+        {"" if suggestions else "where gap_tags.confirmed"}
+        order by gap_tags.work_id, gap_tags.key, gap_tags.value
     """
     for row in db.query(sql):
+        confirmed = bool(row["confirmed"])
         tag = {"work_id": row["work_id"], "value": row["value"],
-               "origin": "person" if row["confirmed"] else "suggested"}
+               "origin": "confirmed" if confirmed else "suggested",
+               "confidence": None if confirmed else row["confidence"],
+               "evidence": None if confirmed else row["evidence"]}
         if reviewer_names:
-            tag["tagged_by"] = _joined(sorted(set((row["reviewers"] or "").split(",")) - {""}))
+            tag["tagged_by"] = row["reviewer"] if confirmed else None
         out[row["key"]].append(tag)
     return out
 
@@ -255,12 +265,19 @@ def load_searches(db: Database) -> list[dict[str, Any]]:
     return list(db.query(sql))
 
 
-def prisma_rows(db: Database) -> list[dict[str, Any]]:
+def load_prisma(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """The PRISMA 2020 counts as rows, and the diagram as `litrev prisma` draws it (SVG, JSON)."""
+    data = prisma_counts(db)
+    files = [{"name": f"prisma.{fmt}", "media_type": media_type, "content": render(data, fmt)}
+             for fmt, media_type in (("svg", "image/svg+xml"), ("json", "application/json"))]
+    return {"rows": prisma_rows(data), "files": files}
+
+
+def prisma_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The PRISMA 2020 counts as rows: (position, arm, box, item, label, count).
 
     The numbers come from `litrev.report.prisma.prisma_counts`: the ones the flow diagram shows.
     """
-    data = prisma_counts(db)
     rows = []
     for path, value in _flatten(data):
         arm = path[0] if path[0] in ARMS else ""
@@ -275,58 +292,39 @@ def prisma_rows(db: Database) -> list[dict[str, Any]]:
 ARMS = {"databases": "Databases and registers", "other": "Other methods"}
 
 
-def gap_map(works: list[dict[str, Any]], tags: dict[str, list[dict[str, Any]]]
-            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Country x design counts per scope, and studies (and UK studies) per year.
+def load_gaps(db: Database, bases: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """The gap counts (litrev/views.py) for the published scopes and `bases`, as table rows:
+    the numbers `litrev gaps` prints, one computation, labelled here for the public."""
+    counts = gap_counts(db, SCOPES, bases)
+    row_totals = {(r["stage"], r["basis"], r["country"]): r["works"] for r in counts["gap_countries"]}
+    column_totals = {(r["stage"], r["basis"], r["design"]): r["works"] for r in counts["gap_designs"]}
+    totals = {(r["stage"], r["basis"]): r for r in counts["gap_totals"]}
+    order = {d: i for i, d in enumerate(design_order(r["design"] for r in counts["gap_map"]))}
+    cells = [{
+        "scope": c["stage"], "basis": c["basis"], "country_code": c["country"], "country": country_label(c["country"]),
+        "design": c["design"], "design_label": design_label(c["design"]), "works": c["works"],
+        "on_suggestions": c["on_suggestions"], "country_works": row_totals[c["stage"], c["basis"], c["country"]],
+        "design_works": column_totals[c["stage"], c["basis"], c["design"]],
+        "scope_works": totals[c["stage"], c["basis"]]["works"]} for c in counts["gap_map"]]
+    cells.sort(key=lambda c: (c["scope"], c["basis"], c["country_code"] == NOT_TAGGED, c["country_code"] != UK,
+                              -c["country_works"], c["country"], order.get(c["design"], len(order))))
 
-    A study done in two countries counts once in each country's row; one with two
-    designs once in each design's column; row and column totals count it once.
-    Works with no country or design are counted as "Not tagged", so the map
-    shows how much is still unknown rather than hiding it.
-    """
-    countries = _by_work(tags["country"])
-    designs = _by_work(tags["design"])
-    order = design_order([t["value"] for t in tags["design"]])
-    cells: list[dict[str, Any]] = []
-    years: list[dict[str, Any]] = []
-    for scope in SCOPES:
-        chosen = [w for w in works if scope == "all" or w["status"] == scope]
-        cell: dict[tuple[str, str], set[int]] = defaultdict(set)
-        row_total: dict[str, set[int]] = defaultdict(set)
-        col_total: dict[str, set[int]] = defaultdict(set)
-        by_year: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
-        for work in chosen:
-            wid = work["id"]
-            cs = countries.get(wid) or [NOT_TAGGED]
-            ds = designs.get(wid) or [NOT_TAGGED]
-            for c in cs:
-                row_total[c].add(wid)
-                for d in ds:
-                    cell[(c, d)].add(wid)
-            for d in ds:
-                col_total[d].add(wid)
-            by_year[work["year"]][0] += 1
-            by_year[work["year"]][1] += UK in cs
-        total = len(chosen)
-        for c, d in sorted(cell, key=lambda k: _cell_key(k, row_total, order)):
-            cells.append({
-                "scope": scope, "country_code": c, "country": country_label(c),
-                "design": d, "design_label": design_label(d), "works": len(cell[(c, d)]),
-                "country_works": len(row_total[c]), "design_works": len(col_total[d]),
-                "scope_works": total,
-            })
-        for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
-            n, uk = by_year[year]
-            years.append({"scope": scope, "year": year, "works": n, "uk_works": uk})
-    return cells, years
+    def scoped(rows: list[dict[str, Any]], *sort: str) -> list[dict[str, Any]]:
+        out = [{"scope": r["stage"], **{k: v for k, v in r.items() if k != "stage"}} for r in rows]
+        return sorted(out, key=lambda r: tuple(_sortable(r[k]) for k in ("scope", "basis", *sort)))
+
+    return {
+        "gap_map": cells,
+        "gap_by_year": scoped(counts["gap_years"], "year"),
+        "gap_uk_nations": sorted(scoped(counts["gap_uk_nations"], "nation"),
+                                 key=lambda r: (r["scope"], r["basis"], -r["works"], r["nation"])),
+        "gap_totals": scoped(counts["gap_totals"]),
+    }
 
 
-def _cell_key(key: tuple[str, str], row_total: dict[str, set[int]], order: list[str]):
-    country, design = key
-    return (
-        country == NOT_TAGGED, country != UK, -len(row_total[country]), country_label(country),
-        order.index(design) if design in order else len(order),
-    )
+def _sortable(value: Any) -> tuple:
+    """None (an undated year) after every value."""
+    return (value is None, value if value is not None else 0)
 
 
 def design_order(values: Iterable[str]) -> list[str]:
@@ -355,9 +353,16 @@ SEARCHES = {"id": int, "kind": str, "source": str, "query_id": str, "query_name"
             "started_at": str, "finished_at": str, "status": str, "reported_total": int,
             "fetched": int, "new": int, "updated": int}
 PRISMA = {"position": int, "arm": str, "box": str, "item": str, "label": str, "count": int}
-GAP_MAP = {"scope": str, "country_code": str, "country": str, "design": str, "design_label": str,
-           "works": int, "country_works": int, "design_works": int, "scope_works": int}
-GAP_BY_YEAR = {"scope": str, "year": int, "works": int, "uk_works": int}
+PRISMA_FILES = {"name": str, "media_type": str, "content": str}
+GAP_TABLES = {
+    "gap_map": {"scope": str, "basis": str, "country_code": str, "country": str, "design": str,
+                "design_label": str, "works": int, "on_suggestions": int, "country_works": int,
+                "design_works": int, "scope_works": int},
+    "gap_by_year": {"scope": str, "basis": str, "year": int, "works": int, "uk_works": int},
+    "gap_uk_nations": {"scope": str, "basis": str, "nation": str, "works": int},
+    "gap_totals": {"scope": str, "basis": str, "works": int, "works_with_country": int, "uk_works": int,
+                   "on_suggestions": int},
+}
 
 
 def _write_works(pub: Database, works: list[dict[str, Any]], tags: dict[str, list[dict[str, Any]]],
@@ -384,10 +389,10 @@ def _write_works(pub: Database, works: list[dict[str, Any]], tags: dict[str, lis
             ds = sorted(designs.get(wid, []), key=lambda d: order.index(d) if d in order else len(order))
             row = {k: w.get(k) for k in columns}
             row.update(
-                countries=_joined(country_label(c) for c in cs),
-                uk_nations=_joined(sorted(nations.get(wid, []))),
-                designs=_joined(design_label(d) for d in ds),
-                sources=_joined(sorted(found.get(wid, []))),
+                countries=_array(country_label(c) for c in cs),
+                uk_nations=_array(sorted(nations.get(wid, []))),
+                designs=_array(design_label(d) for d in ds),
+                sources=_array(sorted(found.get(wid, []))),
                 first_found=first.get(wid),
                 doi_url=f"https://doi.org/{w['doi']}" if w["doi"] else None,
                 pubmed_url=f"https://pubmed.ncbi.nlm.nih.gov/{w['pmid']}/" if w["pmid"] else None,
@@ -399,24 +404,22 @@ def _write_works(pub: Database, works: list[dict[str, Any]], tags: dict[str, lis
 
 
 def _write_tags(pub: Database, tags: dict[str, list[dict[str, Any]]], reviewer_names: bool) -> None:
+    """One row per work and country / design, with the tag's origin (confirmed by a reviewer or
+    litrev's suggestion) and, for a suggestion, its confidence and evidence."""
     extra = {"tagged_by": str} if reviewer_names else {}
-    nations = {wid: "; ".join(sorted(values)) for wid, values in _by_work(tags["nation"]).items()}
+    origin = {"origin": str, "confidence": float, "evidence": str, **extra}
+    nations = {wid: _array(sorted(values)) for wid, values in _by_work(tags["nation"]).items()}
     country_rows = [
-        {"work_id": t["work_id"], "country_code": t["value"], "country": country_label(t["value"]),
-         "uk_nations": nations.get(t["work_id"]) if t["value"] == UK else None,
-         "origin": t["origin"], **({"tagged_by": t["tagged_by"]} if reviewer_names else {})}
+        dict(t, country_code=t["value"], country=country_label(t["value"]),
+             uk_nations=nations.get(t["work_id"]) if t["value"] == UK else None)
         for t in tags["country"]
     ]
     _write(pub, "work_countries", country_rows,
-           {"work_id": int, "country_code": str, "country": str, "uk_nations": str, "origin": str,
-            **extra}, pk=("work_id", "country_code"), foreign_keys=[("work_id", "works", "id")])
-    design_rows = [
-        {"work_id": t["work_id"], "design": t["value"], "design_label": design_label(t["value"]),
-         "origin": t["origin"], **({"tagged_by": t["tagged_by"]} if reviewer_names else {})}
-        for t in tags["design"]
-    ]
+           {"work_id": int, "country_code": str, "country": str, "uk_nations": str, **origin},
+           pk=("work_id", "country_code"), foreign_keys=[("work_id", "works", "id")])
+    design_rows = [dict(t, design=t["value"], design_label=design_label(t["value"])) for t in tags["design"]]
     _write(pub, "work_designs", design_rows,
-           {"work_id": int, "design": str, "design_label": str, "origin": str, **extra},
+           {"work_id": int, "design": str, "design_label": str, **origin},
            pk=("work_id", "design"), foreign_keys=[("work_id", "works", "id")])
 
 
@@ -444,7 +447,7 @@ def _finish(pub: Database) -> None:
     for table, cols in (
         ("works", ["stage_reached"]), ("works", ["exclusion_reason"]), ("work_countries", ["country_code"]),
         ("work_designs", ["design"]), ("work_sources", ["work_id"]), ("work_sources", ["source"]),
-        ("gap_map", ["scope"]), ("gap_by_year", ["scope"]),
+        ("gap_map", ["scope", "basis"]), ("gap_by_year", ["scope", "basis"]),
     ):
         pub[table].create_index(cols)
     pub["works"].enable_fts(["title", "abstract"], tokenize="porter")
@@ -479,10 +482,16 @@ def _by_work(tags: list[dict[str, Any]]) -> dict[int, list[str]]:
 
 
 def _joined(values: Iterable[str]) -> str | None:
-    """Several values as one "A; B" text. Plain text, not JSON arrays: Datasette's array
-    facets compare whole rows (abstracts included) and take seconds at 100,000 works,
-    while a plain column facets from an index in milliseconds."""
+    """Several names as one "A; B" text (reviewer names)."""
     return "; ".join(values) or None
+
+
+def _array(values: Iterable[str]) -> str | None:
+    """Several values as a JSON array, so a study done in two countries counts once in each
+    with Datasette's array facets (`_facet_array=countries`, `countries__arraycontains=`)
+    and in the CSV and JSON downloads; None when there are none."""
+    values = list(values)
+    return json.dumps(values, ensure_ascii=False) if values else None
 
 
 def _flatten(data: Any, path: tuple[str, ...] = ()) -> Iterable[tuple[tuple[str, ...], int]]:

@@ -34,7 +34,7 @@ DEFAULT_REASONS = [
     NOT_RETRIEVED,
 ]
 KNOWN_KEYS = {
-    "review": {"name", "reviewers", "publish_reviewer_names"},
+    "review": {"name", "reviewers", "publish_reviewer_names", "publish_suggestions"},
     "stages": set(STAGES),
     "stage": {"screeners", "reason_required"},
     "exclusion": {"reasons"},
@@ -65,6 +65,7 @@ class ReviewSettings:
     exclude_keywords: list[str] = field(default_factory=list)
     reviewers: list[str] = field(default_factory=list)
     publish_reviewer_names: bool = False
+    publish_suggestions: bool = True  # false: the public site shows reviewers' tags only
     prioritise: bool = True
     blind_priority: bool = True
     pilot_seed: int = 2020
@@ -147,6 +148,7 @@ def parse_settings(data: dict[str, Any], path: str = "review.toml") -> ReviewSet
     if len(set(settings.reviewers)) != len(settings.reviewers):
         raise SettingsError(f"{path}: [review] reviewers lists a name twice. Remove the repeat.")
     settings.publish_reviewer_names = _typed(review, "publish_reviewer_names", bool, False, path, "review")
+    settings.publish_suggestions = _typed(review, "publish_suggestions", bool, True, path, "review")
     if "stages" in data:
         settings.stages = {}
         for name in STAGES:  # always in screening order, whatever the file order

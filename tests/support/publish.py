@@ -122,9 +122,10 @@ def _decisions(db):
 def _tags(db):
     a = REVIEWERS[0]
     tags = [
-        (1, "country", "GB", "auto", "suggested", 0.9, "Glasgow EVIDENCE-SECRET-1", None),
+        (1, "country", "GB", "auto", "suggested", 0.9, 'abstract: "drug services in Glasgow."', None),
         (1, "nation", "Scotland", "auto", "suggested", 0.9, "Glasgow", None),
-        (1, "design", "qualitative", "manual", "set", None, None, a),
+        # a person's own evidence text is theirs, never published (a suggestion's is litrev's quote)
+        (1, "design", "qualitative", "manual", "set", None, "EVIDENCE-SECRET-1 my reading", a),
         (2, "country", "GB", "manual", "set", None, None, a),
         (2, "nation", "England", "auto", "suggested", 0.8, "England", None),
         (2, "design", "rct", "auto", "suggested", 0.95, "were randomised", None),

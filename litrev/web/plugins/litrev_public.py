@@ -7,6 +7,7 @@ safe for the server and for the people who download from it:
   result columns, and a byte budget per query (`sql_time_limit_ms` cannot stop
   `select randomblob(400000000)`: it is one VM step, then a 533 MB response);
 - `/-/databases` lists the databases without their absolute paths on the server;
+- `/prisma.svg` and `/prisma.json` download the PRISMA 2020 diagram `litrev publish` stored;
 - CSV downloads have formula cells neutralised (`=HYPERLINK(...)`, `+cmd|...`,
   `@SUM(...)`), unless the metadata sets `plugins: {litrev: {keep_formulas: true}}`;
 - error pages are rendered without Datasette 0.65's rich traceback printer, which
@@ -114,7 +115,24 @@ def register_routes(datasette) -> list[tuple[str, Any]]:
                 for name, db in datasette.databases.items() if name != "_internal"]
 
     return [(r"^/-/databases(\.(?P<format>json))?$",
-             JsonDataView.as_view(datasette, "databases.json", databases))]
+             JsonDataView.as_view(datasette, "databases.json", databases)),
+            (r"^/prisma\.(?P<format>svg|json)$", prisma_file)]
+
+
+async def prisma_file(datasette, request):
+    """The PRISMA diagram as `litrev prisma` wrote it, from the public database's prisma_files."""
+    from datasette import Response
+    from datasette.utils.asgi import NotFound
+
+    name = f"prisma.{request.url_vars['format']}"
+    for db in datasette.databases.values():
+        if db.name != "_internal" and await db.table_exists("prisma_files"):
+            rows = (await db.execute("select media_type, content from prisma_files where name = ?",
+                                     [name])).rows
+            if rows:
+                return Response(rows[0]["content"], content_type=f"{rows[0]['media_type']}; charset=utf-8",
+                                headers={"content-disposition": f'inline; filename="{name}"'})
+    raise NotFound("This database has no PRISMA diagram. Run `litrev publish` again.")
 
 
 # --- CSV downloads with formulas neutralised -----------------------------------------
