@@ -17,22 +17,9 @@ cursor behaviour. Harvest, query parsing and the CLI loop over `SOURCES`; adding
 source is one module plus one line here.
 
 The fetching helpers shared by every source (`Page`, `Retrier`, `guard_pages`, ...)
-live in `litrev.sources.fetching` and are re-exported here.
+live in `litrev.sources.fetching`.
 """
 
-from litrev.sources.fetching import (
-    Failure,
-    Page,
-    Retrier,
-    UpdateFilterUnavailable,
-    api_message,
-    describe_body,
-    filter_text,
-    guard_pages,
-    redact,
-    retry_after_seconds,
-    unreachable,
-)
 from litrev.sources.registry import Registry, Source
 
 SOURCES = Registry()
@@ -46,9 +33,3 @@ def _register_builtin() -> None:
 
 
 _register_builtin()
-
-__all__ = [
-    "SOURCES", "Failure", "Page", "Registry", "Retrier", "Source", "UpdateFilterUnavailable",
-    "api_message", "describe_body", "filter_text", "guard_pages", "redact",
-    "retry_after_seconds", "unreachable",
-]
