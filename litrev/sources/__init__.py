@@ -33,3 +33,5 @@ def _register_builtin() -> None:
 
 
 _register_builtin()
+
+__all__ = ["SOURCES", "Registry", "Source"]
