@@ -278,24 +278,19 @@ class WorksPlan:
 
 
 def grouping_state(db: Database) -> tuple:
-    """A summary of everything grouping reads, which any write to it changes.
+    """A summary of the grouping's own writes (links, works, merges), which any of them changes.
 
-    Records added, linked or moved change the records' row count, last rowid, sum of
-    work ids or unlinked count; merges and revivals the works' sums and the merge log;
-    scoring the pairs' count, last rowid, score total or merge count; verdicts their
-    count, latest time or "same" count. (A changed DOI of a re-saved record is not
-    tracked: the command that re-saved it runs dedupe after, which regroups it.)
+    Only another grouping can make a plan unsafe to write (its works, links or merges).
+    Other changes to what grouping reads do not need to be seen: records saved after this
+    run scored are not grouped by it; pairs, verdicts and re-saved records are each written
+    by a command that groups after writing them, and that later grouping replays every
+    pair and record. So an import saving its chunks meanwhile does not make a plan stale.
     """
     return db.execute("""select
-        (select printf('%d:%d:%f:%d', count(*), coalesce(max(rowid), 0), total(work_id),
-                       count(*) - count(work_id)) from records),
+        (select printf('%d:%f', count(work_id), total(work_id)) from records),
         (select printf('%d:%d:%f:%d', count(*), coalesce(max(id), 0), total(merged_into),
                        count(merged_into)) from works),
-        (select coalesce(max(id), 0) from work_merges),
-        (select printf('%d:%d:%f:%d', count(*), coalesce(max(rowid), 0), total(score),
-                       total(outcome = 'merge')) from duplicate_pairs),
-        (select printf('%d:%s:%d', count(*), coalesce(max(decided_at), ''),
-                       total(verdict = 'same')) from dedupe_verdicts)""").fetchone()
+        (select coalesce(max(id), 0) from work_merges)""").fetchone()
 
 
 def group_and_save(db: Database, summary: DedupeSummary, *, refresh_all: bool, reviewer: str,
@@ -305,7 +300,7 @@ def group_and_save(db: Database, summary: DedupeSummary, *, refresh_all: bool, r
         plan = plan_in_snapshot(db, refresh_all=refresh_all, reviewer=reviewer, scored=scored)
         with write_transaction(db):
             if grouping_state(db) != plan.state:
-                continue  # another dedupe or import wrote meanwhile: plan again
+                continue  # another dedupe grouped meanwhile: plan again
             later = apply_plan(db, plan, summary)
             state = grouping_state(db)
         break

@@ -117,7 +117,8 @@ def import_file(
     db: Database, path: str | Path, *, fmt: str | None = None, source: str | None = None,
     query: str | None = None, skip_bad: bool = False,
 ) -> ImportResult:
-    """Import one file all-or-nothing (or its good records with `skip_bad`); see the module doc."""
+    """Import one file: checked whole (nothing written if it fails), then saved in chunks
+    (its good records only with `skip_bad`); see the module doc."""
     path = Path(path)
     found = parse_file(path, fmt, source)
     parsed, fmt, slug, label, encoding = (found.parsed, found.format, found.source,
