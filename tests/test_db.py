@@ -128,13 +128,23 @@ def test_every_write_of_an_import_and_its_dedupe_takes_the_write_lock_first(tmp_
         f"TY  - JOUR\nTI  - Peer mentors in alcohol and drug services {i}\nAU  - Kelly, Ann\n"
         f"PY  - 2021\nER  - \n" for i in range(3)) * 2)
     db = open_db(tmp_path / "evidence.db")
-    begins = []
-    db.conn.set_trace_callback(lambda sql: begins.append(sql.strip().upper())
-                               if sql.strip().upper().startswith("BEGIN") else None)
+    begins, read_only = [], []
+
+    def trace(sql):
+        statement = sql.strip().upper()
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+        elif begins and begins[-1] == "BEGIN DEFERRED" and db.conn.in_transaction:
+            read_only.append(statement.split()[0])
+
+    db.conn.set_trace_callback(trace)
     import_file(db, ris)
     linked = finish_write(db, records_saved=True)
     assert linked.new_records == 6 and db["works"].count == 3
-    assert begins and set(begins) == {"BEGIN IMMEDIATE"}
+    # Every write takes the lock first; dedupe plans its grouping in a read-only snapshot.
+    assert begins and set(begins) == {"BEGIN IMMEDIATE", "BEGIN DEFERRED"}
+    assert "SELECT" in read_only
+    assert not set(read_only) & {"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP"}
 
 
 def test_opening_a_current_database_writes_nothing(tmp_path, monkeypatch):

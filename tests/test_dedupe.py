@@ -527,7 +527,7 @@ def test_a_run_with_nothing_new_does_not_replay_the_stored_pairs(db, monkeypatch
     def replay(*args, **kwargs):
         raise AssertionError("regrouped with nothing new")
 
-    monkeypatch.setattr(dedupe, "assign_works", replay)
+    monkeypatch.setattr(dedupe, "group_and_save", replay)
     again = dedupe.update_works(db)
     assert (again.new_records, again.review_pending, again.related) == (0, first.review_pending, first.related)
     assert groups(db) == EXPECTED
@@ -594,3 +594,58 @@ def test_review_takes_one_key_at_a_terminal(db_path):
     assert "1 different" in text and "0 left" in text
     verdict = open_db(db_path)["dedupe_verdicts"].get(("embase:5", "embase:9"))
     assert (verdict["verdict"], verdict["reviewer"]) == ("different", "ana")
+
+
+def test_grouping_writes_new_works_in_short_transactions_a_screener_deciding_between(db, monkeypatch):
+    """Grouping is planned outside the lock and its new works written SAVE_CHUNK at a time: a
+    screener with a 0.2 s busy timeout records a decision before each of those transactions
+    and sees the links arrive part by part (it held the lock seconds at 75,000 records)."""
+    from litrev.screen.decisions import record_decision
+    from litrev.screen.settings import ReviewSettings
+    add(db, [PNAS[0]])
+    dedupe.update_works(db)
+    add(db, [r for r in ALL if r.id != PNAS[0].id])
+    monkeypatch.setattr(dedupe, "SAVE_CHUNK", 2)
+    screener = open_db(db.execute("pragma database_list").fetchone()[2])
+    screener.execute("PRAGMA busy_timeout = 200")
+    linked_seen, errors = [], []
+
+    def decide(sql):
+        if sql.strip().upper() == "BEGIN IMMEDIATE":
+            try:
+                record_decision(screener, ReviewSettings(), 1, "title-abstract", "sam", "include")
+                linked_seen.append(screener.execute(
+                    "select count(work_id) from records").fetchone()[0])
+            except Exception as e:  # noqa: BLE001 (a trace callback's exceptions are swallowed)
+                errors.append(e)
+
+    db.conn.set_trace_callback(decide)
+    dedupe.update_works(db)
+    db.conn.set_trace_callback(None)
+    assert errors == [] and screener["decisions"].count == len(linked_seen)
+    assert any(1 < n < len(ALL) for n in linked_seen), linked_seen  # links committed part by part
+    assert groups(db) == EXPECTED
+
+
+def test_a_grouping_plan_another_dedupe_made_stale_is_made_again(db, monkeypatch):
+    """Another process's dedupe links the records after this run planned, before it wrote:
+    the plan is not written (it would make every new work twice) but made again."""
+    add(db, ALL)
+    path = db.execute("pragma database_list").fetchone()[2]
+    real_plan, plans = dedupe.plan_works, []
+
+    def plan_then_another_dedupe_writes(*args, **kwargs):
+        plan = real_plan(*args, **kwargs)
+        plans.append(plan)
+        if len(plans) == 1:
+            other = open_db(path)
+            dedupe.update_works(other)
+            other.close()
+        return plan
+
+    monkeypatch.setattr(dedupe, "plan_works", plan_then_another_dedupe_writes)
+    summary = dedupe.update_works(db)
+    assert len(plans) == 3  # ours, the other run's, ours again on the state it left
+    assert summary.new_works == 0 and groups(db) == EXPECTED
+    assert db["works"].count == len(EXPECTED)
+    assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0

@@ -2,14 +2,18 @@
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from litrev.cli import cli
+from litrev.db import open_db
 from litrev.errors import InputFileError
 from litrev.finish import finish_write
+from litrev.harvest import importing
 from litrev.harvest.importing import import_file, parse_file, read_text
 from litrev.sources.files import parse, slugify, sniff_format
 from litrev.sources.files.common import person, split_authors
@@ -508,3 +512,134 @@ def test_one_scopus_link_does_not_make_a_file_scopus(tmp_path):
     assert (found.source, found.source_name) == ("import", "Imported file")
     assert [r.id for r in found.parsed.records] == ["import:w1", "import:w2"]
     assert parse_file(path, source="Scopus").source_name == "Scopus"
+
+
+# --- chunked saving: screeners write between chunks; a kill mid-way is repaired by a re-run --
+
+
+def decide_between_chunks(db, db_path, work_id):
+    """A trace callback on the import's connection: at each BEGIN IMMEDIATE after the first, a
+    screener on another connection (busy timeout 0.2 s) records a decision and notes what the
+    import had committed by then."""
+    from litrev.screen.decisions import record_decision
+    from litrev.screen.settings import ReviewSettings
+    screener = open_db(db_path)
+    screener.execute("PRAGMA busy_timeout = 200")
+    seen, errors = [], []
+
+    def trace(sql):
+        if sql.strip().upper() != "BEGIN IMMEDIATE":
+            return
+        try:
+            record_decision(screener, ReviewSettings(), work_id, "title-abstract", "sam", "include")
+            run = screener.execute("select group_concat(status) from harvest_runs "
+                                   "where source_name = 'big'").fetchone()
+            seen.append((screener.execute("select count(*) from records where source = 'big'")
+                         .fetchone()[0], run[0]))
+        except Exception as e:  # noqa: BLE001 (a trace callback's exceptions are swallowed)
+            errors.append(e)
+
+    db.conn.set_trace_callback(trace)
+    return screener, seen, errors
+
+
+def test_an_import_saves_in_chunks_and_a_screener_commits_between_them(db, db_path, tmp_path,
+                                                                       monkeypatch):
+    import_file(db, write_rows(tmp_path / "seed.csv", ["Peer mentors in alcohol services"]))
+    finish_write(db)
+    work_id = db["records"].get("import:1")["work_id"]
+    monkeypatch.setattr(importing, "SAVE_CHUNK", 5)
+    big = write_rows(tmp_path / "big.csv", [f"Study {i} of recovery coaching" for i in range(23)])
+    screener, seen, errors = decide_between_chunks(db, db_path, work_id)
+    result = import_file(db, big, source="big")
+    db.conn.set_trace_callback(None)
+    assert errors == []
+    # The run row first, then five chunks (the screener saw 0, 5, ... 20 records committed,
+    # the run still running), then the finished run: a decision went in between each.
+    assert seen == [(0, None), (0, "running"), (5, "running"), (10, "running"),
+                    (15, "running"), (20, "running"), (23, "running")]
+    assert screener["decisions"].count == len(seen)
+    run = db["harvest_runs"].get(result.run_id)
+    assert (run["status"], run["fetched"], run["new"]) == ("complete", 23, 23)
+    assert [r[0] for r in db.execute(
+        "select rank from provenance where run_id = ? order by rank", [result.run_id])] == list(
+        range(1, 24))
+
+
+KILL_AFTER_TWO_CHUNKS = """
+import os, signal, sys
+import litrev.harvest.importing as importing
+from litrev.db import open_db
+importing.SAVE_CHUNK = 5
+real, calls = importing.save_records, []
+def save_then_die(*args, **kwargs):
+    counts = real(*args, **kwargs)
+    calls.append(1)
+    if len(calls) == 3:  # inside the third chunk's transaction, its records written
+        os.kill(os.getpid(), signal.SIGKILL)
+    return counts
+importing.save_records = save_then_die
+importing.import_file(open_db(sys.argv[1]), sys.argv[2], source="big")
+"""
+
+
+def comparable_records(db):
+    return db.execute("select id, source, source_id, title, year, raw, raw_sha256, work_id "
+                      "from records order by id").fetchall()
+
+
+def test_an_import_killed_mid_way_is_repaired_by_a_rerun(db, db_path, tmp_path, monkeypatch):
+    big = write_rows(tmp_path / "big.csv", [f"Study {i} of recovery coaching" for i in range(23)])
+    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_TWO_CHUNKS, db_path, str(big)],
+                            check=False)
+    assert killed.returncode == -9
+    # Two whole chunks, none of the third; the run still says running.
+    assert db["records"].count == 10
+    assert [(r["status"], r["fetched"]) for r in db["harvest_runs"].rows] == [("running", 10)]
+    monkeypatch.setattr(importing, "SAVE_CHUNK", 5)
+    again = import_file(db, big, source="big")
+    assert (again.counts.fetched, again.counts.new, again.counts.updated) == (23, 13, 0)
+    finish_write(db)
+    clean = open_db(tmp_path / "clean.db")
+    import_file(clean, big, source="big")
+    finish_write(clean)
+    assert comparable_records(db) == comparable_records(clean)
+    assert dict(db.execute("select source_name, records from records_by_source")) == {"big": 23}
+    assert db.execute("select count(*), count(distinct record_id) from provenance where run_id = ?",
+                      [again.run_id]).fetchone() == (23, 23)
+
+
+def test_a_malformed_record_past_the_first_chunks_writes_nothing(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "SAVE_CHUNK", 5)
+    path = write_rows(tmp_path / "big.csv", [f"Study {i}" for i in range(30)])
+    path.write_text(path.read_text() + '31,"Study 31",2041,extra\n')
+    with pytest.raises(InputFileError, match=r"big\.csv line 32: .*nothing was imported"):
+        import_file(db, path)
+    assert db["records"].count == 0 and db["harvest_runs"].count == 0
+
+
+def test_an_id_another_import_takes_mid_way_stops_this_one_and_a_rerun_scopes_it(
+        db, db_path, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "SAVE_CHUNK", 5)
+    a = write_rows(tmp_path / "a.csv", [f"Study {i} of recovery coaching" for i in range(12)])
+    b = write_rows(tmp_path / "b.csv", ["Smartphone apps for smoking"], start=7)
+    other, begins = open_db(db_path), []
+
+    def trace(sql):  # b.csv is imported by another connection once a.csv's first chunk is in
+        if sql.strip().upper() == "BEGIN IMMEDIATE":
+            begins.append(sql)
+            if len(begins) == 3:
+                import_file(other, b)
+    db.conn.set_trace_callback(trace)
+    with pytest.raises(InputFileError, match=r"a\.csv: record id 'import:7' is already used by "
+                                             r"another file's record; the import stopped after 5 "
+                                             r"of 12 records \(run 1, marked failed\)"):
+        import_file(db, a)
+    db.conn.set_trace_callback(None)
+    assert titles_by_id(db)["import:7"] == "Smartphone apps for smoking"
+    assert db["harvest_runs"].get(1)["status"] == "failed"
+    import_file(db, a)  # the re-run: its saved ids kept, the taken one scoped
+    titles = titles_by_id(db)
+    assert titles["import:1"] == "Study 0 of recovery coaching"
+    assert titles["import:a:7"] == "Study 6 of recovery coaching"
+    assert titles["import:7"] == "Smartphone apps for smoking" and len(titles) == 13

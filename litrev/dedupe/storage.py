@@ -86,8 +86,8 @@ def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") 
     """Link every record without a work to one (incremental), or recompute all pairs (`full`).
 
     Harvest, import and snowball call this at the end of a run. Pairs are scored
-    outside any transaction (screeners keep saving meanwhile); each write is one
-    immediate transaction. A record saved by another process while this run scored
+    and grouped outside any transaction (screeners keep saving meanwhile); each write
+    is a short immediate transaction. A record saved by another process while this run scored
     has no pairs yet, so it is left out of the grouping and linked by another round.
     """
     summary = DedupeSummary()
@@ -95,10 +95,8 @@ def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") 
         return _counted(db, summary)  # nothing dedupe groups by changed since it last grouped
     for _ in range(MAX_ROUNDS):
         scored = _score_and_save(db, summary, full=full)
-        with write_transaction(db):
-            assign_works(db, summary, refresh_all=full, reviewer=reviewer, scored=scored)
-            save_relations(db, replace_all=full)
-            db.execute("update dedupe_state set regroup = 0 where id = 1")
+        group_and_save(db, summary, refresh_all=full, reviewer=reviewer, scored=scored,
+                       replace_relations=full)
         full = False
         if not unlinked_ids(db):
             break
@@ -147,7 +145,7 @@ def _score_and_save(db: Database, summary: DedupeSummary, *, full: bool) -> set[
     else:
         # In short transactions, so screeners are not kept waiting (20,000 new records'
         # pairs and keys held the lock 5-8 s in one). Safe to cut: the records stay
-        # unlinked until assign_works, so a run cut short scores them again.
+        # unlinked until grouping links them, so a run cut short scores them again.
         for start in range(0, max(len(pairs), len(keyed)), SAVE_CHUNK):
             with write_transaction(db):
                 save_pairs(db, pairs[start:start + SAVE_CHUNK])
@@ -261,16 +259,210 @@ def _verdicts(db: Database) -> tuple[list[tuple[str, str, float]], list[tuple[st
 
 
 # --- grouping records into works -------------------------------------------------
+#
+# Grouping replays every pair, so it reads every record: at 75,000 records, 25,000 of them
+# new, it held the write lock 12.7 s, and a 200,000-record import's grouping would hold it
+# far past the screeners' 30 s busy timeout. So the plan (groups, merges, moves, new works
+# with their metadata) is computed from one read snapshot outside the lock, and written
+# only if the grouping state is unchanged since that snapshot (`grouping_state`); new works
+# whose records are all unlinked are then inserted SAVE_CHUNK at a time. A run cut short
+# between chunks leaves only unlinked records, which the next round or run links.
+
+PLAN_ATTEMPTS = 3  # plans made outside the lock before one is made under it
 
 
-def assign_works(db: Database, summary: DedupeSummary, *, refresh_all: bool = False,
-                 reviewer: str = "litrev", scored: set[str] | None = None) -> None:
-    """Replay every merge pair and verdict into groups; make `works` match them with minimal moves.
+@dataclass
+class WorksPlan:
+    """The writes that make `works` match the groups, in the order the old single pass made them."""
+
+    state: tuple
+    steps: list[tuple] = field(default_factory=list)  # ("revive", work, into, members) | ("merge", ...)
+    moves: list[tuple[int, str]] = field(default_factory=list)  # (work id, record id)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    new_works: dict[int, list[str]] = field(default_factory=dict)  # id -> members, in id order
+    new_rows: dict[int, list] = field(default_factory=dict)  # id -> its insert_works row
+    refresh_rows: list[list] = field(default_factory=list)
+    new_linked: set[int] = field(default_factory=set)  # new works that take a linked record
+    merged: dict[int, set[int]] = field(default_factory=dict)
+    reviewer: str = "litrev"
+    merged_works: int = 0
+    revived_works: int = 0
+    moved_records: int = 0
+
+
+def grouping_state(db: Database) -> tuple:
+    """A summary of the grouping's own writes (links, works, merges), which any of them changes.
+
+    Only another grouping can make a plan unsafe to write (its works, links or merges).
+    Other changes to what grouping reads do not need to be seen: records saved after this
+    run scored are not grouped by it; pairs, verdicts and re-saved records are each written
+    by a command that groups after writing them, and that later grouping replays every
+    pair and record. So an import saving its chunks meanwhile does not make a plan stale.
+    """
+    return db.execute("""select
+        (select printf('%d:%f', count(work_id), total(work_id)) from records),
+        (select printf('%d:%d:%f:%d', count(*), coalesce(max(id), 0), total(merged_into),
+                       count(merged_into)) from works),
+        (select coalesce(max(id), 0) from work_merges)""").fetchone()
+
+
+def group_and_save(db: Database, summary: DedupeSummary, *, refresh_all: bool, reviewer: str,
+                   scored: set[str] | None, replace_relations: bool) -> None:
+    """Plan outside the lock and write it in short transactions; see the section comment."""
+    for _ in range(PLAN_ATTEMPTS):
+        plan = plan_in_snapshot(db, refresh_all=refresh_all, reviewer=reviewer, scored=scored)
+        with write_transaction(db):
+            if grouping_state(db) != plan.state:
+                continue  # another dedupe grouped meanwhile: plan again
+            later = apply_plan(db, plan, summary)
+            state = grouping_state(db)
+        break
+    else:
+        with write_transaction(db):  # still changing under us: plan and write under the lock
+            plan = plan_works(db, refresh_all=refresh_all, reviewer=reviewer, scored=scored)
+            later = apply_plan(db, plan, summary)
+            state = grouping_state(db)
+    insert_new_works(db, plan, later, state, summary)
+    with write_transaction(db):
+        save_relations(db, replace_all=replace_relations)
+        db.execute("update dedupe_state set regroup = 0 where id = 1")  # see regroup_needed
+
+
+def plan_in_snapshot(db: Database, **options: Any) -> WorksPlan:
+    """`plan_works` inside one read transaction: WAL gives it a snapshot without blocking writers."""
+    if db.conn.in_transaction:  # the caller's transaction is the snapshot
+        return plan_works(db, **options)
+    db.execute("BEGIN DEFERRED")  # reads only: the one transaction that is not IMMEDIATE
+    try:
+        return plan_works(db, **options)
+    finally:
+        db.conn.rollback()
+
+
+def insert_new_works(db: Database, plan: WorksPlan, later: list[int], state: tuple,
+                     summary: DedupeSummary) -> None:
+    """Insert the planned new works whose records are all unlinked, SAVE_CHUNK per transaction,
+    each only while nobody else changed the grouping `state` since this run's previous write."""
+    for start in range(0, len(later), SAVE_CHUNK):
+        chunk = {w: plan.new_works[w] for w in later[start:start + SAVE_CHUNK]}
+        with write_transaction(db):
+            if grouping_state(db) != state:
+                return  # their records stay unlinked: the next round links them
+            _insert_planned_works(db, plan, chunk)
+            summary.new_works += len(chunk)
+            state = grouping_state(db)
+
+
+def apply_plan(db: Database, plan: WorksPlan, summary: DedupeSummary) -> list[int]:
+    """Write the plan's merges, revivals, moves and refreshes, and the new works that take a
+    linked record; return the other new works' ids, left for `insert_new_works`."""
+    stamp = now()
+    for step in plan.steps:
+        if step[0] == "revive":
+            _, work_id, into, members = step
+            db.execute("update works set merged_into = null, updated_at = ? where id = ?", [now(), work_id])
+            db["work_merges"].insert({"action": "unmerge", "work_id": work_id, "into_work_id": into,
+                                      "record_ids": json.dumps(members), "created_at": now()})
+        else:
+            _, work_id, into, record_ids = step
+            db.execute("update works set merged_into = ?, updated_at = ? where id = ? or merged_into = ?",
+                       [into, stamp, work_id, work_id])
+            db.execute("update records set work_id = ? where work_id = ?", [into, work_id])
+            db["work_merges"].insert({"action": "merge", "work_id": work_id, "into_work_id": into,
+                                      "record_ids": json.dumps(record_ids), "method": "dedupe",
+                                      "reviewer": plan.reviewer, "created_at": stamp})
+    first = {w: plan.new_works[w] for w in sorted(plan.new_linked)}
+    _insert_planned_works(db, plan, first)
+    existing_moves = [(w, r) for w, r in plan.moves if w not in plan.new_works]
+    db.conn.executemany("update records set work_id = ? where id = ?", existing_moves)
+    if plan.logs:
+        db["work_merges"].insert_all(plan.logs)
+    db.conn.executemany(
+        f"update works set {', '.join(f'[{c}] = ?' for c in WORK_FIELDS)}, updated_at = ? where id = ?",
+        [[*row[:-1], stamp, row[-1]] for row in plan.refresh_rows])
+    summary.merged_works += plan.merged_works
+    summary.revived_works += plan.revived_works
+    summary.moved_records += plan.moved_records
+    summary.new_works += len(first)
+    summary.conflicts.extend(decision_conflicts(db, plan.merged))
+    return [w for w in plan.new_works if w not in first]
+
+
+def _insert_planned_works(db: Database, plan: WorksPlan, works: dict[int, list[str]]) -> None:
+    """New works with their metadata in one statement (one full-text index write each),
+    before their records point at them."""
+    if not works:
+        return
+    stamp = now()
+    db.conn.executemany(
+        f"insert into works (id, {', '.join(WORK_FIELDS)}, created_at, updated_at) "
+        f"values ({', '.join('?' * (len(WORK_FIELDS) + 3))})",
+        [[*plan.new_rows[w], stamp, stamp] for w in sorted(works)])
+    db.conn.executemany("update records set work_id = ? where id = ?",
+                        [(w, r) for w, r in plan.moves if w in works])
+
+
+def plan_works(db: Database, *, refresh_all: bool = False, reviewer: str = "litrev",
+               scored: set[str] | None = None) -> WorksPlan:
+    """Replay every merge pair and verdict into groups; plan the minimal moves that make
+    `works` match them. Reads only.
 
     Unlinked records not in `scored` (saved after this run scored its pairs) are left
     unlinked: linking them now, without their pairs, would make each its own work for good.
     `scored=None` links every record.
     """
+    plan = WorksPlan(state=grouping_state(db), reviewer=reviewer)
+    groups = _groups(db, scored)
+    raw = dict(db.execute("select id, work_id from records"))
+    current = dict(db.execute(
+        "select records.id, coalesce(works.merged_into, works.id) from records "
+        "left join works on works.id = records.work_id"))
+    merged_into = dict(db.execute("select id, merged_into from works"))
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for record_id, root in groups.items():
+        by_group[root].append(record_id)
+    owned = _owned_works(current, groups)
+    homes = _home_works(db)
+    stamp = now()
+    touched: set[int] = set()
+    next_id = max(merged_into, default=0) + 1
+    for root in sorted(by_group):
+        members = sorted(by_group[root])
+        works = sorted(owned.get(root, []))
+        if works:
+            target = works[0]
+        else:
+            target = _plan_revive(plan, members, homes, merged_into)
+            if target is None:
+                target, next_id = next_id, next_id + 1
+                plan.new_works[target] = members
+                if any(current.get(r) is not None for r in members):
+                    plan.new_linked.add(target)
+        for other in works[1:]:
+            _plan_merge(plan, other, target, current, raw, merged_into)
+        moving = defaultdict(list)
+        for record_id in members:
+            if current.get(record_id) != target:
+                moving[current.get(record_id)].append(record_id)
+        for from_work, record_ids in sorted(moving.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+            plan.moves.extend((target, r) for r in record_ids)
+            if from_work is not None:
+                plan.moved_records += len(record_ids)
+                plan.logs.append({"action": "move", "work_id": from_work, "into_work_id": target,
+                                  "record_ids": json.dumps(record_ids), "method": "dedupe",
+                                  "reviewer": reviewer, "created_at": stamp})
+            for record_id in record_ids:
+                current[record_id] = raw[record_id] = target
+        if moving or works[1:] or not works:
+            touched.add(target)
+    if refresh_all:
+        touched = {w for w, into in merged_into.items() if into is None}
+    _plan_metadata(db, plan, raw, touched - set(plan.new_works))
+    return plan
+
+
+def _groups(db: Database, scored: set[str] | None) -> dict[str, str]:
+    """Each record to be linked -> its group's root, from the merge pairs, verdicts and DOIs."""
     prepared_ids, doi_bases = [], {}
     for record_id, doi, work_id in db.execute("select id, doi, work_id from records order by id"):
         if work_id is None and scored is not None and record_id not in scored:
@@ -286,16 +478,12 @@ def assign_works(db: Database, summary: DedupeSummary, *, refresh_all: bool = Fa
         if method in ONE_TEXT_TWO_DOIS:  # may join the two DOIs' groups
             bridges.append((a, b))
     same, different = _verdicts(db)
-    groups = cluster(prepared_ids, machine, different, doi_bases, forced=[(a, b) for a, b, _ in same],
-                     doi_bridges=bridges)
-    current = dict(db.execute(
-        "select records.id, coalesce(works.merged_into, works.id) from records "
-        "left join works on works.id = records.work_id"))
-    by_group: dict[str, list[str]] = defaultdict(list)
-    for record_id, root in groups.items():
-        by_group[root].append(record_id)
+    return cluster(prepared_ids, machine, different, doi_bases, forced=[(a, b) for a, b, _ in same],
+                   doi_bridges=bridges)
 
-    # Each existing canonical work belongs to the group holding most of its records.
+
+def _owned_works(current: dict[str, int | None], groups: dict[str, str]) -> dict[str, list[int]]:
+    """Each existing canonical work belongs to the group holding most of its records."""
     counts: dict[int, Counter] = defaultdict(Counter)
     for record_id, work_id in current.items():
         if work_id is not None:
@@ -304,52 +492,56 @@ def assign_works(db: Database, summary: DedupeSummary, *, refresh_all: bool = Fa
     owned: dict[str, list[int]] = defaultdict(list)
     for work_id, root in owner.items():
         owned[root].append(work_id)
-    homes = _home_works(db)
-    stamp = now()
-    touched: set[int] = set()
-    next_id = (db.execute("select coalesce(max(id), 0) from works").fetchone()[0] or 0) + 1
-    new_works: dict[int, list[str]] = {}
-    merged: dict[int, set[int]] = {}
-    moves: list[tuple[int, str]] = []
-    logs: list[dict[str, Any]] = []
-    for root in sorted(by_group):
-        members = sorted(by_group[root])
-        works = sorted(owned.get(root, []))
-        if works:
-            target = works[0]
-        else:
-            target = _revive(db, members, homes, summary)
-            if target is None:
-                target, next_id = next_id, next_id + 1
-                new_works[target] = members
-        for other in works[1:]:
-            _merge_work(db, other, target, current, reviewer, stamp, summary, merged)
-        moving = defaultdict(list)
-        for record_id in members:
-            if current.get(record_id) != target:
-                moving[current.get(record_id)].append(record_id)
-        for from_work, record_ids in sorted(moving.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
-            moves.extend((target, r) for r in record_ids)
-            if from_work is not None:
-                summary.moved_records += len(record_ids)
-                logs.append({"action": "move", "work_id": from_work, "into_work_id": target,
-                             "record_ids": json.dumps(record_ids), "method": "dedupe",
-                             "reviewer": reviewer, "created_at": stamp})
-            for record_id in record_ids:
-                current[record_id] = target
-        if moving or works[1:] or not works:
-            touched.add(target)
-    summary.new_works += len(new_works)
-    # New works are inserted with their metadata in one statement (one full-text index
-    # write each), before their records point at them.
-    insert_works(db, new_works, stamp)
-    db.conn.executemany("update records set work_id = ? where id = ?", moves)
-    if logs:
-        db["work_merges"].insert_all(logs)
-    if refresh_all:
-        touched = {r[0] for r in db.execute("select id from works where merged_into is null")}
-    refresh_works(db, touched - set(new_works))
-    summary.conflicts.extend(decision_conflicts(db, merged))
+    return owned
+
+
+def _plan_revive(plan: WorksPlan, members: list[str], homes: dict[str, int],
+                 merged_into: dict[int, int | None]) -> int | None:
+    """A split-off group gets back the merged-away work its records came from, if any."""
+    candidates = sorted({homes[m] for m in members if m in homes and homes[m] is not None})
+    for work_id in candidates:
+        if merged_into.get(work_id) is not None:
+            plan.steps.append(("revive", work_id, merged_into[work_id], members))
+            merged_into[work_id] = None
+            plan.revived_works += 1
+            return work_id
+    return None
+
+
+def _plan_merge(plan: WorksPlan, work_id: int, into: int, current: dict[str, int | None],
+                raw: dict[str, int | None], merged_into: dict[int, int | None]) -> None:
+    record_ids = sorted(r for r, w in current.items() if w == work_id)
+    plan.steps.append(("merge", work_id, into, record_ids))
+    for w, target in merged_into.items():
+        if w == work_id or target == work_id:
+            merged_into[w] = into
+    for record_id, w in raw.items():
+        if w == work_id:
+            raw[record_id] = into
+    for record_id in record_ids:
+        current[record_id] = into
+    plan.merged_works += 1
+    plan.merged.setdefault(into, set()).add(work_id)
+
+
+def _plan_metadata(db: Database, plan: WorksPlan, raw: dict[str, int | None],
+                   refresh: set[int]) -> None:
+    """Each new work's row, and each refreshed work's metadata, by `best_metadata` from the
+    records it will hold (a record counts for the work its `work_id` names, as stored)."""
+    members = {r for m in plan.new_works.values() for r in m}
+    held = {r for r, w in raw.items() if w in refresh}
+    rows = {row["record_id"]: row for row in _record_rows(db, "id", sorted(members | held))}
+    for work_id, record_ids in sorted(plan.new_works.items()):
+        best = best_metadata([rows[r] for r in record_ids if r in rows])
+        plan.new_rows[work_id] = [work_id, *(best[c] for c in WORK_FIELDS)]
+    by_work: dict[int, list[dict]] = defaultdict(list)
+    for record_id in held:
+        if record_id in rows:
+            by_work[raw[record_id]].append(rows[record_id])
+    for work_id in sorted(refresh):
+        if work_id in by_work:
+            best = best_metadata(by_work[work_id])
+            plan.refresh_rows.append([*(best[c] for c in WORK_FIELDS), work_id])
 
 
 def _home_works(db: Database) -> dict[str, int]:
@@ -361,35 +553,6 @@ def _home_works(db: Database) -> dict[str, int]:
         for record_id in json.loads(record_ids or "[]"):
             homes.setdefault(record_id, work_id)
     return homes
-
-
-def _revive(db: Database, members: list[str], homes: dict[str, int], summary: DedupeSummary) -> int | None:
-    """A split-off group gets back the merged-away work its records came from, if any."""
-    candidates = sorted({homes[m] for m in members if m in homes and homes[m] is not None})
-    for work_id in candidates:
-        row = db.execute("select merged_into from works where id = ?", [work_id]).fetchone()
-        if row and row[0] is not None:
-            db.execute("update works set merged_into = null, updated_at = ? where id = ?", [now(), work_id])
-            db["work_merges"].insert({"action": "unmerge", "work_id": work_id, "into_work_id": row[0],
-                                      "record_ids": json.dumps(members), "created_at": now()})
-            summary.revived_works += 1
-            return work_id
-    return None
-
-
-def _merge_work(db: Database, work_id: int, into: int, current: dict[str, int | None], reviewer: str,
-                stamp: str, summary: DedupeSummary, merged: dict[int, set[int]]) -> None:
-    record_ids = sorted(r for r, w in current.items() if w == work_id)
-    db.execute("update works set merged_into = ?, updated_at = ? where id = ? or merged_into = ?",
-               [into, stamp, work_id, work_id])
-    db.execute("update records set work_id = ? where work_id = ?", [into, work_id])
-    db["work_merges"].insert({"action": "merge", "work_id": work_id, "into_work_id": into,
-                              "record_ids": json.dumps(record_ids), "method": "dedupe",
-                              "reviewer": reviewer, "created_at": stamp})
-    for record_id in record_ids:
-        current[record_id] = into
-    summary.merged_works += 1
-    merged.setdefault(into, set()).add(work_id)
 
 
 def decision_conflicts(db: Database, merged: dict[int, set[int]]) -> list[dict[str, Any]]:
@@ -416,42 +579,6 @@ def decision_conflicts(db: Database, merged: dict[int, set[int]]) -> list[dict[s
 
 
 # --- best metadata ---------------------------------------------------------------
-
-
-def refresh_works(db: Database, work_ids: set[int]) -> None:
-    """Set each work's metadata from its records by one deterministic rule (see best_metadata)."""
-    if not work_ids:
-        return
-    rows = _record_rows(db, "work_id", sorted(work_ids))
-    records: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
-        records[row["work_id"]].append(row)
-    columns = list(WORK_FIELDS)
-    stamp = now()
-    updates = []
-    for work_id in sorted(work_ids):
-        if work_id in records:
-            best = best_metadata(records[work_id])
-            updates.append([*(best[c] for c in columns), stamp, work_id])
-    db.conn.executemany(
-        f"update works set {', '.join(f'[{c}] = ?' for c in columns)}, updated_at = ? where id = ?",
-        updates)
-
-
-def insert_works(db: Database, works: dict[int, list[str]], stamp: str) -> None:
-    """Create works (id -> member record ids) with their best metadata."""
-    if not works:
-        return
-    by_id = {row["record_id"]: row for row in _record_rows(
-        db, "id", [r for members in works.values() for r in members])}
-    columns = list(WORK_FIELDS)
-    rows = []
-    for work_id, members in sorted(works.items()):
-        best = best_metadata([by_id[r] for r in members if r in by_id])
-        rows.append([work_id, *(best[c] for c in columns), stamp, stamp])
-    db.conn.executemany(
-        f"insert into works (id, {', '.join(columns)}, created_at, updated_at) "
-        f"values ({', '.join('?' * (len(columns) + 3))})", rows)
 
 
 def _record_rows(db: Database, key: str, values: list) -> list[dict]:
