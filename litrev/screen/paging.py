@@ -29,10 +29,9 @@ class Lines:
         self.lines = lines
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for i, line in enumerate(self.lines):
-            if i:
-                yield Segment.line()
+        for line in self.lines:
             yield from line
+            yield Segment.line()
 
 
 def render_lines(console: Console, renderable: RenderableType, width: int) -> list[Line]:
