@@ -283,3 +283,15 @@ def test_a_long_title_is_cut_so_the_legend_stays(db):
     frames = screen_frames(db, s, [" ", "q"])
     for frame in frames:
         assert len(frame.splitlines()) <= 24 and LEGEND in frame and "…" in frame
+
+
+def test_a_question_or_a_message_keeps_the_page_and_its_text(db):
+    s = use(db, settings(ta=1))
+    long_work(db)
+    frames = screen_frames(db, s, [" ", " ", "e", "x", "?", "n", "q"], lines=["check dose"])
+    on_page_3 = frames[2]
+    total = on_page_3.split("page 3 of ")[1].split()[0]
+    for after in (frames[4], frames[5], frames[6]):  # cancelled, unknown key, note
+        assert f"page 3 of {total}" in after
+        assert words_in(after) == words_in(on_page_3)
+    assert "Exclusion cancelled." in frames[4] and "Note: check dose" in frames[6]

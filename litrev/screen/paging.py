@@ -68,15 +68,16 @@ class PagedFrame:
     rendering, never guessed.
     """
 
-    def __init__(self, console: Console, wrap: Wrap, body: RenderableType, body_width: int) -> None:
-        self.console, self.wrap = console, wrap
+    def __init__(self, console: Console, wrap: Wrap, body: RenderableType, body_width: int,
+                 *, measure: Wrap | None = None) -> None:
+        self.console, self.wrap, self.measure = console, wrap, measure or wrap
         rows = self.body_rows()
         lines = render_lines(console, body, body_width)
         self.pages = [lines[i:i + rows] for i in range(0, len(lines), rows)] or [[]]
 
     def body_rows(self) -> int:
         """Rows left for the body once the frame around a one-line body is drawn."""
-        frame = self.wrap(Text(""), f"page 99 of 99 · {PAGE_HELP}")
+        frame = self.measure(Text(""), f"page 99 of 99 · {PAGE_HELP}")
         chrome = len(render_lines(self.console, frame, self.console.width)) - 1
         return max(MIN_BODY_ROWS, self.console.height - PROMPT_ROWS - chrome)
 

@@ -138,7 +138,7 @@ class ScreeningSession:
         elif key == "t":
             self.tag(work_id)
         else:
-            self.message = f"Unknown key {key!r}. {HELP}"
+            self.message = f"Unknown key {key!r}: the keys are listed below."
 
     def decide(self, work_id: int, decision: str, reason: str | None = None) -> None:
         try:
@@ -189,7 +189,7 @@ class ScreeningSession:
     # -- drawing --
 
     def render(self, work_id: int, score: float | None, *, body: Text | None = None,
-               legend: str = HELP) -> paging.PagedFrame:
+               legend: str = HELP) -> None:
         """Draw the work's frame at `self.page`: heading and legend fixed, the abstract (or `body`) paged."""
         work = self.db.execute(
             "select title, authors, year, venue, abstract, doi from works where id = ?", [work_id]
@@ -209,22 +209,31 @@ class ScreeningSession:
         if score is not None:
             position += f" · relevance {score:.2f}"
 
-        def wrap(page: RenderableType, label: str) -> RenderableType:
+        def wrap(page: RenderableType, label: str, *, reserve: bool = False) -> RenderableType:
             panel = Panel(Group(*head, page), title=f"work {work_id}", subtitle=Text(position),
                           subtitle_align="right")
-            return Group(panel, *self.foot(label, legend))
+            return Group(panel, *self.foot(label, legend, reserve=reserve))
 
-        shown = body if body is not None else highlight(abstract or "(no abstract)", inc, exc)
-        frame = paging.PagedFrame(self.console, wrap, shown, width)
+        def measure(page: RenderableType, label: str) -> RenderableType:
+            return wrap(page, label, reserve=True)
+
+        if body is not None:  # a question in place of the abstract: its own single page
+            paging.PagedFrame(self.console, wrap, body, width).draw(0)
+            return
+        abstract_text = highlight(abstract or "(no abstract)", inc, exc)
+        frame = paging.PagedFrame(self.console, wrap, abstract_text, width, measure=measure)
         self.page = frame.clamp(self.page)
         frame.draw(self.page)
-        return frame
 
-    def foot(self, label: str, legend: str) -> list[Text]:
-        """The lines under the panel: signal, note, last message, page, key legend."""
+    def foot(self, label: str, legend: str, *, reserve: bool = False) -> list[Text]:
+        """The lines under the panel: signal, note, last message, page, key legend.
+
+        `reserve` keeps a row for the note and the message even when there is none, so the
+        abstract's pages do not shift when a message comes or goes.
+        """
         lines = [(self.stopping_line() if self.signal is not None else "", "dim"),
-                 (f"Note: {self.note}" if self.note else "", "yellow"),
-                 (self.message, "magenta"), (label, "dim"), (legend, "bold")]
+                 (f"Note: {self.note}" if self.note else " " * reserve, "yellow"),
+                 (self.message or " " * reserve, "magenta"), (label, "dim"), (legend, "bold")]
         return [Text(text, style=style) for text, style in lines if text]
 
     def stopping_line(self) -> str:
