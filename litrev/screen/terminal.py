@@ -190,7 +190,10 @@ class ScreeningSession:
 
     def render(self, work_id: int, score: float | None, *, body: Text | None = None,
                legend: str = HELP) -> None:
-        """Draw the work's frame at `self.page`: heading and legend fixed, the abstract (or `body`) paged."""
+        """Draw the work's frame: heading and legend fixed, the abstract paged at `self.page`.
+
+        `body` (the reason menu) replaces the abstract, on one page, leaving `self.page` as it was.
+        """
         work = self.db.execute(
             "select title, authors, year, venue, abstract, doi from works where id = ?", [work_id]
         ).fetchone()
