@@ -649,3 +649,54 @@ def test_a_grouping_plan_another_dedupe_made_stale_is_made_again(db, monkeypatch
     assert summary.new_works == 0 and groups(db) == EXPECTED
     assert db["works"].count == len(EXPECTED)
     assert db.execute("select count(*) from records where work_id is null").fetchone()[0] == 0
+
+
+# --- the review screen fits an 80x24 terminal (issue 16) --------------------------------------
+
+
+class ReviewFrames:
+    """Answers from a list; photographs the 80x24 screen drawn before each answer."""
+
+    def __init__(self, answers):
+        self.answers, self.frames = list(answers), []
+        self.console = Console(record=True, width=80, height=24, color_system=None)
+
+    def ask(self, _prompt):
+        self.frames.append(self.console.export_text(clear=True))
+        return self.answers.pop(0)
+
+
+def long_pair(db):
+    texts = [" ".join(f"{side}{i:04d}" for i in range(1, 3001)) for side in ("a", "b")]
+    first, second = (rec(r.id, r.title, authors=r.authors, year=r.year, venue=r.venue, volume=r.volume,
+                         issue=r.issue, pages=r.pages, abstract=text) for r, text in zip(REPRINT, texts))
+    add(db, [first, second])
+    dedupe.update_works(db)
+    return [set(t.split()) for t in texts]
+
+
+def test_review_frames_fit_80x24_and_page_both_abstracts(db):
+    words_a, words_b = long_pair(db)
+    feed = ReviewFrames([" "] * 60 + ["\x1b[5~", "b", "q"])
+    run_review(db, "ana", ask=feed.ask, console=feed.console)
+    total = int(feed.frames[0].split("page 1 of ")[1].split()[0])
+    assert total >= 5
+    for frame in feed.frames:
+        assert len(frame.splitlines()) <= 24, frame
+        assert "Same work? likelihood" in frame and "1 in queue" in frame
+        assert frame.count("Anti-factor H") == 2  # both titles
+        assert "[s]ame / [d]ifferent / s[k]ip / [q]uit" in frame and "\nfield scores: " in frame
+    assert [f"page {n} of {total}" in f for n, f in enumerate(feed.frames[:total], 1)] == [True] * total
+    assert f"page {total - 2} of {total}" in feed.frames[-1]  # PgUp and b go back
+    seen = set(" ".join(feed.frames).replace("│", " ").split())
+    assert words_a <= seen and words_b <= seen  # every word of both abstracts is on some page
+
+
+def test_review_verdict_on_page_two_is_stored(db):
+    long_pair(db)
+    feed = ReviewFrames([" ", "d"])
+    counts = run_review(db, "ana", ask=feed.ask, console=feed.console)
+    assert "page 2 of" in feed.frames[1]
+    assert counts == {"same": 0, "different": 1, "skipped": 0, "left": 0}
+    verdict = db.execute("select verdict, reviewer from dedupe_verdicts").fetchone()
+    assert verdict == ("different", "ana")

@@ -181,3 +181,117 @@ def test_bad_tag_is_reported_not_raised(db):
     add_works(db, 1)
     _, out, _ = session(db, s, ["t", "q"], lines=["country=Atlantis"])
     assert "Unknown country 'Atlantis'" in out
+
+
+# --- frames that fit an 80x24 terminal (issue 16) ---------------------------------------------
+
+LEGEND = "[i]nclude  [e]xclude  [m]aybe"
+LONG_ABSTRACT = " ".join(f"w{i:04d}" for i in range(1, 3001))  # 3,000 words, each findable
+PGDN, PGUP = "\x1b[6~", "\x1b[5~"
+
+
+class Frames(Keys):
+    """Keys that photograph the 80x24 screen before each key: what was drawn since the last one."""
+
+    def __init__(self, keys, lines=()):
+        super().__init__(keys, lines)
+        self.console = Console(record=True, width=80, height=24, file=io.StringIO(), color_system=None)
+        self.frames = []
+
+    def snap(self):
+        drawn = self.console.export_text(clear=True)
+        if drawn:  # nothing drawn: the last frame is still on screen
+            self.frames.append(drawn)
+
+    def key(self):
+        self.snap()
+        return super().key()
+
+    def line(self, prompt):
+        self.snap()
+        return super().line(prompt)
+
+
+def screen_frames(db, s, keys, lines=(), stage=TA):
+    feed = Frames(keys, lines)
+    s.prioritise = False
+    run_session(db, s, stage, "sam", read_key=feed.key, read_line=feed.line, console=feed.console)
+    return feed.frames
+
+
+def words_in(frame):
+    return {w for w in frame.replace("│", " ").split() if w.startswith("w") and w[1:].isdigit()}
+
+
+def long_work(db):
+    add_works(db, 2)
+    db["works"].update(1, {"abstract": LONG_ABSTRACT})
+
+
+def test_every_frame_fits_80x24_with_title_position_and_legend(db):
+    s = use(db, settings(ta=1, ft=1))
+    long_work(db)
+    keys = [" "] * 40 + ["n", "e", "x", "t", "?", "q"]
+    frames = screen_frames(db, s, keys, lines=["a note", ""])
+    assert len(frames) == len(keys) + 1  # and the tags line before its question
+    for frame in frames:
+        assert len(frame.splitlines()) <= 24, frame
+        assert "Peer mentoring for people leaving residential alcohol" in frame
+        assert "1 of 2 left" in frame
+    reason_menu = frames[42]
+    assert "1. Wrong population" in reason_menu and "any other key cancels" in reason_menu
+    assert all(LEGEND in f for i, f in enumerate(frames) if i != 42)
+
+
+def test_a_3000_word_abstract_is_paged_and_every_page_is_reachable(db):
+    s = use(db, settings(ta=1))
+    long_work(db)
+    frames = screen_frames(db, s, [" "] * 30 + ["q"])
+    pages = [f for f in frames if "page " in f]
+    total = int(pages[0].split("page 1 of ")[1].split()[0])
+    assert total >= 5
+    for n, frame in enumerate(frames[:total], 1):
+        assert f"page {n} of {total}" in frame
+    assert f"page {total} of {total}" in frames[-1]  # space on the last page stays there
+    seen = set().union(*(words_in(f) for f in frames))
+    assert seen == set(LONG_ABSTRACT.split())  # no word lost between pages
+    assert len(words_in(frames[0])) < 3000
+
+
+def test_pgdn_and_pgup_page_forward_and_back(db):
+    s = use(db, settings(ta=1))
+    long_work(db)
+    frames = screen_frames(db, s, [PGDN, PGDN, PGUP, "b", "q"])
+    assert [f.split("page ")[1].split(" of")[0] for f in frames] == ["1", "2", "3", "2", "1"]
+
+
+def test_a_decision_on_page_two_is_saved_and_the_next_work_starts_on_page_one(db):
+    s = use(db, settings(ta=1))
+    long_work(db)
+    frames = screen_frames(db, s, [" ", "e", "2", "q"])
+    assert "page 2 of" in frames[1]
+    assert current(db) == {1: ("exclude", "Wrong intervention")}
+    assert "Recovery coaches in emergency departments" in frames[-1]
+    assert "Saved: exclude (Wrong intervention) on work 1." in frames[-1]
+    assert "page " not in frames[-1]  # work 2's short abstract is one page
+
+
+def test_a_long_title_is_cut_so_the_legend_stays(db):
+    s = use(db, settings(ta=1))
+    long_work(db)
+    db["works"].update(1, {"title": "Peer support " * 60})
+    frames = screen_frames(db, s, [" ", "q"])
+    for frame in frames:
+        assert len(frame.splitlines()) <= 24 and LEGEND in frame and "…" in frame
+
+
+def test_a_question_or_a_message_keeps_the_page_and_its_text(db):
+    s = use(db, settings(ta=1))
+    long_work(db)
+    frames = screen_frames(db, s, [" ", " ", "e", "x", "?", "n", "q"], lines=["check dose"])
+    on_page_3 = frames[2]
+    total = on_page_3.split("page 3 of ")[1].split()[0]
+    for after in (frames[4], frames[5], frames[6]):  # cancelled, unknown key, note
+        assert f"page 3 of {total}" in after
+        assert words_in(after) == words_in(on_page_3)
+    assert "Exclusion cancelled." in frames[4] and "Note: check dose" in frames[6]

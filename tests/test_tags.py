@@ -1,11 +1,14 @@
 """Tags: storage of suggestions and people's tags, review, and the CLI."""
 
+import io
 import json
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from litrev.cli import cli
+from litrev.cli.tags import run_review
 from litrev.db import open_db
 from litrev.tags import storage as tags
 from litrev.tags.suggest import Suggestion
@@ -218,3 +221,34 @@ def test_auto_tag_saves_in_short_batches_and_skips_works_another_run_tagged(tagg
     assert effective(tagged_db, 1) == {("country", "GB", "auto"), ("nation", "Scotland", "auto"),
                                        ("design", "qualitative", "auto")}
     assert effective(tagged_db, 5) == {("country", "CA", "auto")}
+
+
+# --- the review screen fits an 80x24 terminal (issue 16) --------------------------------------
+
+
+def test_tag_review_frames_fit_80x24_and_long_evidence_is_paged(tagged_db):
+    tags.auto_tag(tagged_db)
+    first = tags.pending_reviews(tagged_db, "design")[0]
+    words = [f"e{i:04d}" for i in range(1, 3001)]
+    tagged_db["tags"].update(first["id"], {"evidence": " ".join(words)})
+    console = Console(record=True, width=80, height=24, color_system=None, file=io.StringIO())
+    keys, frames = [" "] * 40 + ["\x1b[5~", "a", "q"], []
+
+    def read_key():
+        frames.append(console.export_text(clear=True))
+        return keys.pop(0)
+
+    counts = run_review(tagged_db, "sam", console, read_key=read_key, key="design", stage="all")
+    total = int(frames[0].split("page 1 of ")[1].split()[0])
+    assert total >= 5
+    for n, frame in enumerate(frames, 1):
+        assert len(frame.splitlines()) <= 24, frame
+        assert "[a]ccept, [c]hange, [r]eject, [s]kip, [q]uit" in frame
+        assert ("Peer mentors in alcohol services in Scotland" in frame) == (n <= 42)
+        assert ("suggestion 1 of 3 · design = qualitative" in frame) == (n <= 42)
+    assert [f"page {n} of {total}" in f for n, f in enumerate(frames[:total], 1)] == [True] * total
+    assert f"page {total - 1} of {total}" in frames[41]  # accepted on the page before last
+    assert set(words) <= set(" ".join(frames).split())
+    assert "suggestion 2 of 3" in frames[42] and "page " not in frames[42]
+    assert counts == {"accepted": 1, "rejected": 0, "changed": 0, "skipped": 0}
+    assert tagged_db["tags"].get(first["id"])["status"] == "accepted"

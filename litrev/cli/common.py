@@ -45,15 +45,19 @@ def progress_bar(quiet: bool = False, *, transient: bool = True) -> Progress:
 QUIT_KEYS = ("", "\x04", "\x1b")  # end of input, Ctrl-D, Esc
 
 
-def ask_key(prompt: str, keys: str, read_key=click.getchar) -> str:
+def ask_key(prompt: str, keys: str, read_key=click.getchar, *, also: tuple[str, ...] = ()) -> str:
     """One key press, no Enter: the answer to an interactive screen's question.
 
     Keys not offered (Enter, spaces, a stray letter) are ignored; end of input, Ctrl-D and
-    Esc answer "q", so a screen always ends cleanly.
+    Esc answer "q", so a screen always ends cleanly. Keys in `also` (paging keys such as
+    space or PgDn's escape sequence) are returned as they are.
     """
     click.echo(prompt, nl=False)
     while True:
         key = read_key()
+        if key in also:
+            click.echo("")
+            return key
         if key in QUIT_KEYS:
             if "q" not in keys:
                 raise click.Abort()

@@ -5,17 +5,22 @@ import sys
 from collections.abc import Callable
 
 import click
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from litrev.cli.common import db_option, echo_json, get_db, json_option, quiet_option, reviewer_option
 from litrev.dedupe import storage as stage
 from litrev.dedupe.matching import fold
 from litrev.finish import finish_write
+from litrev.screen import paging
 
 KEYS = {"s": "same", "d": "different", "k": "skip", "q": "quit"}
-SHOWN_FIELDS = ("title", "authors", "year", "venue", "volume", "issue", "pages", "doi", "abstract",
-                "source", "id")
+LEGEND = "[s]ame / [d]ifferent / s[k]ip / [q]uit"
+HEAD_FIELDS = ("title",)  # always on screen; the other fields and both abstracts are paged
+SHOWN_FIELDS = ("authors", "year", "venue", "volume", "issue", "pages", "doi", "abstract", "source", "id")
+FIELD_WIDTH = 10  # "abstract ≠"
+MAX_TITLE_LINES = 4
 
 
 @click.command()
@@ -98,18 +103,32 @@ def _ask(prompt: str) -> str:
 
 
 def run_review(db, reviewer: str, ask: Callable[[str], str], console: Console) -> dict[str, int]:
-    """Show each uncertain pair and store the verdict; quit at any time and resume later."""
+    """Show each uncertain pair and store the verdict; quit at any time and resume later.
+
+    Each pair is one frame that fits the console: the heading, both titles and the legend
+    stay on screen while the other fields and the two abstracts are paged (space/PgDn, b/PgUp).
+    """
     counts = {"same": 0, "different": 0, "skipped": 0, "left": 0}
     skipped: set[tuple[str, str]] = set()
+    shown, page, notices, unseen = None, 0, [], []
     while True:
         queue = [p for p in stage.review_queue(db) if (p["record_a"], p["record_b"]) not in skipped]
         if not queue:
             break
         pair = queue[0]
-        console.print(pair_table(db, pair, len(queue)))
-        answer = ""
-        while answer not in KEYS:
-            answer = (ask("[s]ame / [d]ifferent / s[k]ip / [q]uit") or "k").strip().lower()[:1]
+        if (pair["record_a"], pair["record_b"]) != shown:
+            shown, page = (pair["record_a"], pair["record_b"]), 0
+        frame = pair_frame(db, pair, len(queue), console, notices)
+        page = frame.clamp(page)
+        frame.draw(page)
+        unseen = []
+        raw = ask("answer") or "k"
+        if step := paging.page_key(raw):
+            page += step
+            continue
+        answer = raw.strip().lower()[:1]
+        if answer not in KEYS:
+            continue
         if KEYS[answer] == "quit":
             break
         if KEYS[answer] == "skip":
@@ -118,31 +137,48 @@ def run_review(db, reviewer: str, ask: Callable[[str], str], console: Console) -
             continue
         summary = stage.record_verdict(db, pair["record_a"], pair["record_b"], KEYS[answer], reviewer)
         counts[KEYS[answer]] += 1
-        for warning in summary.conflict_warnings():
-            console.print(f"[yellow]{warning}[/yellow]", markup=False)
+        notices = unseen = summary.conflict_warnings()  # shown in the next frame, not cleared away
+    for warning in unseen:  # the last verdict's: no frame came after it
+        console.print(warning, style="yellow", markup=False)
     counts["left"] = len(stage.review_queue(db))
     return counts
 
 
-def pair_table(db, pair: dict, remaining: int) -> Table:
+def pair_frame(db, pair: dict, remaining: int, console: Console,
+               notices: list[str] = ()) -> paging.PagedFrame:
+    """The pair as one frame: heading and titles fixed, the other fields (abstracts too) paged."""
     rows = {r["id"]: r for r in db.query(
         "select * from records where id in (?, ?)", [pair["record_a"], pair["record_b"]])}
     a, b = rows[pair["record_a"]], rows[pair["record_b"]]
     details = json.loads(pair["details"] or "{}")
-    table = Table(title=f"Same work? likelihood {pair.get('likelihood', pair['score']):.2f} "
-                        f"(title {pair['score']:.2f}, {pair['method']}), {remaining} in queue",
-                  show_lines=True, expand=True)
-    table.add_column("field", style="bold")
-    table.add_column("record A")
-    table.add_column("record B")
-    for name in SHOWN_FIELDS:
+    heading = Text(f"Same work? likelihood {pair.get('likelihood', pair['score']):.2f} "
+                   f"(title {pair['score']:.2f}, {pair['method']}), {remaining} in queue", style="bold")
+    titles = field_table(console, a, b, HEAD_FIELDS, header=True)
+    scores = "field scores: " + ", ".join(f"{k} {v}" for k, v in sorted(details.items())) if details else ""
+
+    def wrap(page: RenderableType, label: str) -> RenderableType:
+        foot = [(scores, "dim"), *((n, "yellow") for n in notices), (label, "dim"), (LEGEND, "bold")]
+        return Group(heading, titles, page, *(Text(t, style=style) for t, style in foot if t))
+
+    return paging.PagedFrame(console, wrap, field_table(console, a, b, SHOWN_FIELDS), console.width)
+
+
+def field_table(console: Console, a: dict, b: dict, fields: tuple[str, ...], header: bool = False) -> Table:
+    """Fields of records A and B side by side, the ones that differ marked ≠ (same widths every time,
+    so the fixed titles and the paged rest line up)."""
+    table = Table(show_lines=True, expand=True, show_header=header)
+    table.add_column("field", style="bold", width=FIELD_WIDTH, no_wrap=True)
+    table.add_column("record A", ratio=1)
+    table.add_column("record B", ratio=1)
+    cell = (console.width - FIELD_WIDTH - 10) // 2  # borders and padding of three columns
+    for name in fields:
         va, vb = _show(a.get(name)), _show(b.get(name))
         if va or vb:
             differs = name != "id" and fold(va) != fold(vb)  # case and punctuation are no difference
+            if name in HEAD_FIELDS:
+                va, vb = (paging.shorten(console, Text(v), cell, MAX_TITLE_LINES) for v in (va, vb))
             table.add_row(f"{name} ≠" if differs else name, va, vb,
                           style="bold yellow" if differs else "")
-    if details:
-        table.caption = "field scores: " + ", ".join(f"{k} {v}" for k, v in sorted(details.items()))
     return table
 
 

@@ -1,4 +1,8 @@
+from collections.abc import Callable
+
 import click
+from rich.console import Console, Group, RenderableType
+from rich.text import Text
 
 from litrev.cli.common import (
     GROUP_SETTINGS,
@@ -15,7 +19,12 @@ from litrev.errors import LitrevError
 from litrev.finish import finish_write
 from litrev.ids import resolve_work
 from litrev.report import gaps as gaps_stage
+from litrev.screen import paging
 from litrev.tags import storage as tags_stage
+
+REVIEW_KEYS = {"a": "accept", "r": "reject", "s": "skip", "q": "quit"}
+REVIEW_LEGEND = "[a]ccept, [c]hange, [r]eject, [s]kip, [q]uit"
+MAX_TITLE_LINES = 3
 
 
 @click.group(invoke_without_command=True, context_settings=GROUP_SETTINGS)
@@ -135,25 +144,7 @@ def review(reviewer, key, limit, stage, below, db_path):
         litrev tag review --reviewer ann --stage all
     """
     db = get_db(db_path)
-    last_work = [None]
-
-    def decide(row):
-        if row["work_id"] != last_work[0]:
-            last_work[0] = row["work_id"]
-            click.echo(f"\n[{row['work_id']}] {row['title'] or '(no title)'} ({row['year'] or 'n.d.'})")
-        click.echo(f"  {row['key']} = {row['value']}  (confidence {row['confidence']:.2f})")
-        click.echo(f"    {row['evidence']}")
-        answer = ask_key("  [a]ccept, [c]hange, [r]eject, [s]kip, [q]uit: ", "acrsq")
-        while answer == "c":
-            value = click.prompt(f"  new {row['key']}")
-            try:
-                tags_stage.normalise_tag(row["key"], value)
-                return "change", value
-            except LitrevError as e:
-                click.echo(f"  {e}")
-        return {"a": "accept", "r": "reject", "s": "skip", "q": "quit"}[answer], None
-
-    counts = tags_stage.review(db, reviewer, decide, key=key, limit=limit, stage=stage, below=below)
+    counts = run_review(db, reviewer, Console(), key=key, limit=limit, stage=stage, below=below)
     finish_write(db)
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
     if not any(counts.values()) and stage != "all":
@@ -161,6 +152,63 @@ def review(reviewer, key, limit, stage, below, db_path):
         if waiting:
             click.echo(f"No suggestions wait among {stage} works; {waiting} wait among all works"
                        " (--stage all to review them).")
+
+
+def run_review(db, reviewer: str, console: Console, *, read_key: Callable[[], str] = click.getchar,
+               read_line: Callable[[str], str] | None = None, **filters) -> dict[str, int]:
+    """One frame per suggestion, fitting the console: the work's title, the position and the
+    legend stay on screen; long evidence is paged (space/PgDn, b/PgUp). `filters` are
+    tags_stage.review's key, limit, stage and below."""
+    read_line = read_line or (lambda prompt: click.prompt(prompt))
+    total = len(tags_stage.pending_reviews(db, filters.get("key"), filters.get("limit"),
+                                           filters.get("stage", "all"), filters.get("below")))
+    position = [0]
+
+    def decide(row):
+        position[0] += 1
+        page = 0
+        while True:
+            page = draw(row, page)
+            answer = ask_key("answer: ", "acrsq", read_key,
+                             also=paging.NEXT_PAGE_KEYS + paging.PREVIOUS_PAGE_KEYS)
+            if step := paging.page_key(answer):
+                page += step
+            elif answer != "c":
+                return REVIEW_KEYS[answer], None
+            else:
+                return "change", ask_value(row, page)
+
+    def draw(row, page: int, message: str = "") -> int:
+        frame = suggestion_frame(console, row, f"{position[0]} of {total}", message)
+        frame.draw(frame.clamp(page))
+        return frame.clamp(page)
+
+    def ask_value(row, page: int) -> str:
+        """The new value, asked again (the frame redrawn with the error) until it is valid."""
+        while True:
+            value = read_line(f"new {row['key']}")
+            try:
+                tags_stage.normalise_tag(row["key"], value)
+                return value
+            except LitrevError as e:
+                draw(row, page, str(e))
+
+    return tags_stage.review(db, reviewer, decide, **filters)
+
+
+def suggestion_frame(console: Console, row: dict, position: str, message: str) -> paging.PagedFrame:
+    heading = Text(f"[{row['work_id']}] {row['title'] or '(no title)'} ({row['year'] or 'n.d.'})",
+                   style="bold")
+    head = [paging.shorten(console, heading, console.width, MAX_TITLE_LINES),
+            Text(f"suggestion {position} · {row['key']} = {row['value']}  "
+                 f"(confidence {row['confidence']:.2f})"), Text("")]
+    body = Text(f"evidence: {row['evidence'] or '(none)'}")
+
+    def wrap(page: RenderableType, label: str) -> RenderableType:
+        foot = [(message, "magenta"), (label, "dim"), (REVIEW_LEGEND, "bold")]
+        return Group(*head, page, *(Text(t, style=style) for t, style in foot if t))
+
+    return paging.PagedFrame(console, wrap, body, console.width)
 
 
 @click.command()

@@ -1,7 +1,9 @@
 """The screening terminal: one work at a time, one key per decision.
 
 Keys: i include, e exclude (then the reason's number), m maybe, s skip, u undo,
-n note, t tags, q quit. Every decision is saved the moment the key is pressed
+n note, t tags, q quit; space/PgDn and b/PgUp page a long abstract. Each frame fits
+the console (80x24 at least): the title, the position and the legend stay on screen
+while the abstract is paged (litrev.screen.paging). Every decision is saved the moment the key is pressed
 (one short transaction), so quitting or a crash loses nothing and the next
 session resumes with what is left. The key reader and line reader are injected,
 so tests drive the loop with a list of keys.
@@ -12,13 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 from sqlite_utils import Database
 
 from litrev.errors import LitrevError
 from litrev.screen import decisions as screen_stage
+from litrev.screen import paging
 from litrev.screen import session as session_stage
 from litrev.screen.settings import ReviewSettings
 from litrev.sources.normalise import author_list
@@ -27,6 +30,9 @@ KeyReader = Callable[[], str]
 LineReader = Callable[[str], str]
 HELP = "[i]nclude  [e]xclude  [m]aybe  [s]kip  [u]ndo  [n]ote  [t]ags  [q]uit"
 MAX_AUTHORS = 6
+MAX_TITLE_LINES = 3
+MAX_AUTHOR_LINES = 2
+PANEL_CHROME = 4  # the panel's two borders and its padding of one cell each side
 
 
 def highlight(text: str, include: list[str], exclude: list[str]) -> Text:
@@ -68,6 +74,7 @@ class ScreeningSession:
         self.console = console or Console()
         self.note: str | None = None
         self.message = ""
+        self.page = 0
 
     @property
     def queue(self) -> list[tuple[int, float | None]]:
@@ -84,10 +91,17 @@ class ScreeningSession:
     # -- the loop --
 
     def run(self) -> dict[str, int]:
+        shown = None
         while (item := self.session.current()) is not None:
             work_id, score = item
+            if work_id != shown:
+                shown, self.page = work_id, 0
             self.render(work_id, score)
-            key = (self.read_key() or "").lower()
+            raw = self.read_key() or ""
+            if step := paging.page_key(raw):
+                self.page += step
+                continue
+            key = raw.lower()
             if key == "q":
                 break
             self.handle(key, work_id)
@@ -124,7 +138,7 @@ class ScreeningSession:
         elif key == "t":
             self.tag(work_id)
         else:
-            self.message = f"Unknown key {key!r}. {HELP}"
+            self.message = f"Unknown key {key!r}: the keys are listed below."
 
     def decide(self, work_id: int, decision: str, reason: str | None = None) -> None:
         try:
@@ -146,8 +160,8 @@ class ScreeningSession:
     def ask_reason(self) -> str | None:
         reasons = self.settings.reasons_for(self.stage)
         lines = [f"  {i}. {r}" for i, r in enumerate(reasons, 1)]
-        self.console.print("Exclusion reason (number, any other key cancels):\n" + "\n".join(lines),
-                           markup=False)
+        menu = Text("Exclusion reason (number, any other key cancels):\n" + "\n".join(lines))
+        self.render(*self.session.current(), body=menu, legend="number: the reason; any other key cancels")
         if len(reasons) <= 9:
             choice = self.read_key()
         else:
@@ -162,7 +176,8 @@ class ScreeningSession:
         current = self.session.tags(work_id)
         shown = ", ".join(f"{t['key']}={t['value']}" + (" (suggested)" if t["origin"] == "auto" else "")
                           for t in current) or "none"
-        self.console.print(f"Tags: {shown}", markup=False)
+        self.message = f"Tags: {shown}"
+        self.render(*self.session.current())
         answer = self.read_line("Enter confirms the suggestions; or type e.g. country=GB design=rct").strip()
         try:
             pairs = self.session.accept_tags(work_id, answer)
@@ -173,35 +188,56 @@ class ScreeningSession:
 
     # -- drawing --
 
-    def render(self, work_id: int, score: float | None) -> None:
+    def render(self, work_id: int, score: float | None, *, body: Text | None = None,
+               legend: str = HELP) -> None:
+        """Draw the work's frame: heading and legend fixed, the abstract paged at `self.page`.
+
+        `body` (the reason menu) replaces the abstract, on one page, leaving `self.page` as it was.
+        """
         work = self.db.execute(
             "select title, authors, year, venue, abstract, doi from works where id = ?", [work_id]
         ).fetchone()
         title, authors, year, venue, abstract, doi = work or ("(missing work)", None, None, None, None, None)
         inc, exc = self.settings.include_keywords, self.settings.exclude_keywords
+        width = self.console.width - PANEL_CHROME
         heading = highlight(title or "(no title)", inc, exc)
         heading.stylize("bold")
-        body = Group(
-            heading,
-            Text(_authors(authors), style="cyan"),
+        head = [
+            paging.shorten(self.console, heading, width, MAX_TITLE_LINES),
+            paging.shorten(self.console, Text(_authors(authors), style="cyan"), width, MAX_AUTHOR_LINES),
             Text(" · ".join(str(p) for p in (year, venue, f"doi:{doi}" if doi else None) if p), style="dim"),
             Text(""),
-            highlight(abstract or "(no abstract)", inc, exc),
-        )
-        remaining = len(self.queue)
-        position = f"{self.session.pos + 1} of {remaining} left · {self.stage} · {self.reviewer}"
+        ]
+        position = f"{self.session.pos + 1} of {len(self.queue)} left · {self.stage} · {self.reviewer}"
         if score is not None:
             position += f" · relevance {score:.2f}"
 
-        self.console.clear()
-        self.console.print(Panel(body, title=f"work {work_id}", subtitle=Text(position), subtitle_align="right"))
-        if self.signal is not None:
-            self.console.print(self.stopping_line(), style="dim", markup=False)
-        if self.note:
-            self.console.print(f"Note: {self.note}", style="yellow", markup=False)
-        if self.message:
-            self.console.print(self.message, style="magenta", markup=False)
-        self.console.print(HELP, style="bold", markup=False)
+        def wrap(page: RenderableType, label: str, *, reserve: bool = False) -> RenderableType:
+            panel = Panel(Group(*head, page), title=f"work {work_id}", subtitle=Text(position),
+                          subtitle_align="right")
+            return Group(panel, *self.foot(label, legend, reserve=reserve))
+
+        def measure(page: RenderableType, label: str) -> RenderableType:
+            return wrap(page, label, reserve=True)
+
+        if body is not None:  # a question in place of the abstract: its own single page
+            paging.PagedFrame(self.console, wrap, body, width).draw(0)
+            return
+        abstract_text = highlight(abstract or "(no abstract)", inc, exc)
+        frame = paging.PagedFrame(self.console, wrap, abstract_text, width, measure=measure)
+        self.page = frame.clamp(self.page)
+        frame.draw(self.page)
+
+    def foot(self, label: str, legend: str, *, reserve: bool = False) -> list[Text]:
+        """The lines under the panel: signal, note, last message, page, key legend.
+
+        `reserve` keeps a row for the note and the message even when there is none, so the
+        abstract's pages do not shift when a message comes or goes.
+        """
+        lines = [(self.stopping_line() if self.signal is not None else "", "dim"),
+                 (f"Note: {self.note}" if self.note else " " * reserve, "yellow"),
+                 (self.message or " " * reserve, "magenta"), (label, "dim"), (legend, "bold")]
+        return [Text(text, style=style) for text, style in lines if text]
 
     def stopping_line(self) -> str:
         line = f"Stopping signal: excludes in a row since your last include: {self.signal.consecutive_excludes}"
