@@ -719,3 +719,15 @@ def test_deploy_dir_that_is_a_file(working, db_path, tmp_path):
     result = CliRunner().invoke(cli, ["publish", "--db", db_path, "-o", str(tmp_path / "p.db"),
                                       "--deploy-dir", str(tmp_path / "site")])
     assert result.exit_code != 0
+
+
+def test_works_table_links_titles_and_cuts_abstracts(working, tmp_path):
+    working["works"].update(2, {"abstract": "Adults in England " + "word " * 100 + "END-OF-ABSTRACT"})
+    path = tmp_path / "public.db"
+    publish(working, path)
+    site = make_datasette(path)
+    html = get(site, "/public/works").text
+    assert '<a href="/study/2">A randomised controlled trial' in html
+    assert "END-OF-ABSTRACT" not in html and "&hellip;" in html
+    data = get_json(site, "/public/works/2.json?_shape=array")
+    assert data[0]["abstract"].endswith("END-OF-ABSTRACT")  # downloads keep it whole
