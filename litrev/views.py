@@ -298,13 +298,14 @@ GAP_COUNTS: dict[str, str] = {
     """,
     # UK works per UK nation named as the setting.
     "gap_uk_nations": """
-        select {works}.stage, {works}.basis, nation.value as nation,
-               count(distinct {works}.work_id) as works
-        from {works} join gap_tags as nation
-            on nation.work_id = {works}.work_id and nation.key = 'nation'
-            and ({works}.basis = 'counted' or nation.confirmed)
-        where {works}.country = 'GB'
-        group by {works}.stage, {works}.basis, nation.value
+        with nations as materialized (
+            select work_id, key, value, confirmed from gap_tags where key = 'nation'),
+        uk as materialized (select distinct stage, basis, work_id from {works} where country = 'GB')
+        select uk.stage, uk.basis, nation.value as nation, count(distinct uk.work_id) as works
+        from uk join nations as nation
+            on nation.work_id = uk.work_id and nation.key = 'nation'
+            and (uk.basis = 'counted' or nation.confirmed)
+        group by uk.stage, uk.basis, nation.value
     """,
     # One row per stage and basis: works, works with a country, UK works, and the works
     # whose place on the map rests on at least one suggestion (none for basis 'confirmed').

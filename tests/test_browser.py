@@ -180,6 +180,11 @@ def test_home_page(server, page, demo):
 
 def test_search_with_filters(server, page, demo):
     uk = demo["gaps"]["uk"]["works"]
+    page.goto(server + "/search?outcome=included")  # 20 a page, and a next page
+    page.locator(".pager a[rel=next]").click()
+    page.wait_for_url("**page=2**")
+    assert page.locator("ol.results").get_attribute("start") == "21"
+    assert number(page, ".result-count strong") == demo["gaps"]["works"]
     page.goto(server + "/search")
     page.select_option("select[name=outcome]", "included")
     page.locator("select[name=country]").select_option("GB")

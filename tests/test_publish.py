@@ -719,3 +719,32 @@ def test_deploy_dir_that_is_a_file(working, db_path, tmp_path):
     result = CliRunner().invoke(cli, ["publish", "--db", db_path, "-o", str(tmp_path / "p.db"),
                                       "--deploy-dir", str(tmp_path / "site")])
     assert result.exit_code != 0
+
+
+def test_works_table_links_titles_and_cuts_abstracts(working, tmp_path):
+    working["works"].update(2, {"abstract": "Adults in England " + "word " * 100 + "END-OF-ABSTRACT"})
+    path = tmp_path / "public.db"
+    publish(working, path)
+    site = make_datasette(path)
+    html = get(site, "/public/works").text
+    assert '<a href="/study/2">A randomised controlled trial' in html
+    assert "END-OF-ABSTRACT" not in html and "&hellip;" in html
+    data = get_json(site, "/public/works/2.json?_shape=array")
+    assert data[0]["abstract"].endswith("END-OF-ABSTRACT")  # downloads keep it whole
+
+
+def test_studies_over_time_fits_its_box_at_any_span(working, tmp_path):
+    """77 years of studies: the chart keeps its 760-unit box (scaled to the page, no fixed
+    width), bars inside it, and labels thinned to every 5th year so they never overlap."""
+    import re
+
+    working["works"].update(5, {"year": 1950})
+    path = tmp_path / "public.db"
+    publish(working, path)
+    html = get(make_datasette(path), "/gap-map?scope=all").text
+    svg = html[html.index('<svg class="by-year"'):html.index("</svg>", html.index('<svg class="by-year"'))]
+    assert 'viewBox="0 0 760 ' in svg and " width=" not in svg.split(">", 1)[0]
+    bars = [(float(x), float(w)) for x, w in re.findall(r'class="all" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)]
+    assert len(bars) == 2023 - 1950 + 1 and max(x + w for x, w in bars) <= 760
+    labels = re.findall(r'class="label"[^>]*>(\d+)<', svg)
+    assert labels[0] == "1950" and all(int(y) % 5 == 0 for y in labels) and len(labels) <= 16

@@ -301,9 +301,10 @@ def load_gaps(db: Database, bases: Iterable[str]) -> dict[str, list[dict[str, An
     totals = {(r["stage"], r["basis"]): r for r in counts["gap_totals"]}
     order = {d: i for i, d in enumerate(design_order(r["design"] for r in counts["gap_map"]))}
     cells = [{
-        "scope": c["stage"], "basis": c["basis"], "country_code": c["country"], "country": country_label(c["country"]),
-        "design": c["design"], "design_label": design_label(c["design"]), "works": c["works"],
-        "on_suggestions": c["on_suggestions"], "country_works": row_totals[c["stage"], c["basis"], c["country"]],
+        "scope": c["stage"], "basis": c["basis"], "country_code": c["country"],
+        "country": country_label(c["country"]), "design": c["design"], "design_label": design_label(c["design"]),
+        "works": c["works"], "on_suggestions": c["on_suggestions"],
+        "country_works": row_totals[c["stage"], c["basis"], c["country"]],
         "design_works": column_totals[c["stage"], c["basis"], c["design"]],
         "scope_works": totals[c["stage"], c["basis"]]["works"]} for c in counts["gap_map"]]
     cells.sort(key=lambda c: (c["scope"], c["basis"], c["country_code"] == NOT_TAGGED, c["country_code"] != UK,

@@ -8,6 +8,8 @@ safe for the server and for the people who download from it:
   `select randomblob(400000000)`: it is one VM step, then a 533 MB response);
 - `/-/databases` lists the databases without their absolute paths on the server;
 - `/prisma.svg` and `/prisma.json` download the PRISMA 2020 diagram `litrev publish` stored;
+- in the HTML of the works table, a title links to its study page and an abstract is cut to
+  its first words (the JSON and CSV downloads keep every character);
 - CSV downloads have formula cells neutralised (`=HYPERLINK(...)`, `+cmd|...`,
   `@SUM(...)`), unless the metadata sets `plugins: {litrev: {keep_formulas: true}}`;
 - error pages are rendered without Datasette 0.65's rich traceback printer, which
@@ -133,6 +135,26 @@ async def prisma_file(datasette, request):
                 return Response(rows[0]["content"], content_type=f"{rows[0]['media_type']}; charset=utf-8",
                                 headers={"content-disposition": f'inline; filename="{name}"'})
     raise NotFound("This database has no PRISMA diagram. Run `litrev publish` again.")
+
+
+# --- the works table, readable: titles link to study pages, abstracts are cut -------------
+
+ABSTRACT_CHARS = 200
+
+
+@hookimpl
+def render_cell(row, value, column, table, datasette) -> Any:
+    if table != "works" or not isinstance(value, str):
+        return None
+    from markupsafe import Markup, escape
+
+    columns = row.keys()  # a sqlite3.Row: `in row` would look among its values
+    if column == "title" and "id" in columns:
+        return Markup('<a href="{}">{}</a>').format(datasette.urls.path(f"/study/{row['id']}"), value)
+    if column == "abstract" and len(value) > ABSTRACT_CHARS:
+        cut = value[:ABSTRACT_CHARS].rsplit(" ", 1)[0]
+        return Markup("{}&hellip;").format(escape(cut))
+    return None
 
 
 # --- CSV downloads with formulas neutralised -----------------------------------------
