@@ -19,6 +19,7 @@ Also measures litrev's retrain latency in a 10,000-work evidence database: the t
 """
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -73,8 +74,24 @@ print(json.dumps(out))
 """
 
 
-def asreview_orders(csv: Path, label: str, seeds: list[int], priors: list[list[int]]) -> dict:
+def asreview_orders(csv: Path, label: str, seeds: list[int], priors: list[list[int]],
+                    cache: Path | None = None) -> dict:
+    """ASReview's screening orders for these priors; with `cache` (a folder outside the
+    project), read from and saved to it, keyed by set, label, seeds and priors, so model
+    candidates can be compared on identical ASReview runs without re-running them."""
     job = {"csv": str(csv), "label": label, "seeds": seeds, "priors": priors}
+    key = hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()[:16]
+    cached = cache / f"{csv.stem}-{key}.json" if cache else None
+    if cached and cached.exists():
+        return json.loads(cached.read_text())
+    result = _run_asreview(job)
+    if cached:
+        cache.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(result))
+    return result
+
+
+def _run_asreview(job: dict) -> dict:
     proc = subprocess.run(
         [ASREVIEW_PYTHON, "-c", ASREVIEW_RUNNER], input=json.dumps(job),
         capture_output=True, text=True, check=False,

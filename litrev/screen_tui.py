@@ -27,9 +27,6 @@ KeyReader = Callable[[], str]
 LineReader = Callable[[str], str]
 HELP = "[i]nclude  [e]xclude  [m]aybe  [s]kip  [u]ndo  [n]ote  [t]ags  [q]uit"
 MAX_AUTHORS = 6
-# The estimate of relevant works left is calibrated by cross-validation (~330 ms at
-# 10,000 works), too slow for every key press; retraining the order (~110 ms) is not.
-SIGNAL_EVERY = 10
 
 
 def highlight(text: str, include: list[str], exclude: list[str]) -> Text:
@@ -76,7 +73,6 @@ class ScreeningSession:
         # Active learning: retrain on each include/exclude and re-rank what is left.
         self.prioritise = prioritise
         self.signal = None
-        self.since_signal = 0
         if prioritise:
             self.refresh_signal()
 
@@ -137,30 +133,27 @@ class ScreeningSession:
         self.history.append(self.queue.pop(self.pos))
         self.note = None
         self.message = f"Saved: {decision}" + (f" ({reason})" if reason else "") + f" on work {work_id}."
-        if self.prioritise and decision in ("include", "exclude"):
-            self.rerank(decision)
+        if self.prioritise:
+            if decision in ("include", "exclude"):
+                self.rerank()
+            self.refresh_signal()  # a maybe counts for the stopping test too
 
-    def rerank(self, decision: str) -> None:
+    def rerank(self) -> None:
         """Retrain on the decisions so far and put the likeliest includes next."""
         from .rank import order_queue  # scikit-learn loads in seconds: only when screening
 
         rest = [work_id for work_id, _ in self.queue[self.pos:]]
         if rest:
             self.queue[self.pos:] = order_queue(self.db, self.stage, self.reviewer, rest)
-        self.since_signal += 1
-        if self.since_signal >= SIGNAL_EVERY or self.signal is None \
-                or self.signal.estimated_remaining is None:  # the model may just have become trainable
-            self.refresh_signal()
-        elif self.signal is not None:
-            run = self.signal.consecutive_excludes
-            self.signal.consecutive_excludes = 0 if decision == "include" else run + 1
 
     def refresh_signal(self) -> None:
+        """The stopping test: a few hypergeometric terms over this reviewer's decisions,
+        cheap enough for every decision."""
         from .rank import stopping_signal
 
-        self.since_signal = 0
-        self.signal = stopping_signal(self.db, self.stage, self.reviewer,
-                                      [work_id for work_id, _ in self.queue])
+        self.signal = stopping_signal(
+            self.db, self.stage, self.reviewer, [work_id for work_id, _ in self.queue],
+            recall_target=self.settings.recall_target, confidence=self.settings.confidence)
 
     def undo(self) -> None:
         if not self.history:
@@ -170,6 +163,8 @@ class ScreeningSession:
         screen_stage.undo(self.db, self.settings, item[0], self.stage, self.reviewer)
         self.queue.insert(self.pos, item)
         self.counts["undo"] += 1
+        if self.prioritise:
+            self.refresh_signal()
         self.message = f"Undone: your decision on work {item[0]} is withdrawn; decide again."
 
     def ask_reason(self) -> str | None:
@@ -227,8 +222,10 @@ class ScreeningSession:
         )
         remaining = len(self.queue)
         position = f"{self.pos + 1} of {remaining} left · {self.stage} · {self.reviewer}"
-        if score is not None:
-            position += f" · relevance {score:.2f}"
+        if self.signal is not None and self.signal.test.sampling:
+            position += " · random order, for the stopping test"
+        elif score is not None:  # the model's margin: only its order means anything
+            position += f" · model score {score:+.2f}"
 
         self.console.clear()
         self.console.print(Panel(body, title=f"work {work_id}", subtitle=Text(position), subtitle_align="right"))
@@ -241,10 +238,8 @@ class ScreeningSession:
         self.console.print(HELP, style="bold", markup=False)
 
     def stopping_line(self) -> str:
-        line = f"Stopping signal: excludes in a row since your last include: {self.signal.consecutive_excludes}"
-        if self.signal.estimated_remaining is not None:
-            line += f"; relevant works left, estimated: ~{self.signal.estimated_remaining:.0f}"
-        return line
+        return (f"Stopping rule: {self.signal.test.message()}.\n"
+                f"Excludes in a row since your last include: {self.signal.consecutive_excludes}.")
 
     def summary(self) -> str:
         c = self.counts

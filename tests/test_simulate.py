@@ -158,7 +158,17 @@ def test_cli_json(small_set):
     assert doc["records"] == 18 and doc["relevant"] == 6
     assert doc["label"] == "label_abstract_screening"
     assert len(doc["runs"][0]["priors"]) == 5
-    assert set(doc["mean"]) == {"wss@95", "rrf@10", "recall@10", "recall@25", "recall@50"}
+    assert set(doc["mean"]) == {"wss@95", "rrf@10", "recall@10", "recall@25", "recall@50",
+                                "stopping", "baselines"}
+    assert doc["stopping_rule"] == {"recall_target": 0.95, "confidence": 0.95}
+    for run in doc["runs"]:
+        stop = run["stopping"]
+        assert set(stop) == {"screened", "recall", "work_saved"}
+        assert stop["work_saved"] == pytest.approx(1 - stop["screened"] / 18)
+        assert set(run["baselines"]) == {"excludes_in_a_row_50", "excludes_in_a_row_100"}
+        # 18 records never give 50 excludes in a row: the baselines screen everything.
+        assert run["baselines"]["excludes_in_a_row_50"] == {
+            "screened": 18, "recall": 1.0, "work_saved": 0.0}
 
 
 def test_cli_bad_labels_exit_1_with_one_line(tmp_path):
