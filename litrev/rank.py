@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
@@ -84,9 +84,42 @@ class Bm25Vectoriser:
         return normalize(counts, norm="l2", copy=False)
 
 
-def make_vectoriser() -> Bm25Vectoriser:
-    """Word uni- and bigrams, BM25 weights: measured best on the shared screening sets."""
-    return Bm25Vectoriser()
+def tfidf_vectoriser() -> TfidfVectorizer:
+    """ASReview's ELAS u4 features: TF-IDF of word uni- and bigrams, sublinear tf."""
+    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=0.95,
+                           dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Model:
+    """What orders the queue: a feature weighting and a linear classifier on it."""
+
+    name: str
+    features: str  # "bm25" or "tfidf"
+    loss: str  # "logistic" or "svm"
+    C: float
+    weight: float | None  # None: balanced classes; else includes weigh `weight` x excludes
+
+    def vectoriser(self) -> Bm25Vectoriser | TfidfVectorizer:
+        return Bm25Vectoriser() if self.features == "bm25" else tfidf_vectoriser()
+
+    def ranker(self, matrix: sparse.csr_matrix) -> Ranker:
+        return Ranker(matrix, C=self.C, weight=self.weight, loss=self.loss)
+
+
+# The candidates measured on the 13 shared labelled sets (benchmarks/README.md,
+# "Screening prioritisation"); `benchmarks/prioritisation.py --model NAME` reruns one.
+MODELS = {m.name: m for m in (
+    Model("bm25-logistic", "bm25", "logistic", 0.1, None),
+    Model("elas-u4", "tfidf", "svm", 0.11, 9.8),  # ASReview 3's default, rebuilt
+    Model("bm25-svm", "bm25", "svm", 0.11, 9.8),
+)}
+DEFAULT_MODEL = MODELS["bm25-logistic"]
+
+
+def make_vectoriser() -> Bm25Vectoriser | TfidfVectorizer:
+    """The default model's vectoriser (`DEFAULT_MODEL`)."""
+    return DEFAULT_MODEL.vectoriser()
 
 
 def work_text(title: str | None, abstract: str | None) -> str:
@@ -383,7 +416,7 @@ def _model_order(
     train = [(feats.index[w], y) for w, y in labels.items() if w in feats.index]
     if len({y for _, y in train}) < 2:
         return None
-    ranker = Ranker(feats.matrix).fit([r for r, _ in train], [y for _, y in train])
+    ranker = DEFAULT_MODEL.ranker(feats.matrix).fit([r for r, _ in train], [y for _, y in train])
     canon = _canonical(db, work_ids)
     known = [w for w in work_ids if canon[w] in feats.index]
     unknown = [w for w in work_ids if canon[w] not in feats.index]

@@ -221,9 +221,9 @@ def replay(
     """
     import time
 
-    from .rank import Ranker
+    from .rank import DEFAULT_MODEL
 
-    make = ranker_factory or Ranker
+    make = ranker_factory or DEFAULT_MODEL.ranker
     n = len(labels)
     screened = np.zeros(n, dtype=bool)
     screened[priors] = True

@@ -196,3 +196,35 @@ def test_simulate_urinary_incontinence_beats_random(shared_data):
     # easier sets; this set is small and hard.
     assert doc["mean"]["wss@95"] > 0.3
     assert doc["mean"]["rrf@10"] > 20
+
+
+# --- where the stopping rule stops --------------------------------------------------------
+
+
+def test_stopping_order_keeps_the_ranked_part_and_shuffles_only_the_rest():
+    labels = np.array([1] * 5 + [0] * 195)
+    sequence = list(range(200))  # every relevant record first: 50 excludes end at 55
+    order = sim.stopping_order(sequence, labels, seed=3, sample_after=50)
+    assert order[:55] == sequence[:55]
+    assert sorted(order[55:]) == sequence[55:] and order[55:] != sequence[55:]
+    assert order == sim.stopping_order(sequence, labels, seed=3, sample_after=50)
+    assert sim.stopping_order(sequence, labels, seed=3, sample_after=500) == sequence
+
+
+def test_evaluate_stopping_on_a_known_order():
+    # 1,000 records, 40 relevant, all found first after the priors (an include and an
+    # exclude): the test needs 606 excludes after the last include (tests/test_stopping.py),
+    # the baselines 50 and 100. The priors count as screened.
+    labels = np.array([1] * 40 + [0] * 960)
+    run = sim.Run(0, [0, 40], list(range(1, 40)) + list(range(41, 1000)), [], {})
+    sim.evaluate_stopping(run, labels)
+    assert run.stopping == {"screened": 41 + 606, "recall": 1.0,
+                            "work_saved": pytest.approx(0.353)}
+    assert run.baselines == {
+        "excludes_in_a_row_50": {"screened": 91, "recall": 1.0, "work_saved": 0.909},
+        "excludes_in_a_row_100": {"screened": 141, "recall": 1.0,
+                                  "work_saved": pytest.approx(0.859)},
+    }
+    summary = sim.summarise_stops([run.stopping, {"screened": 10, "recall": 0.5,
+                                                  "work_saved": 0.99}])
+    assert summary["reached_target"] == 0.5 and summary["recall"] == 0.75
