@@ -14,11 +14,17 @@ dependencies: set ASREVIEW_PYTHON (default /work/peer-venvs/asreview/bin/python;
 Also measures litrev's retrain latency in a 10,000-work evidence database: the time of one
 `order_queue` call (read decisions, refit, rank the unscreened works) after each decision.
 
-    python benchmarks/prioritisation.py            # 5 runs per set (~5-8 min on 2 cores)
-    python benchmarks/prioritisation.py --quick    # 2 runs, the two small sets
+Also where litrev's stopping rule (litrev.screen.stopping) and the "50 / 100 excludes in a row"
+baselines would have stopped each litrev run: the share of runs whose recall at the stop
+reached 95%, and the work saved there.
+
+    python benchmarks/prioritisation.py            # 13 sets x 5 runs, both tools (~1 h on 2 cores)
+    python benchmarks/prioritisation.py --quick    # 2 runs, the five small sets
+    python benchmarks/prioritisation.py --model elas-u4 --asreview-cache /tmp/asr  # a candidate
 """
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -29,8 +35,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
 
 from litrev.screen import rank
 from litrev.screen import simulate as sim
@@ -73,8 +77,32 @@ print(json.dumps(out))
 """
 
 
-def asreview_orders(csv: Path, label: str, seeds: list[int], priors: list[list[int]]) -> dict:
-    job = {"csv": str(csv), "label": label, "seeds": seeds, "priors": priors}
+def asreview_orders(csv: Path, label: str, seeds: list[int], priors: list[list[int]],
+                    cache: Path | None = None) -> dict:
+    """ASReview's screening orders for these priors. With `cache` (a folder outside the
+    project) each run is read from and saved to it, keyed by set, label, seed and priors,
+    so model candidates are compared on identical ASReview runs without re-running them."""
+    def path(seed: int, prior: list[int]) -> Path | None:
+        key = hashlib.sha256(json.dumps([csv.stem, label, seed, prior]).encode()).hexdigest()
+        return cache / f"{csv.stem}-{seed}-{key[:12]}.json" if cache else None
+
+    cached = {s: json.loads(p.read_text()) for s, pr in zip(seeds, priors)
+              if (p := path(s, pr)) and p.exists()}
+    todo = [(s, pr) for s, pr in zip(seeds, priors) if s not in cached]
+    if todo:
+        result = _run_asreview({"csv": str(csv), "label": label,
+                                "seeds": [s for s, _ in todo], "priors": [pr for _, pr in todo]})
+        for (seed, prior), run in zip(todo, result["runs"]):
+            cached[seed] = {"version": result["version"], "ai": result["ai"], "run": run}
+            if cache:
+                cache.mkdir(parents=True, exist_ok=True)
+                path(seed, prior).write_text(json.dumps(cached[seed]))
+    first = cached[seeds[0]]
+    return {"version": first["version"], "ai": first["ai"],
+            "runs": [cached[s]["run"] for s in seeds]}
+
+
+def _run_asreview(job: dict) -> dict:
     proc = subprocess.run(
         [ASREVIEW_PYTHON, "-c", ASREVIEW_RUNNER], input=json.dumps(job),
         capture_output=True, text=True, check=False,
@@ -90,21 +118,25 @@ def complete_order(order: list[int], priors: list[int], n: int) -> list[int]:
     return order + [i for i in range(n) if i not in seen]
 
 
-def compare_set(csv: Path, label: str, runs: int, use_asreview: bool) -> dict:
+def compare_set(csv: Path, label: str, runs: int, use_asreview: bool,
+                model: rank.Model = rank.DEFAULT_MODEL, cache: Path | None = None) -> dict:
     data = sim.read_labelled_csv(csv, label)
     n = len(data.labels)
     start = time.perf_counter()
-    ours = sim.simulate(data, seed=0, runs=runs)
+    ours = sim.simulate(data, seed=0, runs=runs, vectoriser_factory=model.vectoriser,
+                        ranker_factory=model.ranker)
     litrev_seconds = time.perf_counter() - start
     row = {
         "set": data.name, "label": label, "records": n, "relevant": int(data.labels.sum()),
         "litrev": sim.summarise(ours), "litrev_seconds": litrev_seconds,
         "litrev_fit_ms_median": statistics.median(ms for r in ours for ms in r.fit_ms),
-        "estimates": [e for r in ours for e in r.estimates],
+        "stopping_runs": [r.stopping for r in ours],
+        "baseline_runs": {k: [r.baselines[k] for r in ours] for k in ours[0].baselines},
     }
     if use_asreview:
         try:
-            result = asreview_orders(csv, label, [r.seed for r in ours], [r.priors for r in ours])
+            result = asreview_orders(csv, label, [r.seed for r in ours], [r.priors for r in ours],
+                                     cache)
         except (OSError, RuntimeError) as e:
             row["asreview_error"] = str(e)
             return row
@@ -129,7 +161,7 @@ def retrain_latency(n_works: int = 10_000, decided: int = 2_000, updates: int = 
     for csv in sorted((SHARED / "screening").glob("*.csv")):
         d = sim.read_labelled_csv(csv)
         texts += [(t, a, int(y)) for t, a, y in zip(d.titles, d.abstracts, d.labels)]
-    # Beyond the 3,197 real records: a real title with half its own abstract and the
+    # Beyond the real records (if fewer): a real title with half its own abstract and the
     # opening sentences of two other real abstracts, so the vocabulary (uni- and bigrams)
     # grows as a real search's would, rather than repeating identical texts.
     rng = random.Random(0)
@@ -178,10 +210,16 @@ def retrain_latency(n_works: int = 10_000, decided: int = 2_000, updates: int = 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 runs, the two small sets")
+    parser.add_argument("--quick", action="store_true", help="2 runs, the small Cohen sets")
     parser.add_argument("--runs", type=int, default=None, help="runs per set (default 5)")
     parser.add_argument("--label", default="label_included")
+    parser.add_argument("--model", choices=sorted(rank.MODELS), default=rank.DEFAULT_MODEL.name,
+                        help="litrev's model to replay (default: litrev's default)")
+    parser.add_argument("--sets", help="comma-separated parts of set names to run (default all)")
+    parser.add_argument("--asreview-cache", type=Path,
+                        help="folder (outside the project) to keep ASReview's orders in")
     parser.add_argument("--no-asreview", action="store_true")
+    parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     folder = SHARED / "screening"
@@ -191,40 +229,63 @@ def main(argv=None) -> int:
     runs = args.runs or (2 if args.quick else 5)
     sets = sorted(folder.glob("*.csv"))
     if args.quick:
-        sets = [s for s in sets if s.stem.startswith("Cohen")]
+        sets = [s for s in sets if s.stat().st_size < 700_000]
+    if args.sets:
+        sets = [s for s in sets if any(part in s.stem for part in args.sets.split(","))]
     use_asreview = not args.no_asreview and Path(ASREVIEW_PYTHON).exists()
     if not use_asreview and not args.no_asreview:
         print(f"ASReview not found at {ASREVIEW_PYTHON} (set ASREVIEW_PYTHON); litrev only.",
               file=sys.stderr)
+    model = rank.MODELS[args.model]
     rows = []
     for csv in sets:
         print(f"... {csv.stem} ({runs} runs)", file=sys.stderr, flush=True)
-        rows.append(compare_set(csv, args.label, runs, use_asreview))
-    latency = retrain_latency(updates=20 if args.quick else 40)
+        rows.append(compare_set(csv, args.label, runs, use_asreview, model, args.asreview_cache))
+    latency = None if args.no_latency else retrain_latency(updates=20 if args.quick else 40)
     if args.json:
-        print(json.dumps({"runs": runs, "sets": rows, "latency": latency}, indent=2))
+        print(json.dumps({"runs": runs, "model": model.name, "sets": rows, "latency": latency},
+                         indent=2))
         return 0
-    print_table(rows, runs, args.label, latency)
+    print_table(rows, runs, args.label, model, latency)
     return 0
 
 
-def print_table(rows: list[dict], runs: int, label: str, latency: dict) -> None:
+def _pct(summary: dict | None, key: str) -> str:
+    if not summary:
+        return "n/a"
+    s = summary[key]
+    scale = 1 if key.startswith("rrf") else 100
+    return f"{scale * s['mean']:.1f} ({scale * s['min']:.1f}-{scale * s['max']:.1f})"
+
+
+def print_table(rows: list[dict], runs: int, label: str, model: rank.Model,
+                latency: dict | None) -> None:
     version = next((r["asreview_version"] for r in rows if "asreview_version" in r), "n/a")
-    print(f"Screening prioritisation, {label}, 1 + 1 random priors, mean of {runs} runs "
-          f"(seeds 0-{runs - 1}); ASReview {version}")
-    print("| set | records | relevant | WSS@95 litrev | WSS@95 ASReview | RRF@10 litrev | "
-          "RRF@10 ASReview | recall@50 litrev | recall@50 ASReview |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"Screening prioritisation, {label}, 1 + 1 random priors, {runs} runs per set "
+          f"(seeds 0-{runs - 1}), the same priors for both; litrev model {model.name}, "
+          f"ASReview {version}. Mean (min-max) over the runs, in %.")
+    print()
+    print("| set | records | relevant | WSS@95 litrev | WSS@95 ASReview | difference | "
+          "recall@10 litrev | recall@10 ASReview |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    diffs = []
     for r in rows:
         ours, theirs = r["litrev"], r.get("asreview")
-
-        def cell(summary, key, fmt):
-            return fmt.format(summary[key]["mean"]) if summary else "n/a"
-
-        print(f"| {r['set']} | {r['records']:,} | {r['relevant']} | "
-              f"{cell(ours, 'wss@95', '{:.1%}')} | {cell(theirs, 'wss@95', '{:.1%}')} | "
-              f"{cell(ours, 'rrf@10', '{:.1f}%')} | {cell(theirs, 'rrf@10', '{:.1f}%')} | "
-              f"{cell(ours, 'recall@50', '{:.1%}')} | {cell(theirs, 'recall@50', '{:.1%}')} |")
+        diff = "n/a"
+        if theirs:
+            d = 100 * (ours["wss@95"]["mean"] - theirs["wss@95"]["mean"])
+            diffs.append((d, r["set"]))
+            diff = f"{d:+.1f}"
+        print(f"| {r['set']} | {r['records']:,} | {r['relevant']} | {_pct(ours, 'wss@95')} | "
+              f"{_pct(theirs, 'wss@95')} | {diff} | {_pct(ours, 'recall@10')} | "
+              f"{_pct(theirs, 'recall@10')} |")
+    if diffs:
+        worst = min(diffs)
+        print()
+        print(f"WSS@95 litrev minus ASReview: mean {statistics.mean(d for d, _ in diffs):+.1f} "
+              f"points; worst set {worst[1]} {worst[0]:+.1f}; litrev behind on "
+              f"{sum(d < 0 for d, _ in diffs)} of {len(diffs)} sets.")
+    print_stopping(rows)
     print()
     for r in rows:
         line = f"{r['set']}: litrev {r['litrev_seconds']:.0f} s"
@@ -234,31 +295,41 @@ def print_table(rows: list[dict], runs: int, label: str, latency: dict) -> None:
             line += f", ASReview failed: {r['asreview_error']}"
         print(line + f" for {runs} runs; litrev refit+rank median "
                      f"{r['litrev_fit_ms_median']:.1f} ms per decision")
-    print()
-    print("WSS@95 range over the runs (min-max), to judge the differences above:")
-    for r in rows:
-        line = f"  {r['set']}: litrev {_range(r['litrev'])}"
-        if "asreview" in r:
-            line += f", ASReview {_range(r['asreview'])}"
-        print(line)
-    print()
-    print("Stopping estimate (sum of calibrated probabilities) vs truth, mean of all runs:")
-    for r in rows:
-        for pct in (0.1, 0.25, 0.5):
-            pts = [e for e in r["estimates"] if e["screened"] == pct]
-            if pts:
-                est = np.mean([e["estimated_remaining"] for e in pts])
-                act = np.mean([e["actual_remaining"] for e in pts])
-                print(f"  {r['set']} at {pct:.0%} screened: estimated {est:.1f}, "
-                      f"actually {act:.1f} relevant left")
-    print()
-    print(f"Retrain latency, {latency['works']:,} works, {latency['decided']:,} decided: "
-          f"median {latency['median_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms per update "
-          f"({latency['updates']} updates; first call incl. fitting the BM25 matrix {latency['cold_ms']:.0f} ms)")
+    if latency:
+        print()
+        print(f"Retrain latency, {latency['works']:,} works, {latency['decided']:,} decided: "
+              f"median {latency['median_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms per update "
+              f"({latency['updates']} updates; first call incl. fitting the features "
+              f"{latency['cold_ms']:.0f} ms)")
 
 
-def _range(summary: dict) -> str:
-    return f"{summary['wss@95']['min']:.1%}-{summary['wss@95']['max']:.1%}"
+def print_stopping(rows: list[dict], target: float = 0.95) -> None:
+    """Where the stopping rule (95% recall, 95% confidence) and the baselines stop."""
+    rules = [("statistical test", "stopping_runs", None)] + [
+        (f"{k.rsplit('_', 1)[1]} excludes in a row", "baseline_runs", k)
+        for k in rows[0]["baseline_runs"]]
+    print()
+    print("Stopping (95% recall target, 95% confidence): share of runs stopping at >= 95% "
+          "recall / mean recall at the stop / mean work saved at the stop, in %.")
+    print()
+    print("| set | " + " | ".join(name for name, _, _ in rules) + " |")
+    print("|---|" + "---:|" * len(rules))
+    pooled: dict[str, list[dict]] = {name: [] for name, _, _ in rules}
+    for r in rows:
+        cells = []
+        for name, field, key in rules:
+            stops = r[field] if key is None else r[field][key]
+            pooled[name] += stops
+            s = sim.summarise_stops(stops, target)
+            cells.append(f"{100 * s['reached_target']:.0f} / {100 * s['recall']:.1f} / "
+                         f"{100 * s['work_saved']:.1f}")
+        print(f"| {r['set']} | " + " | ".join(cells) + " |")
+    cells = []
+    for name, _, _ in rules:
+        s = sim.summarise_stops(pooled[name], target)
+        cells.append(f"**{100 * s['reached_target']:.1f} / {100 * s['recall']:.1f} / "
+                     f"{100 * s['work_saved']:.1f}**")
+    print(f"| all {len(pooled[rules[0][0]])} runs | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

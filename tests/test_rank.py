@@ -6,7 +6,7 @@ import pytest
 from support.rank import IRRELEVANT, RELEVANT
 
 from litrev.db import now
-from litrev.screen import rank
+from litrev.screen import rank, stopping
 
 STAGE = "title-abstract"
 
@@ -72,7 +72,7 @@ def test_one_include_and_one_exclude_start_the_model(review_db):
     rest = [w for w in review_db.truth if w not in (first_relevant, first_irrelevant)]
     queue = rank.order_queue(review_db, STAGE, "ana", rest)
     assert sorted(w for w, _ in queue) == sorted(rest)
-    assert all(score is not None and 0 <= score <= 1 for _, score in queue)
+    assert all(score is not None for _, score in queue)
     scores = [s for _, s in queue]
     assert scores == sorted(scores, reverse=True)
     # The five remaining relevant works come first.
@@ -163,25 +163,53 @@ def test_stopping_signal_arithmetic(review_db):
                  (5, "maybe"), (6, "exclude")):
         decide(review_db, w, d)
     signal = rank.stopping_signal(review_db, STAGE, "ana")
-    assert (signal.screened, signal.includes, signal.excludes) == (5, 1, 4)
-    assert signal.consecutive_excludes == 3
-    # Work 5 was a maybe: still to screen; the others are unscreened too.
-    assert signal.unscreened == 18 - 5
-    assert signal.estimated_remaining is not None
-    assert 0 < signal.estimated_remaining < signal.unscreened
-    assert signal.as_dict()["consecutive_excludes"] == 3
-
-
-def test_stopping_signal_before_a_model(review_db):
-    decide(review_db, 1, "exclude")
-    signal = rank.stopping_signal(review_db, STAGE, "ana")
-    assert signal.estimated_remaining is None
+    assert (signal.screened, signal.includes, signal.excludes, signal.maybes) == (6, 1, 4, 1)
+    # The maybe counts as relevant for the test, so the last include-like vote is work 5.
     assert signal.consecutive_excludes == 1
+    assert signal.unscreened == 18 - 6
+    # Labels 0 1 0 0 1 0 of 18 works: far too little to stop on.
+    assert signal.test.p == pytest.approx(stopping.p_value([0, 1, 0, 0, 1, 0], 18))
+    assert signal.test.p > 0.5 and not signal.test.can_stop
+    d = signal.as_dict()
+    assert d["can_stop"] is False and d["verdict"].startswith("keep screening")
+    assert (d["recall_target"], d["confidence"]) == (0.95, 0.95)
 
 
-def test_estimate_remaining_is_a_sum_of_probabilities():
-    assert rank.estimate_remaining([0.5, 0.25, 0.25]) == pytest.approx(1.0)
-    assert rank.estimate_remaining([]) == 0.0
+def test_stopping_signal_says_stop_when_the_rest_cannot_hide_enough(review_db):
+    truth = review_db.truth
+    # Every relevant work first, then every irrelevant one but the last.
+    order = relevant_ids(review_db) + [w for w in sorted(truth) if truth[w] == 0][:-1]
+    for w in order:
+        decide(review_db, w, "include" if truth[w] else "exclude")
+    signal = rank.stopping_signal(review_db, STAGE, "ana", recall_target=0.8)
+    assert signal.unscreened == 1 and signal.test.can_stop
+    assert signal.test.message().startswith("you can stop: at least 80% of relevant works")
+    # At 95% a single hidden include breaks the target: the last work could be it.
+    strict = rank.stopping_signal(review_db, STAGE, "ana")
+    assert strict.test.p == pytest.approx(1 / 12) and not strict.test.can_stop
+
+
+def test_stopping_signal_before_any_decision(review_db):
+    signal = rank.stopping_signal(review_db, STAGE, "ana")
+    assert signal.test.p is None and not signal.test.can_stop
+    assert signal.consecutive_excludes == 0 and signal.unscreened == 18
+
+
+def test_the_queue_turns_random_once_the_ranking_is_exhausted(review_db, monkeypatch):
+    monkeypatch.setattr(stopping, "SAMPLE_AFTER", 3)
+    decide(review_db, relevant_ids(review_db)[0], "include")
+    irrelevant = [w for w, y in review_db.truth.items() if y == 0]
+    for w in irrelevant[:2]:
+        decide(review_db, w, "exclude")
+    rest = [w for w in review_db.truth if w not in rank.own_labels(review_db, STAGE, "ana")]
+    ranked = rank.order_queue(review_db, STAGE, "ana", rest)
+    assert all(score is not None for _, score in ranked)
+    decide(review_db, irrelevant[2], "exclude")  # the third exclude in a row
+    rest.remove(irrelevant[2])
+    sampled = rank.order_queue(review_db, STAGE, "ana", rest)
+    assert all(score is None for _, score in sampled)
+    assert [w for w, _ in sampled] == stopping.random_order(rest, f"{STAGE}:ana")
+    assert rank.stopping_signal(review_db, STAGE, "ana").test.sampling
 
 
 def test_features_are_cached_until_works_change(review_db):

@@ -1,4 +1,4 @@
-"""The ranker itself: class weights, the column-restricted fit, scores and probabilities."""
+"""The ranker itself: class weights, the column-restricted fit, scores."""
 
 import numpy as np
 import pytest
@@ -48,20 +48,6 @@ def test_unseen_relevant_works_outrank_unseen_irrelevant_ones(corpus):
     rest = np.setdiff1d(np.arange(len(labels)), train)
     scores = ranker.scores(rest)
     assert scores[labels[rest] == 1].min() > scores[labels[rest] == 0].max()
-    relevance = ranker.relevance(rest)
-    assert ((0 < relevance) & (relevance < 1)).all()
-
-
-def test_probabilities_are_calibrated_out_of_fold(corpus):
-    matrix, labels = corpus
-    train = [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12]
-    ranker = rank.Ranker(matrix).fit(train, labels[train])
-    rest = np.setdiff1d(np.arange(len(labels)), train)
-    p = ranker.probabilities(rest)
-    assert ((0 <= p) & (p <= 1)).all()
-    # The two relevant works left get higher probabilities than any irrelevant one.
-    assert p[labels[rest] == 1].min() > p[labels[rest] == 0].max()
-
 
 
 def test_bm25_weights_follow_the_formula():

@@ -450,6 +450,14 @@ def test_shipped_review_toml_parses():
     assert NOT_RETRIEVED in s.reasons_for(FT) and NOT_RETRIEVED not in s.reasons_for(TA)
     assert s.publish_reviewer_names is False and s.prioritise and s.blind_priority
     assert s.screen_dict()["include_keywords"] == s.include_keywords
+    assert (s.recall_target, s.confidence) == (0.95, 0.95)
+
+
+def test_stopping_rule_settings(tmp_path):
+    path = tmp_path / "review.toml"
+    path.write_text("[screen]\nrecall_target = 0.9\nconfidence = 0.99\n")
+    s = load_settings(path)
+    assert (s.recall_target, s.confidence) == (0.9, 0.99)
 
 
 def test_default_settings_without_a_file(tmp_path, monkeypatch):
@@ -469,6 +477,9 @@ def test_default_settings_without_a_file(tmp_path, monkeypatch):
     ("[keywords]\ninclude = 'peer'\n", "must be a list"),
     ("[sceen]\n", "unknown section"),
     ("[review\n", "not valid TOML"),
+    ("[screen]\nrecall_target = 95\n", r"recall_target = 95 is not a proportion .* 0.95"),
+    ("[screen]\nconfidence = 1.0\n", r"confidence = 1.0 is not a proportion between 0 and 1"),
+    ("[screen]\nconfidence = '95%'\n", "confidence = '95%' is not a proportion"),
 ])
 def test_bad_settings_say_what_to_fix(tmp_path, text, error):
     path = tmp_path / "review.toml"

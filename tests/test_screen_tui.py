@@ -115,15 +115,16 @@ def test_shows_title_authors_year_venue_and_position(db):
     assert "[i]nclude  [e]xclude" in out
 
 
-def test_relevance_is_shown_when_the_queue_is_ranked(db):
+def test_the_model_score_is_shown_only_when_there_is_one(db):
     s = use(db, settings(ta=1))
     add_works(db, 2)
     out = console()
-    ScreeningSession(db, s, TA, "sam", [(1, 0.87), (2, None)], read_key=Keys(["s", "q"]).key,
+    ScreeningSession(db, s, TA, "sam", [(1, -0.31), (2, None)], read_key=Keys(["s", "q"]).key,
                      console=out).run()
     text = out.file.getvalue()
-    assert "relevance 0.87" in text
-    assert text.count("relevance") == 1  # no score, nothing shown
+    assert "model score -0.31" in text
+    assert text.count("model score") == 1  # no score, nothing shown
+    assert "relevance" not in text
 
 
 def test_each_decision_retrains_and_reranks_the_rest_and_shows_the_stopping_signal(db):
@@ -144,8 +145,39 @@ def test_each_decision_retrains_and_reranks_the_rest_and_shows_the_stopping_sign
     assert set(next_three) == {8, 9, 10}  # the peer-support works jumped the queue
     assert all(score is not None for _, score in session.queue)
     text = out.file.getvalue()
-    assert "excludes in a row since your last include: 1" in text
-    assert "relevant works left, estimated: ~" in text
+    assert "Excludes in a row since your last include: 1." in text
+    assert ("Stopping rule: keep screening: 95% recall is not yet shown with 95% "
+            "confidence (p = ") in text
+    assert "relevant works left" not in text and "relevance" not in text
+    assert "model score +" in text  # the works the model put first score above zero
+
+
+def test_the_stopping_rule_says_when_you_can_stop(db):
+    """Ten works, both includes found first and seven excludes after: with 9 of 10
+    screened, H0 (recall < 95%: one more include hides among the last 8) holds only if
+    it is the one work left: p = 1/8, keep screening. At a 60% target H0 needs two more
+    includes among those 8, impossible when 7 of them were excludes: p = 0, stop."""
+    from support.rank import IRRELEVANT, RELEVANT
+
+    s = use(db, settings(ta=1))
+    s.prioritise = True
+    papers = RELEVANT[:2] + IRRELEVANT[:8]
+    db["works"].insert_all({"id": i, "title": t, "abstract": a} for i, (t, a) in enumerate(papers, 1))
+    vote(db, 1, "sam", "include")
+    vote(db, 2, "sam", "include")
+    for w in range(3, 10):
+        vote(db, w, "sam", "exclude", reason="Wrong population")
+    out = console()
+    ScreeningSession(db, s, TA, "sam", [(10, None)], read_key=Keys(["q"]).key, console=out,
+                     prioritise=True).run()
+    assert "keep screening: 95% recall is not yet shown with 95% confidence (p = 0.125)" \
+        in out.file.getvalue()
+    s.recall_target = 0.6
+    out = console()
+    ScreeningSession(db, s, TA, "sam", [(10, None)], read_key=Keys(["q"]).key, console=out,
+                     prioritise=True).run()
+    assert ("you can stop: at least 60% of relevant works found, with 95% confidence "
+            "(p = 0.000)") in out.file.getvalue()
 
 
 def test_keywords_are_highlighted_green_and_red():

@@ -158,7 +158,17 @@ def test_cli_json(small_set):
     assert doc["records"] == 18 and doc["relevant"] == 6
     assert doc["label"] == "label_abstract_screening"
     assert len(doc["runs"][0]["priors"]) == 5
-    assert set(doc["mean"]) == {"wss@95", "rrf@10", "recall@10", "recall@25", "recall@50"}
+    assert set(doc["mean"]) == {"wss@95", "rrf@10", "recall@10", "recall@25", "recall@50",
+                                "stopping", "baselines"}
+    assert doc["stopping_rule"] == {"recall_target": 0.95, "confidence": 0.95}
+    for run in doc["runs"]:
+        stop = run["stopping"]
+        assert set(stop) == {"screened", "recall", "work_saved"}
+        assert stop["work_saved"] == pytest.approx(1 - stop["screened"] / 18)
+        assert set(run["baselines"]) == {"excludes_in_a_row_50", "excludes_in_a_row_100"}
+        # 18 records never give 50 excludes in a row: the baselines screen everything.
+        assert run["baselines"]["excludes_in_a_row_50"] == {
+            "screened": 18, "recall": 1.0, "work_saved": 0.0}
 
 
 def test_cli_bad_labels_exit_1_with_one_line(tmp_path):
@@ -186,3 +196,35 @@ def test_simulate_urinary_incontinence_beats_random(shared_data):
     # easier sets; this set is small and hard.
     assert doc["mean"]["wss@95"] > 0.3
     assert doc["mean"]["rrf@10"] > 20
+
+
+# --- where the stopping rule stops --------------------------------------------------------
+
+
+def test_stopping_order_keeps_the_ranked_part_and_shuffles_only_the_rest():
+    labels = np.array([1] * 5 + [0] * 195)
+    sequence = list(range(200))  # every relevant record first: 50 excludes end at 55
+    order = sim.stopping_order(sequence, labels, seed=3, sample_after=50)
+    assert order[:55] == sequence[:55]
+    assert sorted(order[55:]) == sequence[55:] and order[55:] != sequence[55:]
+    assert order == sim.stopping_order(sequence, labels, seed=3, sample_after=50)
+    assert sim.stopping_order(sequence, labels, seed=3, sample_after=500) == sequence
+
+
+def test_evaluate_stopping_on_a_known_order():
+    # 1,000 records, 40 relevant, all found first after the priors (an include and an
+    # exclude): the test needs 606 excludes after the last include (tests/test_stopping.py),
+    # the baselines 50 and 100. The priors count as screened.
+    labels = np.array([1] * 40 + [0] * 960)
+    run = sim.Run(0, [0, 40], list(range(1, 40)) + list(range(41, 1000)), [], {})
+    sim.evaluate_stopping(run, labels)
+    assert run.stopping == {"screened": 41 + 606, "recall": 1.0,
+                            "work_saved": pytest.approx(0.353)}
+    assert run.baselines == {
+        "excludes_in_a_row_50": {"screened": 91, "recall": 1.0, "work_saved": 0.909},
+        "excludes_in_a_row_100": {"screened": 141, "recall": 1.0,
+                                  "work_saved": pytest.approx(0.859)},
+    }
+    summary = sim.summarise_stops([run.stopping, {"screened": 10, "recall": 0.5,
+                                                  "work_saved": 0.99}])
+    assert summary["reached_target"] == 0.5 and summary["recall"] == 0.75

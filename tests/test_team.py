@@ -380,16 +380,13 @@ def test_retraining_never_delays_a_decision(db, db_path):
             release.wait(10)
             return super().rank(*args)
 
-        def stopping(self, *args):
-            release.wait(10)
-            return super().stopping(*args)
-
     retrainer = HeldBack(db_path)
     session = ScreeningSession(db, s, TA, "sam", [(w, None) for w in range(1, 10)],
                                prioritise=True, retrainer=retrainer)
     session.decide(1, "include")
     session.decide(4, "exclude", reason="1")  # returns although no model was fitted yet
-    assert session.order_version == 0 and session.signal is None
+    assert session.order_version == 0  # no refit yet; the stopping rule is cheap and counts both at once
+    assert session.signal.screened == 2 and not session.signal.test.can_stop
     assert votes(db) == {(1, "sam"): ("include", None), (4, "sam"): ("exclude", "Wrong population")}
     release.set()
     deadline = time.monotonic() + 30  # the follow-up refit waits REFIT_MIN_SECONDS
@@ -399,7 +396,7 @@ def test_retraining_never_delays_a_decision(db, db_path):
     assert session.order_version >= 1 and retrainer.errors == []
     assert session.current() == (2, None)  # the work on screen keeps its place
     assert {w for w, _ in session.queue[1:2]} == {3}  # the other peer study jumped the queue
-    assert session.signal is not None and session.signal.estimated_remaining is not None
+    assert session.signal.test.recall_target == s.recall_target
     retrainer.close()
 
 

@@ -28,14 +28,7 @@ from sqlite_utils import Database
 
 from litrev.db import write_transaction
 from litrev.errors import InputFileError
-from litrev.harvest.store import (
-    SaveCounts,
-    finish_run,
-    raw_sha256,
-    save_records,
-    start_run,
-    update_run,
-)
+from litrev.harvest.store import SaveCounts, finish_run, raw_sha256, save_records, start_run, update_run
 from litrev.sources.files import FORMATS, Parsed, Problem, parse, slugify, sniff_format
 from litrev.sources.normalise import Record
 from litrev.views import CONFIRMED

@@ -161,7 +161,7 @@ def queue(
     db: Database, settings: ReviewSettings, stage: str, reviewer: str,
     *, pilot: int | None = None,
 ) -> list[tuple[int, float | None]]:
-    """What `reviewer` still has to screen at `stage`, best first: (work id, relevance).
+    """What `reviewer` still has to screen at `stage`, best first: (work id, model score or None).
 
     Blind: only this reviewer's own votes are read. A work leaves the queue when
     this reviewer voted, when it has as many votes as the stage needs, or when it

@@ -30,9 +30,6 @@ from litrev.screen.settings import ReviewSettings
 from litrev.tags import storage as tags_stage
 
 Item = tuple[int, float | None]
-# The estimate of relevant works left is calibrated by cross-validation (~330 ms at
-# 10,000 works), too slow for every decision; retraining the order (~110 ms) is not.
-SIGNAL_EVERY = 10
 # A session's model is refitted at most this often in the background: a decision every second
 # from each of twenty reviewers would otherwise keep a core busy refitting (~110 ms at 10,000
 # works each) for orders nobody has looked at yet.
@@ -47,17 +44,19 @@ def rank_order(db: Database, stage: str, reviewer: str, work_ids: list[int]) -> 
     return order_queue(db, stage, reviewer, work_ids)
 
 
-def stopping(db: Database, stage: str, reviewer: str, work_ids: list[int]) -> Any:
-    """The stopping signal (consecutive excludes, estimated relevant works left)."""
+def stopping(db: Database, settings: ReviewSettings, stage: str, reviewer: str, work_ids: list[int]) -> Any:
+    """The stopping rule's verdict (litrev.screen.stopping) on this reviewer's decisions so far:
+    a few hypergeometric terms, cheap enough to compute after every decision."""
     from litrev.screen.rank import stopping_signal
 
-    return stopping_signal(db, stage, reviewer, work_ids)
+    return stopping_signal(db, stage, reviewer, work_ids, recall_target=settings.recall_target,
+                           confidence=settings.confidence)
 
 
 class Retrainer:
     """Refits rankers away from the requests: in a worker process, coordinated by one thread.
 
-    The refit (~110 ms at 10,000 works, the stopping signal ~330 ms) is CPU-bound Python and
+    The refit (~110 ms at 10,000 works) is CPU-bound Python and
     numpy; on a thread of the server it would hold the GIL that every request needs, so it
     runs in a process of its own with its own connection. Jobs for one session coalesce:
     while a refit runs, further decisions only mark it stale, and one more refit follows
@@ -71,14 +70,14 @@ class Retrainer:
         self.process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=_start_worker)
         self.errors: list[str] = []
+        self.closed = False
 
     def rank(self, stage: str, reviewer: str, work_ids: list[int]) -> list[Item]:
         return self.process.submit(_rank_in_worker, self.db_path, stage, reviewer, work_ids).result()
 
-    def stopping(self, stage: str, reviewer: str, work_ids: list[int]) -> Any:
-        return self.process.submit(_stopping_in_worker, self.db_path, stage, reviewer, work_ids).result()
-
     def submit(self, job: Callable[["Retrainer"], None]) -> None:
+        if self.closed:  # a delayed refit's timer may fire after the server closed
+            return
         self.thread.submit(self._run, job)
 
     def _run(self, job: Callable[["Retrainer"], None]) -> None:
@@ -94,6 +93,7 @@ class Retrainer:
         self.thread.submit(lambda: None).result()
 
     def close(self) -> None:
+        self.closed = True
         self.thread.shutdown(wait=True)
         self.process.shutdown(wait=True)
 
@@ -132,10 +132,6 @@ def _rank_in_worker(db_path: str, stage: str, reviewer: str, work_ids: list[int]
     return rank_order(_worker_db(db_path), stage, reviewer, work_ids)[:RANKED_HEAD]
 
 
-def _stopping_in_worker(db_path: str, stage: str, reviewer: str, work_ids: list[int]) -> Any:
-    return stopping(_worker_db(db_path), stage, reviewer, work_ids)
-
-
 class ScreeningSession:
     """One reviewer's queue at one stage and what they did in it (for undo)."""
 
@@ -153,7 +149,6 @@ class ScreeningSession:
         self.prioritise = prioritise
         self.retrainer = retrainer
         self.signal: Any = None
-        self.since_signal = 0
         self.order_version = 0  # counts the orders swapped in by the retrainer
         self.lock = threading.RLock()
         self._refit_running = False
@@ -161,10 +156,7 @@ class ScreeningSession:
         self._refit_order = False
         self._last_refit = -math.inf
         if prioritise:
-            if retrainer is None:
-                self.refresh_signal()
-            else:
-                self._start_refit(order=False)
+            self.refresh_signal()
 
     @classmethod
     def start(cls, db: Database, settings: ReviewSettings, stage: str, reviewer: str, *,
@@ -238,8 +230,10 @@ class ScreeningSession:
             item = self._take(work_id)
             self.history.append(item)
             self.counts[decision] += 1
-        if self.prioritise and decision in ("include", "exclude"):
-            self.rerank(decision)
+        if self.prioritise:
+            if decision in ("include", "exclude"):
+                self.rerank()
+            self.refresh_signal()  # a maybe counts for the stopping test too
 
     def undo(self) -> int:
         """Withdraw the last decision of this session and put its work back in front."""
@@ -252,6 +246,8 @@ class ScreeningSession:
             self.history.pop()
             self.queue.insert(self.pos, item)
             self.counts["undo"] += 1
+        if self.prioritise:
+            self.refresh_signal()
         return item[0]
 
     def tags(self, work_id: int) -> list[dict[str, Any]]:
@@ -282,27 +278,19 @@ class ScreeningSession:
 
     # -- ranking and the stopping signal --
 
-    def rerank(self, decision: str) -> None:
+    def rerank(self) -> None:
         """Retrain on the decisions so far and put the likeliest includes next."""
-        self.since_signal += 1
-        refresh = (self.since_signal >= SIGNAL_EVERY or self.signal is None
-                   or self.signal.estimated_remaining is None)  # may just have become trainable
-        if not refresh:
-            run = self.signal.consecutive_excludes
-            self.signal.consecutive_excludes = 0 if decision == "include" else run + 1
         if self.retrainer is not None:
             self._start_refit(order=True)
             return
         rest = [work_id for work_id, _ in self.queue[self.pos:]]
         if rest:
             self.queue[self.pos:] = rank_order(self.db, self.stage, self.reviewer, rest)
-        if refresh:
-            self.refresh_signal()
 
     def refresh_signal(self) -> None:
-        self.since_signal = 0
-        self.signal = stopping(self.db, self.stage, self.reviewer,
-                               [work_id for work_id, _ in self.queue])
+        with self.lock:
+            left = [work_id for work_id, _ in self.queue[self.pos:]]
+        self.signal = stopping(self.db, self.settings, self.stage, self.reviewer, left)
 
     def _start_refit(self, order: bool) -> None:
         with self.lock:
@@ -334,16 +322,8 @@ class ScreeningSession:
                 order, self._refit_order = self._refit_order, False
                 shown = self.pos + 1  # the work on screen keeps its place
                 rest = [work_id for work_id, _ in self.queue[shown:]]
-                refresh = self.since_signal >= SIGNAL_EVERY or self.signal is None \
-                    or self.signal.estimated_remaining is None
             if order and rest:
                 self._swap_order(retrainer.rank(self.stage, self.reviewer, rest))
-            if refresh:
-                with self.lock:
-                    left = [work_id for work_id, _ in self.queue]
-                signal = retrainer.stopping(self.stage, self.reviewer, left)
-                with self.lock:
-                    self.since_signal, self.signal = 0, signal
         finally:
             with self.lock:
                 again = self._refit_stale

@@ -39,7 +39,7 @@ KNOWN_KEYS = {
     "stage": {"screeners", "reason_required"},
     "exclusion": {"reasons"},
     "keywords": {"include", "exclude"},
-    "screen": {"prioritise", "blind_priority", "pilot_seed", "blind"},
+    "screen": {"prioritise", "blind_priority", "pilot_seed", "blind", "recall_target", "confidence"},
 }
 
 
@@ -70,6 +70,10 @@ class ReviewSettings:
     blind_priority: bool = True
     pilot_seed: int = 2020
     blind: bool = True  # screeners never see each other's votes (the team web app)
+    # The stopping rule (litrev.screen.stopping): "you can stop" once at least `recall_target` of
+    # the relevant works are found with this `confidence`.
+    recall_target: float = 0.95
+    confidence: float = 0.95
     path: str | None = None
 
     def stage(self, name: str) -> StageSettings:
@@ -170,7 +174,20 @@ def parse_settings(data: dict[str, Any], path: str = "review.toml") -> ReviewSet
     settings.blind_priority = _typed(screen, "blind_priority", bool, True, path, "screen")
     settings.pilot_seed = _typed(screen, "pilot_seed", int, 2020, path, "screen")
     settings.blind = _typed(screen, "blind", bool, True, path, "screen")
+    settings.recall_target = _proportion(screen, "recall_target", 0.95, path)
+    settings.confidence = _proportion(screen, "confidence", 0.95, path)
     return settings
+
+
+def _proportion(table: dict, key: str, default: float, path: str) -> float:
+    """A [screen] proportion strictly between 0 and 1 (0.95, not 95 or 95%)."""
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise SettingsError(
+            f"{path}: [screen] {key} = {value!r} is not a proportion between 0 and 1. "
+            f"Write e.g. {key} = 0.95."
+        )
+    return float(value)
 
 
 def _stage(name: str, table: Any, path: str) -> StageSettings:

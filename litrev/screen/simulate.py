@@ -10,6 +10,12 @@ record is found. The metrics are computed on the screening order after the prior
   of the relevant records are found; N is the number of records screened after the priors.
 - RRF@10: the percentage of relevant records found after screening 10% of the records.
 - Recall after screening 10%, 25% and 50% of the records.
+
+Where a screener following litrev's stopping rule (`litrev.screen.stopping`) would have stopped:
+the same ranked order until its random-sampling phase begins, then the rest at random
+(seeded with the run's seed); the priors count as screened, as they are in `litrev
+screen`. Beside it, the baseline rule "stop after 50 (or 100) excludes in a row" on the
+ranked order.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from litrev.errors import InputFileError, LitrevError
+from litrev.screen.stopping import first_run_of_excludes, first_stop, sampling_start
 
 LABEL_COLUMNS = ("label_included", "label_abstract_screening")
 RECALL_POINTS = (0.10, 0.25, 0.50)
@@ -149,6 +156,9 @@ def metrics(ordered_labels: Sequence[int]) -> dict:
 # --- the replay ------------------------------------------------------------------
 
 
+BASELINE_RUNS = (50, 100)
+
+
 @dataclass
 class Run:
     seed: int
@@ -156,8 +166,45 @@ class Run:
     order: list[int]  # record indices screened after the priors, in order
     ordered_labels: list[int]
     metrics: dict
-    estimates: list[dict] = field(default_factory=list)  # stopping estimate vs truth
     fit_ms: list[float] = field(default_factory=list)
+    stopping: dict = field(default_factory=dict)  # where the stopping rule stops
+    baselines: dict = field(default_factory=dict)  # where "N excludes in a row" stops
+
+
+def stop_outcome(labels_in_order: Sequence[int], screened: int) -> dict:
+    """Recall and work saved when screening stops after `screened` of the records."""
+    labels = np.asarray(labels_in_order, dtype=int)
+    return {
+        "screened": int(screened),
+        "recall": float(labels[:screened].sum() / labels.sum()),
+        "work_saved": float(1 - screened / len(labels)),
+    }
+
+
+def stopping_order(sequence: list[int], labels: np.ndarray, seed: int,
+                   sample_after: int | None = None) -> list[int]:
+    """What a screener following the stopping rule screens: `sequence` (every record in
+    ranked order, priors first) until the random-sampling phase begins, then the rest in
+    a random order drawn with `seed`."""
+    start = sampling_start([int(labels[i]) for i in sequence], sample_after)
+    if start is None:
+        return list(sequence)
+    rest = list(sequence[start:])
+    np.random.default_rng(seed).shuffle(rest)
+    return list(sequence[:start]) + rest
+
+
+def evaluate_stopping(run: Run, labels: np.ndarray, *, recall_target: float = 0.95,
+                      confidence: float = 0.95) -> None:
+    """Fill `run.stopping` (the statistical rule) and `run.baselines` (excludes in a row)."""
+    ranked = [int(labels[i]) for i in run.priors + run.order]
+    stopped = [int(labels[i]) for i in stopping_order(run.priors + run.order, labels, run.seed)]
+    screened = first_stop(stopped, recall_target=recall_target, confidence=confidence)
+    run.stopping = stop_outcome(stopped, screened)
+    run.baselines = {
+        f"excludes_in_a_row_{n}": stop_outcome(ranked, first_run_of_excludes(ranked, n))
+        for n in BASELINE_RUNS
+    }
 
 
 def replay(
@@ -166,45 +213,37 @@ def replay(
     priors: list[int],
     *,
     ranker_factory: Callable | None = None,
-    checkpoints: Sequence[float] = RECALL_POINTS,
-) -> tuple[list[int], list[dict], list[float]]:
+) -> tuple[list[int], list[float]]:
     """Screen the top-ranked record and retrain, until every relevant record is found.
 
     Returns the screening order after the priors (the never-screened rest appended, all
-    irrelevant), the stopping estimates at the checkpoints, and per-update fit times.
+    irrelevant) and the per-update fit times.
     """
     import time
 
-    from litrev.screen.rank import Ranker, estimate_remaining
+    from litrev.screen.rank import DEFAULT_MODEL
 
-    make = ranker_factory or Ranker
+    make = ranker_factory or DEFAULT_MODEL.ranker
     n = len(labels)
     screened = np.zeros(n, dtype=bool)
     screened[priors] = True
     train = list(priors)
     order: list[int] = []
     remaining_relevant = int(labels[~screened].sum())
-    marks = {_screened_at(p, n - len(priors)): p for p in checkpoints}
-    estimates, fit_ms = [], []
+    fit_ms = []
     while remaining_relevant > 0:
         pool = np.flatnonzero(~screened)
         start = time.perf_counter()
         ranker = make(matrix).fit(train, labels[train])
         scores = ranker.scores(pool)
         fit_ms.append(1000 * (time.perf_counter() - start))
-        if len(order) in marks and hasattr(ranker, "probabilities"):
-            estimates.append({
-                "screened": marks[len(order)],
-                "estimated_remaining": estimate_remaining(ranker.probabilities(pool)),
-                "actual_remaining": remaining_relevant,
-            })
         pick = int(pool[int(np.argmax(scores))])
         screened[pick] = True
         train.append(pick)
         order.append(pick)
         remaining_relevant -= int(labels[pick])
     order.extend(int(i) for i in np.flatnonzero(~screened))
-    return order, estimates, fit_ms
+    return order, fit_ms
 
 
 def simulate(
@@ -217,8 +256,12 @@ def simulate(
     ranker_factory: Callable | None = None,
     vectoriser_factory: Callable | None = None,
     progress: Callable[[int], None] | None = None,
+    recall_target: float = 0.95,
+    confidence: float = 0.95,
 ) -> list[Run]:
-    """`runs` replays with prior seeds seed, seed + 1, ...; the BM25 matrix is fitted once."""
+    """`runs` replays with prior seeds seed, seed + 1, ...; the feature matrix is fitted
+    once. Each run also says where the stopping rule (`recall_target`, `confidence`) and
+    the excludes-in-a-row baselines would have stopped."""
     from litrev.screen.rank import make_vectoriser, work_text
 
     texts = [work_text(t, a) for t, a in zip(data.titles, data.abstracts)]
@@ -226,11 +269,11 @@ def simulate(
     results = []
     for run_seed in range(seed, seed + runs):
         priors = choose_priors(data.labels, n_prior_included, n_prior_excluded, run_seed)
-        order, estimates, fit_ms = replay(
-            matrix, data.labels, priors, ranker_factory=ranker_factory
-        )
+        order, fit_ms = replay(matrix, data.labels, priors, ranker_factory=ranker_factory)
         ordered = [int(data.labels[i]) for i in order]
-        results.append(Run(run_seed, priors, order, ordered, metrics(ordered), estimates, fit_ms))
+        run = Run(run_seed, priors, order, ordered, metrics(ordered), fit_ms)
+        evaluate_stopping(run, data.labels, recall_target=recall_target, confidence=confidence)
+        results.append(run)
         if progress:
             progress(1)
     return results
@@ -246,6 +289,17 @@ def summarise(runs: list[Run]) -> dict:
             "max": float(np.max([r.metrics[k] for r in runs])),
         }
         for k in keys
+    }
+
+
+def summarise_stops(stops: list[dict], recall_target: float = 0.95) -> dict:
+    """Mean of each stopping outcome, and the share of runs that stopped at or above
+    `recall_target` recall."""
+    return {
+        "screened": float(np.mean([s["screened"] for s in stops])),
+        "recall": float(np.mean([s["recall"] for s in stops])),
+        "work_saved": float(np.mean([s["work_saved"] for s in stops])),
+        "reached_target": float(np.mean([s["recall"] >= recall_target - 1e-9 for s in stops])),
     }
 
 

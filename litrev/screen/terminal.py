@@ -209,8 +209,10 @@ class ScreeningSession:
             Text(""),
         ]
         position = f"{self.session.pos + 1} of {len(self.queue)} left · {self.stage} · {self.reviewer}"
-        if score is not None:
-            position += f" · relevance {score:.2f}"
+        if self.signal is not None and self.signal.test.sampling:
+            position += " · random order, for the stopping test"
+        elif score is not None:  # the model's margin: only its order means anything
+            position += f" · model score {score:+.2f}"
 
         def wrap(page: RenderableType, label: str, *, reserve: bool = False) -> RenderableType:
             panel = Panel(Group(*head, page), title=f"work {work_id}", subtitle=Text(position),
@@ -240,10 +242,8 @@ class ScreeningSession:
         return [Text(text, style=style) for text, style in lines if text]
 
     def stopping_line(self) -> str:
-        line = f"Stopping signal: excludes in a row since your last include: {self.signal.consecutive_excludes}"
-        if self.signal.estimated_remaining is not None:
-            line += f"; relevant works left, estimated: ~{self.signal.estimated_remaining:.0f}"
-        return line
+        return (f"Stopping rule: {self.signal.test.message()}.\n"
+                f"Excludes in a row since your last include: {self.signal.consecutive_excludes}.")
 
     def summary(self) -> str:
         c = self.counts

@@ -17,11 +17,11 @@
 
   function signalText(signal) {
     if (!signal) return "";
-    let text = "Excludes in a row: " + signal.consecutive_excludes;
-    if (signal.estimated_remaining !== null && signal.estimated_remaining !== undefined) {
-      text += " · relevant left, estimated: ~" + Math.round(signal.estimated_remaining);
-    }
-    return text;
+    // The statistical stopping rule's verdict ("keep screening" or "you can stop: ..."),
+    // then the familiar heuristic beside it, never as the verdict.
+    let text = "Stopping rule: " + signal.verdict + ".";
+    if (signal.random_sampling) text += " Works now come in random order, for the stopping test.";
+    return text + " Excludes in a row: " + signal.consecutive_excludes + ".";
   }
 
   function render() {
@@ -38,7 +38,7 @@
     $("abstract").innerHTML = w.abstract_html;
     $("authors").textContent = w.authors.length ? w.authors.join(", ") : "(no authors)";
     $("meta").textContent = [w.year, w.venue, "work " + w.id,
-      w.relevance !== null ? "relevance " + w.relevance.toFixed(2) : null].filter(Boolean).join(" · ");
+      w.score !== null ? "model score " + (w.score >= 0 ? "+" : "") + w.score.toFixed(2) : null].filter(Boolean).join(" · ");
     const links = $("links");
     links.replaceChildren(...w.links.map((l) => {
       const li = document.createElement("li");

@@ -123,7 +123,8 @@ class TeamApp:
         work = None
         if item is not None:
             work = work_view(db, self.settings, item[0])
-            work["relevance"] = None if item[1] is None else round(item[1], 2)
+            # The model's margin once it has learnt from both classes; only its order means anything.
+            work["score"] = None if item[1] is None else round(item[1], 2)
             work["tags"] = tag_view(session.tags(item[0]))
             if not self.settings.blind:
                 work["votes"] = others_votes(db, item[0], stage, reviewer)
