@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from support.browser import CHROMIUM, CHROMIUM_ARGS, unavailable
 from support.replay import ReplayServer
 
 from litrev.db import open_db
@@ -36,3 +37,17 @@ def replay():
     the real API clients are pointed at it, so paging, retries and faults go over real HTTP."""
     with ReplayServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (pip install -e '.[test]')")
+    if not Path(CHROMIUM).exists():
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -6,9 +6,6 @@ Screenshots go to tests/artifacts/ (gitignored).
 """
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,45 +13,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from support.browser import ARTIFACTS, free_port
+
+SUGGESTION_EVIDENCE = 'abstract: "peer support in emergency departments in England"'
 
 from litrev.report.publish import publish
 
 ROOT = Path(__file__).parents[1]
-ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = os.environ.get("LITREV_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}: CI must run the browser test (.ci/run installs chromium and playwright)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-SUGGESTION_EVIDENCE = 'abstract: "peer support in emergency departments in England"'
-
-
 def add_suggestion(db) -> int:
     """One of litrev's open suggestions on the demo base (whose tags are all confirmed): a UK
     country on an included study without a country, so the confirmed-only map differs (not on

@@ -12,8 +12,8 @@ import urllib.request
 
 import pytest
 from click.testing import CliRunner
+from support.browser import ARTIFACTS, free_port
 from support.screen import add_works
-from test_browser import ARTIFACTS, browser, free_port  # noqa: F401  (browser is a fixture)
 
 from litrev.cli import cli
 from litrev.db import open_db
@@ -83,7 +83,7 @@ def _wait_until_up(proc, base):
             time.sleep(0.2)
 
 
-def person(browser, base, name=None, viewport=(1280, 800)):  # noqa: F811
+def person(browser, base, name=None, viewport=(1280, 800)):
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
     page.requests = []
@@ -115,7 +115,7 @@ def press_and_wait(page, keys, before):
         "Number(document.getElementById('work').dataset.workId) !== before", arg=before)
 
 
-def test_signed_out_visitors_get_the_sign_in_page_and_cannot_write(browser, team_site):  # noqa: F811
+def test_signed_out_visitors_get_the_sign_in_page_and_cannot_write(browser, team_site):
     base = team_site["base"]
     page = person(browser, base)
     response = page.goto(base + "/team/screen/title-abstract")
@@ -130,7 +130,7 @@ def test_signed_out_visitors_get_the_sign_in_page_and_cannot_write(browser, team
     page.context.close()
 
 
-def test_two_reviewers_screen_blind_and_the_lead_resolves_the_conflicts(browser, team_site):  # noqa: F811
+def test_two_reviewers_screen_blind_and_the_lead_resolves_the_conflicts(browser, team_site):
     base = team_site["base"]
     sam, kim = person(browser, base, "sam"), person(browser, base, "kim")
     for page in (sam, kim):
@@ -210,7 +210,7 @@ def test_two_reviewers_screen_blind_and_the_lead_resolves_the_conflicts(browser,
         context.close()
 
 
-def test_a_full_text_exclude_needs_a_reason_and_csrf_is_checked(browser, team_site):  # noqa: F811
+def test_a_full_text_exclude_needs_a_reason_and_csrf_is_checked(browser, team_site):
     base = team_site["base"]
     sam = person(browser, base, "sam")
     sam.goto(base + "/team/screen/full-text")
@@ -237,7 +237,7 @@ def test_a_full_text_exclude_needs_a_reason_and_csrf_is_checked(browser, team_si
     sam.context.close()
 
 
-def test_the_screening_page_fits_a_phone(browser, team_site):  # noqa: F811
+def test_the_screening_page_fits_a_phone(browser, team_site):
     base = team_site["base"]
     phone = person(browser, base, "kim", viewport=(390, 844))
     phone.goto(base + "/team/screen/full-text")
