@@ -1,19 +1,16 @@
 """Screening prioritisation: cold-start order, model order, blind mode, stopping signal."""
 
-import time
 
 import pytest
 from support.rank import IRRELEVANT, RELEVANT
 
 from litrev.db import now
 from litrev.screen import rank, stopping
+from litrev.screen.settings import ReviewSettings, parse_settings
 
 STAGE = "title-abstract"
 
-@pytest.fixture(autouse=True)
-def no_review_settings(monkeypatch):
-    """Tests set review settings explicitly; the repository's review.toml must not leak in."""
-    monkeypatch.setattr(rank, "_screen_settings", lambda db: {})
+SETTINGS = ReviewSettings()  # blind, no keywords: tests pass their settings to the ranker
 
 
 @pytest.fixture
@@ -28,7 +25,6 @@ def review_db(db):
             db["works"].insert({"id": work_id, "title": title, "abstract": abstract,
                                 "created_at": now(), "updated_at": now()})
             truth[work_id] = label
-    rank.clear_cache()
     db.truth = truth
     return db
 
@@ -43,7 +39,7 @@ def relevant_ids(db):
 
 
 def test_cold_start_orders_by_work_id_without_labels_or_ranks(review_db):
-    queue = rank.order_queue(review_db, STAGE, "ana", [5, 3, 9, 1])
+    queue = rank.order_queue(review_db, STAGE, "ana", [5, 3, 9, 1], SETTINGS)
     assert queue == [(1, None), (3, None), (5, None), (9, None)]
 
 
@@ -60,8 +56,7 @@ def test_cold_start_orders_by_best_search_rank(db):
             {"record_id": "openalex:W2", "run_id": 1, "rank": 9},
             {"record_id": "crossref:10.1/x", "run_id": 2, "rank": 2},
         ])
-    rank.clear_cache()
-    assert rank.order_queue(db, STAGE, "ana", [1, 2, 3]) == [(2, None), (1, None), (3, None)]
+    assert rank.order_queue(db, STAGE, "ana", [1, 2, 3], SETTINGS) == [(2, None), (1, None), (3, None)]
 
 
 def test_one_include_and_one_exclude_start_the_model(review_db):
@@ -70,7 +65,7 @@ def test_one_include_and_one_exclude_start_the_model(review_db):
     decide(review_db, first_relevant, "include")
     decide(review_db, first_irrelevant, "exclude")
     rest = [w for w in review_db.truth if w not in (first_relevant, first_irrelevant)]
-    queue = rank.order_queue(review_db, STAGE, "ana", rest)
+    queue = rank.order_queue(review_db, STAGE, "ana", rest, SETTINGS)
     assert sorted(w for w, _ in queue) == sorted(rest)
     assert all(score is not None for _, score in queue)
     scores = [s for _, s in queue]
@@ -85,23 +80,23 @@ def test_blind_mode_trains_only_on_own_decisions(review_db):
     for w, y in review_db.truth.items():
         if w <= 8:
             decide(review_db, w, "include" if y else "exclude", reviewer="bea")
-    assert rank.blind_priority(review_db)
+    assert SETTINGS.blind_priority
     assert rank.training_labels(review_db, STAGE, "ana") == {}
-    ana = rank.order_queue(review_db, STAGE, "ana", list(review_db.truth))
+    ana = rank.order_queue(review_db, STAGE, "ana", list(review_db.truth), SETTINGS)
     assert all(score is None for _, score in ana)
     assert [w for w, _ in ana] == sorted(review_db.truth)  # by id: nothing learnt
-    bea = rank.order_queue(review_db, STAGE, "bea", [w for w in review_db.truth if w > 8])
+    bea = rank.order_queue(review_db, STAGE, "bea", [w for w in review_db.truth if w > 8], SETTINGS)
     assert all(score is not None for _, score in bea)
 
 
-def test_open_mode_trains_on_the_team_outcome(review_db, monkeypatch):
-    monkeypatch.setattr(rank, "_screen_settings", lambda db: {"blind_priority": False})
+def test_open_mode_trains_on_the_team_outcome(review_db):
+    open_mode = ReviewSettings(blind_priority=False)
     for w, y in review_db.truth.items():
         if w <= 8:
             decide(review_db, w, "include" if y else "exclude", reviewer="bea")
-    labels = rank.training_labels(review_db, STAGE, "ana")
+    labels = rank.training_labels(review_db, STAGE, "ana", blind=False)
     assert labels == {w: y for w, y in review_db.truth.items() if w <= 8}
-    ana = rank.order_queue(review_db, STAGE, "ana", [w for w in review_db.truth if w > 8])
+    ana = rank.order_queue(review_db, STAGE, "ana", [w for w in review_db.truth if w > 8], open_mode)
     assert all(score is not None for _, score in ana)
 
 
@@ -124,31 +119,30 @@ def test_decisions_on_merged_works_count_for_the_canonical_work(review_db):
     assert rank.own_labels(review_db, STAGE, "ana") == {2: 1}
 
 
-def test_keyword_cold_start(review_db, monkeypatch):
-    monkeypatch.setattr(rank, "_screen_settings",
-                        lambda db: {"include_keywords": ["peer", "recover*"]})
-    queue = rank.order_queue(review_db, STAGE, "ana", list(review_db.truth))
+def test_keyword_cold_start(review_db):
+    settings = ReviewSettings(include_keywords=["peer", "recover*"])
+    queue = rank.order_queue(review_db, STAGE, "ana", list(review_db.truth), settings)
     assert {w for w, _ in queue[:6]} == set(relevant_ids(review_db))
     assert all(score is None for _, score in queue)
 
 
-def test_exclude_keywords_push_works_down(review_db, monkeypatch):
-    monkeypatch.setattr(rank, "_screen_settings", lambda db: {"exclude_keywords": ["statin"]})
-    queue = [w for w, _ in rank.order_queue(review_db, STAGE, "ana", list(review_db.truth))]
+def test_exclude_keywords_push_works_down(review_db):
+    settings = ReviewSettings(exclude_keywords=["statin"])
+    queue = [w for w, _ in rank.order_queue(review_db, STAGE, "ana", list(review_db.truth), settings)]
     statin = next(w for w, y in review_db.truth.items()
                   if review_db["works"].get(w)["title"].startswith("Statin"))
     assert queue[-1] == statin
     assert queue[:-1] == sorted(w for w in review_db.truth if w != statin)
 
 
-def test_settings_come_from_the_review_module(monkeypatch):
-    monkeypatch.undo()
-    from litrev.screen import settings as review
-
-    monkeypatch.setattr(review, "screen_settings", lambda db=None: {
-        "blind_priority": False, "include_keywords": ["peer"], "exclude_keywords": ["rats"]})
-    assert rank.blind_priority(None) is False
-    assert rank.keywords(None) == (["peer"], ["rats"])
+def test_the_ranker_reads_only_the_settings_it_is_given(review_db, tmp_path, monkeypatch):
+    """No settings from a global or the working directory: a review.toml there changes nothing."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "review.toml").write_text('[keywords]\ninclude = ["statin"]\n')
+    given = parse_settings({"keywords": {"include": ["peer", "recover*"]}, "screen": {"blind_priority": False}})
+    assert (given.blind_priority, given.include_keywords) == (False, ["peer", "recover*"])
+    queue = rank.order_queue(review_db, STAGE, "ana", list(review_db.truth), given)
+    assert {w for w, _ in queue[:6]} == set(relevant_ids(review_db))
 
 
 def test_consecutive_excludes():
@@ -202,28 +196,34 @@ def test_the_queue_turns_random_once_the_ranking_is_exhausted(review_db, monkeyp
     for w in irrelevant[:2]:
         decide(review_db, w, "exclude")
     rest = [w for w in review_db.truth if w not in rank.own_labels(review_db, STAGE, "ana")]
-    ranked = rank.order_queue(review_db, STAGE, "ana", rest)
+    ranked = rank.order_queue(review_db, STAGE, "ana", rest, SETTINGS)
     assert all(score is not None for _, score in ranked)
     decide(review_db, irrelevant[2], "exclude")  # the third exclude in a row
     rest.remove(irrelevant[2])
-    sampled = rank.order_queue(review_db, STAGE, "ana", rest)
+    sampled = rank.order_queue(review_db, STAGE, "ana", rest, SETTINGS)
     assert all(score is None for _, score in sampled)
     assert [w for w, _ in sampled] == stopping.random_order(rest, f"{STAGE}:ana")
     assert rank.stopping_signal(review_db, STAGE, "ana").test.sampling
 
 
-def test_features_are_cached_until_works_change(review_db):
-    first = rank.features(review_db)
-    assert rank.features(review_db) is first
+def test_a_feature_cache_refits_only_when_works_change(review_db):
+    cache = rank.FeatureCache()
+    first = cache.features(review_db)
+    assert cache.features(review_db) is first
+    assert rank.features(review_db) is not first  # without a cache, nothing is kept
     review_db["works"].insert({"id": 50, "title": "Peer mentors", "abstract": "in recovery"})
-    second = rank.features(review_db)
+    second = cache.features(review_db)
     assert second is not first and 50 in second.index
 
 
-def test_retraining_is_fast(review_db):
+def test_order_queue_uses_the_cache_it_is_given(review_db, monkeypatch):
     decide(review_db, relevant_ids(review_db)[0], "include")
     decide(review_db, 7 if review_db.truth[7] == 0 else 8, "exclude")
-    rank.order_queue(review_db, STAGE, "ana", list(review_db.truth))  # warm the cache
-    start = time.perf_counter()
-    rank.order_queue(review_db, STAGE, "ana", list(review_db.truth))
-    assert time.perf_counter() - start < 0.2
+    cache = rank.FeatureCache()
+    fits = []
+    real = rank.features
+    monkeypatch.setattr(rank, "features", lambda db, *a: fits.append(1) or real(db, *a))
+    first = rank.order_queue(review_db, STAGE, "ana", list(review_db.truth), SETTINGS, cache=cache)
+    again = rank.order_queue(review_db, STAGE, "ana", list(review_db.truth), SETTINGS, cache=cache)
+    assert first == again and len(fits) == 1
+

@@ -185,7 +185,7 @@ def queue(
     # `litrev` command imports this module through the CLI.
     from litrev.screen.rank import order_queue
 
-    return order_queue(db, stage, reviewer, todo)
+    return order_queue(db, stage, reviewer, todo, settings)
 
 
 def pilot_sample(db: Database, settings: ReviewSettings, stage: str, n: int) -> list[int]:

@@ -32,6 +32,7 @@ from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 from sqlite_utils import Database
 
+from litrev.screen.settings import ReviewSettings
 from litrev.screen.stopping import (
     DEFAULT_CONFIDENCE,
     DEFAULT_RECALL_TARGET,
@@ -277,9 +278,6 @@ class _Features:
     matrix: sparse.csr_matrix
 
 
-_CACHE: dict[str, _Features] = {}
-
-
 def _db_key(db: Database) -> str:
     row = db.execute("pragma database_list").fetchone()
     return row[2] or f"memory:{id(db.conn)}"
@@ -294,13 +292,28 @@ def _works_fingerprint(db: Database) -> tuple:
     )
 
 
-def features(db: Database) -> _Features:
-    """The default model's features of every canonical work's title and abstract, fitted
-    once per works state."""
-    key, fingerprint = _db_key(db), _works_fingerprint(db)
-    cached = _CACHE.get(key)
-    if cached is not None and cached.key == fingerprint:
+class FeatureCache:
+    """The feature matrix of each database, refitted only when its works change.
+
+    A screening session (or the team server's refit worker) holds one, so retraining after
+    each decision costs a fit, not a re-vectorisation of every title and abstract (seconds
+    at 10,000 works). Nothing is cached outside such an object.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, _Features] = {}
+
+    def features(self, db: Database) -> _Features:
+        key, fingerprint = _db_key(db), _works_fingerprint(db)
+        cached = self.entries.get(key)
+        if cached is None or cached.key != fingerprint:
+            cached = self.entries[key] = features(db, fingerprint)
         return cached
+
+
+def features(db: Database, fingerprint: tuple | None = None) -> _Features:
+    """The default model's features of every canonical work's title and abstract."""
+    fingerprint = fingerprint or _works_fingerprint(db)
     rows = db.execute(
         "select id, title, abstract from works where merged_into is null order by id"
     ).fetchall()
@@ -312,13 +325,7 @@ def features(db: Database) -> _Features:
             matrix = sparse.csr_matrix((len(rows), 0), dtype=np.float32)
     else:
         matrix = sparse.csr_matrix((len(rows), 0), dtype=np.float32)
-    feats = _Features(fingerprint, {wid: i for i, (wid, _, _) in enumerate(rows)}, matrix)
-    _CACHE[key] = feats
-    return feats
-
-
-def clear_cache() -> None:
-    _CACHE.clear()
+    return _Features(fingerprint, {wid: i for i, (wid, _, _) in enumerate(rows)}, matrix)
 
 
 def own_labels(db: Database, stage: str, reviewer: str) -> dict[int, int]:
@@ -354,33 +361,10 @@ def team_labels(db: Database, stage: str) -> dict[int, int]:
         )
     }
 
-def blind_priority(db: Database) -> bool:
-    """True unless the review settings say `blind_priority = false` under [screen]."""
-    settings = _screen_settings(db)
-    value = settings.get("blind_priority", True)
-    return value is not False and str(value).lower() not in ("false", "0", "no")
-
-
-def keywords(db: Database) -> tuple[list[str], list[str]]:
-    """The review's include and exclude highlight keywords ([keywords] in review.toml)."""
-    settings = _screen_settings(db)
-    return (
-        [str(k) for k in settings.get("include_keywords") or []],
-        [str(k) for k in settings.get("exclude_keywords") or []],
-    )
-
-
-def _screen_settings(db: Database) -> dict:
-    """The [screen] review settings, read through the screening stage's `litrev.screen.settings`."""
-    try:
-        from litrev.screen.settings import screen_settings
-    except ImportError:  # a tree without the screening stage
-        return {}
-    return screen_settings(db)
-
-
-def training_labels(db: Database, stage: str, reviewer: str) -> dict[int, int]:
-    if blind_priority(db):
+def training_labels(db: Database, stage: str, reviewer: str, *, blind: bool = True) -> dict[int, int]:
+    """What the model learns from: this reviewer's own decisions (`blind`, review.toml's
+    `blind_priority`), or the team's stage outcomes."""
+    if blind:
         return own_labels(db, stage, reviewer)
     return team_labels(db, stage)
 
@@ -396,7 +380,8 @@ def _canonical(db: Database, work_ids: Iterable[int]) -> dict[int, int]:
 
 
 def order_queue(
-    db: Database, stage: str, reviewer: str, work_ids: Iterable[int]
+    db: Database, stage: str, reviewer: str, work_ids: Iterable[int], settings: ReviewSettings, *,
+    cache: FeatureCache | None = None,
 ) -> list[tuple[int, float | None]]:
     """Order `work_ids` for screening: most likely includes first.
 
@@ -404,26 +389,27 @@ def order_queue(
     probability) is None while there are too few decisions to learn both classes from
     and the order comes from keywords or search rank, and in the stopping rule's random-
     sampling phase (`litrev.screen.stopping`), where the order is random by design. Every
-    given work id is returned exactly once.
+    given work id is returned exactly once. `settings` give `blind_priority` and the keywords
+    of the cold start; `cache` keeps the feature matrix between calls.
     """
     work_ids = list(dict.fromkeys(work_ids))
     if not work_ids:
         return []
     if in_sampling_phase(db, stage, reviewer):
         return [(w, None) for w in random_order(work_ids, f"{stage}:{reviewer}")]
-    labels = training_labels(db, stage, reviewer)
+    labels = training_labels(db, stage, reviewer, blind=settings.blind_priority)
     n_inc = sum(labels.values())
     if n_inc >= MIN_INCLUDES and len(labels) - n_inc >= MIN_EXCLUDES:
-        ranked = _model_order(db, labels, work_ids)
+        feats = cache.features(db) if cache is not None else features(db)
+        ranked = _model_order(db, feats, labels, work_ids)
         if ranked is not None:
             return ranked
-    return [(w, None) for w in _cold_order(db, work_ids)]
+    return [(w, None) for w in _cold_order(db, work_ids, settings.include_keywords, settings.exclude_keywords)]
 
 
 def _model_order(
-    db: Database, labels: dict[int, int], work_ids: list[int]
+    db: Database, feats: _Features, labels: dict[int, int], work_ids: list[int]
 ) -> list[tuple[int, float | None]] | None:
-    feats = features(db)
     if feats.matrix.shape[1] == 0:
         return None
     train = [(feats.index[w], y) for w, y in labels.items() if w in feats.index]
@@ -438,9 +424,8 @@ def _model_order(
     return scored + [(w, None) for w in sorted(unknown)]
 
 
-def _cold_order(db: Database, work_ids: list[int]) -> list[int]:
+def _cold_order(db: Database, work_ids: list[int], include: list[str], exclude: list[str]) -> list[int]:
     """Keyword score (include minus exclude keyword hits), then best search rank, then id."""
-    include, exclude = keywords(db)
     canon = _canonical(db, work_ids)
     kw_score: dict[int, int] = {}
     if include or exclude:

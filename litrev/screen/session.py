@@ -37,11 +37,19 @@ REFIT_MIN_SECONDS = 3.0
 TAG_KEYS = ("country", "design")
 
 
-def rank_order(db: Database, stage: str, reviewer: str, work_ids: list[int]) -> list[Item]:
-    """The ranker's order of `work_ids` (most likely includes first), with relevance."""
+def rank_order(db: Database, settings: ReviewSettings, stage: str, reviewer: str, work_ids: list[int],
+               cache: Any = None) -> list[Item]:
+    """The ranker's order of `work_ids` (most likely includes first), with the model's score;
+    `cache` (a rank.FeatureCache) keeps the feature matrix between refits."""
     from litrev.screen.rank import order_queue
 
-    return order_queue(db, stage, reviewer, work_ids)
+    return order_queue(db, stage, reviewer, work_ids, settings, cache=cache)
+
+
+def _feature_cache() -> Any:
+    from litrev.screen.rank import FeatureCache  # scikit-learn loads in seconds: only when ranking
+
+    return FeatureCache()
 
 
 def stopping(db: Database, settings: ReviewSettings, stage: str, reviewer: str, work_ids: list[int]) -> Any:
@@ -72,8 +80,8 @@ class Retrainer:
         self.errors: list[str] = []
         self.closed = False
 
-    def rank(self, stage: str, reviewer: str, work_ids: list[int]) -> list[Item]:
-        return self.process.submit(_rank_in_worker, self.db_path, stage, reviewer, work_ids).result()
+    def rank(self, settings: ReviewSettings, stage: str, reviewer: str, work_ids: list[int]) -> list[Item]:
+        return self.process.submit(_rank_in_worker, self.db_path, settings, stage, reviewer, work_ids).result()
 
     def submit(self, job: Callable[["Retrainer"], None]) -> None:
         if self.closed:  # a delayed refit's timer may fire after the server closed
@@ -98,7 +106,9 @@ class Retrainer:
         self.process.shutdown(wait=True)
 
 
-_worker_dbs: dict[str, Database] = {}
+# The refit worker process's own state: its connections and feature caches, one per database
+# (a process pool runs module-level functions, so this is where a worker keeps them).
+_worker_dbs: dict[str, tuple[Database, Any]] = {}
 RANKED_HEAD = 500
 WORKER_NICENESS = 10
 
@@ -118,18 +128,21 @@ def _start_worker() -> None:
     threading.Thread(target=watch, daemon=True, name="litrev-parent-watch").start()
 
 
-def _worker_db(db_path: str) -> Database:
+def _worker_db(db_path: str) -> tuple[Database, Any]:
     if db_path not in _worker_dbs:
         from litrev.db import open_db
+        from litrev.screen.rank import FeatureCache
 
-        _worker_dbs[db_path] = open_db(db_path, create=False)
+        _worker_dbs[db_path] = (open_db(db_path, create=False), FeatureCache())
     return _worker_dbs[db_path]
 
 
-def _rank_in_worker(db_path: str, stage: str, reviewer: str, work_ids: list[int]) -> list[Item]:
+def _rank_in_worker(db_path: str, settings: ReviewSettings, stage: str, reviewer: str,
+                    work_ids: list[int]) -> list[Item]:
     # Only the head of the new order travels back: unpickling and merging 10,000 pairs would
     # cost the server ~10 ms per refit, and nobody screens 500 works before the next refit.
-    return rank_order(_worker_db(db_path), stage, reviewer, work_ids)[:RANKED_HEAD]
+    db, cache = _worker_db(db_path)
+    return rank_order(db, settings, stage, reviewer, work_ids, cache)[:RANKED_HEAD]
 
 
 class ScreeningSession:
@@ -149,6 +162,7 @@ class ScreeningSession:
         self.prioritise = prioritise
         self.retrainer = retrainer
         self.signal: Any = None
+        self.features = _feature_cache() if prioritise and retrainer is None else None
         self.order_version = 0  # counts the orders swapped in by the retrainer
         self.lock = threading.RLock()
         self._refit_running = False
@@ -285,7 +299,8 @@ class ScreeningSession:
             return
         rest = [work_id for work_id, _ in self.queue[self.pos:]]
         if rest:
-            self.queue[self.pos:] = rank_order(self.db, self.stage, self.reviewer, rest)
+            self.queue[self.pos:] = rank_order(self.db, self.settings, self.stage, self.reviewer, rest,
+                                               self.features)
 
     def refresh_signal(self) -> None:
         with self.lock:
@@ -323,7 +338,7 @@ class ScreeningSession:
                 shown = self.pos + 1  # the work on screen keeps its place
                 rest = [work_id for work_id, _ in self.queue[shown:]]
             if order and rest:
-                self._swap_order(retrainer.rank(self.stage, self.reviewer, rest))
+                self._swap_order(retrainer.rank(self.settings, self.stage, self.reviewer, rest))
         finally:
             with self.lock:
                 again = self._refit_stale

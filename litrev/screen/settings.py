@@ -102,19 +102,6 @@ class ReviewSettings:
             )
         return reviewer
 
-    def screen_dict(self) -> dict[str, Any]:
-        """The [screen] settings as a dict (what the prioritisation stage reads)."""
-        return {
-            "prioritise": self.prioritise,
-            "blind_priority": self.blind_priority,
-            "pilot_seed": self.pilot_seed,
-            "include_keywords": list(self.include_keywords),
-            "exclude_keywords": list(self.exclude_keywords),
-        }
-
-
-_active: ReviewSettings | None = None
-
 
 def settings_path(path: str | Path | None = None) -> Path:
     return Path(path or os.environ.get("LITREV_SETTINGS") or DEFAULT_PATH)
@@ -122,25 +109,17 @@ def settings_path(path: str | Path | None = None) -> Path:
 
 def load_settings(path: str | Path | None = None) -> ReviewSettings:
     """Read review settings; without a file at the default path, the defaults apply."""
-    global _active
     explicit = path is not None or bool(os.environ.get("LITREV_SETTINGS"))
     p = settings_path(path)
     if not p.exists():
         if explicit:
             raise SettingsError(f"No review settings file at {p}. Check --settings or $LITREV_SETTINGS.")
-        _active = ReviewSettings()
-        return _active
+        return ReviewSettings()
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingsError(f"{p} is not valid TOML ({e}). Fix the file.")
-    _active = parse_settings(data, str(p))
-    return _active
-
-
-def screen_settings(db: Database | None = None) -> dict[str, Any]:
-    """The [screen] settings of the settings loaded last (or of the default file)."""
-    return (_active or load_settings()).screen_dict()
+    return parse_settings(data, str(p))
 
 
 def parse_settings(data: dict[str, Any], path: str = "review.toml") -> ReviewSettings:
