@@ -162,11 +162,17 @@ def test_new_record_bridging_two_works_merges_them(db, tmp_path):
     assert groups(full) == groups(db)
 
 
-def test_a_person_joining_two_works_keeps_every_decision(db):
+def prison_pair():
+    """Two records of one evaluation (near-miss titles, one with a DOI), for tests where a person joins them."""
     a = rec("scopus:1", "Peer mentoring for people leaving prison: a mixed methods evaluation",
             authors=["Kelly, Ann", "Byrne, Tom"], year=2021)
     b = rec("crossref:10.1111/add.1", "Peer mentoring for people leaving prison - a mixed-methods "
             "evaluation of a pilot", doi="10.1111/add.1", authors=["Kelly, Ann", "Byrne, Tom"], year=2021)
+    return a, b
+
+
+def test_a_person_joining_two_works_keeps_every_decision(db):
+    a, b = prison_pair()
     add(db, [a, b])
     dedupe.update_works(db)
     wa, wb = work_of(db, "scopus:1"), work_of(db, "crossref:10.1111/add.1")
@@ -407,10 +413,7 @@ def test_incremental_skips_a_big_weak_block_like_a_full_run(db, tmp_path):
 
 
 def test_an_undone_vote_is_no_conflict_when_works_merge(db):
-    a = rec("scopus:1", "Peer mentoring for people leaving prison: a mixed methods evaluation",
-            authors=["Kelly, Ann", "Byrne, Tom"], year=2021)
-    b = rec("crossref:10.1111/add.1", "Peer mentoring for people leaving prison - a mixed-methods "
-            "evaluation of a pilot", doi="10.1111/add.1", authors=["Kelly, Ann", "Byrne, Tom"], year=2021)
+    a, b = prison_pair()
     add(db, [a, b])
     dedupe.update_works(db)
     wa, wb = work_of(db, a.id), work_of(db, b.id)
