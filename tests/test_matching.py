@@ -3,7 +3,9 @@
 import csv
 import json
 
+import numpy as np
 import pytest
+from rapidfuzz import fuzz
 from support.dedupe import (
     ALL,
     BATROXOBIN,
@@ -20,17 +22,21 @@ from support.dedupe import (
 
 from litrev.dedupe.matching import (
     MAX_BLOCK,
+    TITLE_SAME_WITH_LOCATION,
     authors_key,
     candidate_pairs,
     cluster,
     duplicate_likelihood,
     find_duplicates,
+    is_prefix,
+    is_suffix,
     pages_key,
     plausible_number,
     prepare,
     score_pair,
     title_key,
     venue_similarity,
+    worth_scoring,
 )
 
 
@@ -306,6 +312,45 @@ def test_blocking_is_not_all_pairs():
                for i in range(400)]
     prepared = [prepare(r) for r in records]
     assert len(candidate_pairs(prepared)) < 400 * MAX_BLOCK
+
+
+def worth_one_pair(a, b):
+    """The cheap first look's rule, pair by pair (worth_scoring judges whole arrays of pairs)."""
+    short, long = sorted((a.base_title, b.base_title), key=len)
+    return bool((a.doi_base and a.doi_base == b.doi_base) or (a.pmid and a.pmid == b.pmid)
+                or (a.volume and a.volume == b.volume and a.first_page and a.first_page == b.first_page)
+                or is_prefix(short, long) or is_suffix(short, long)
+                or fuzz.ratio(a.base_title, b.base_title) >= TITLE_SAME_WITH_LOCATION)
+
+
+def test_worth_scoring_keeps_exactly_the_pairs_its_rule_keeps():
+    """One surname-and-year block of titles on each side of every rule's edge: a prefix of 20
+    characters and of 19, an ending with and without a word break, above and below 3/4 of the
+    longer title, near and far titles, a shared DOI, PMID or volume and first page."""
+    long = "peer mentors in alcohol and drug services a qualitative study of recovery coaching"
+    titles = [long, long[:20], long[:19], long[-60:].split(" ", 1)[1], "x" + long[-62:],
+              long[-40:].split(" ", 1)[1], long.replace("peer", "pear"), "housing first for people",
+              "housing first for people who inject drugs", "an unrelated trial of naloxone kits",
+              "an unrelated trial of naloxone kits in prisons"]
+    records = [rec(f"ris:{i}", t, authors=["Smith, A."], year=2020) for i, t in enumerate(titles)]
+    records += [rec("ris:d1", "one title about mentoring", doi="10.1234/peer.1", authors=["Smith, A."], year=2020),
+                rec("ris:d2", "a different title entirely", doi="10.1234/peer.1", authors=["Smith, A."], year=2020),
+                rec("ris:p1", "first paper on coaching", pmid="123", authors=["Smith, A."], year=2020),
+                rec("ris:p2", "second paper on housing", pmid="123", authors=["Smith, A."], year=2020),
+                rec("ris:v1", "third paper on peers", volume="12", pages="33-40", authors=["Smith, A."], year=2020),
+                rec("ris:v2", "fourth item on prisons", volume="12", pages="33-39", authors=["Smith, A."], year=2020)]
+    prepared = [prepare(r) for r in records]
+    n = len(prepared)
+    candidates = sorted(candidate_pairs(prepared))
+    codes = np.array([i * n + j for i, j in candidates], dtype=np.int64)
+    kept = [divmod(int(c), n) for c in worth_scoring(prepared, codes)]
+    expected = [(i, j) for i, j in candidates if worth_one_pair(prepared[i], prepared[j])]
+    assert kept == expected
+    assert 0 < len(expected) < len(candidates)  # the block has pairs on both sides of the rule
+    ids = {(prepared[i].id, prepared[j].id) for i, j in kept}
+    assert {("ris:0", "ris:1"), ("ris:0", "ris:3"), ("ris:d1", "ris:d2"), ("ris:p1", "ris:p2"),
+            ("ris:v1", "ris:v2")} <= ids
+    assert not {("ris:0", "ris:2"), ("ris:0", "ris:5"), ("ris:7", "ris:9")} & ids
 
 
 def test_incremental_blocking_only_pairs_touching_new_records():

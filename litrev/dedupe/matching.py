@@ -14,12 +14,14 @@ names the sets that set it; none was tuned on one set alone.
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Prefix
 
 from litrev.sources.normalise import normalise_doi, strip_markup
 
@@ -456,26 +458,54 @@ def candidate_pairs(prepared: list[Prepared], new_ids: set[str] | None = None,
     `skip`: blocks known (from the whole database) to be weak blocks over MAX_BLOCK, when
     `prepared` holds only part of the database (an incremental run).
     """
+    n = len(prepared)
+    return {divmod(int(code), n) for code in _pair_codes(prepared, new_ids, skip)}
+
+
+def _blocks(prepared: list[Prepared], skip: set[tuple] | frozenset) -> Iterator[tuple[list[int], int]]:
+    """Each block to compare, as (member indices, window): a member meets the next `window`."""
     blocks: dict[tuple, list[int]] = defaultdict(list)
     for i, p in enumerate(prepared):
         for key in block_keys(p):
             blocks[key].append(i)
-    pairs: set[tuple[int, int]] = set()
     for key, members in blocks.items():
         if len(members) < 2 or (key[0] in WEAK_KEYS and len(members) > MAX_BLOCK) or key in skip:
             continue
         if len(members) > MAX_BLOCK:
             # A common title start ("the effect of ..."): compare only near neighbours in
             # title order (sorted neighbourhood), so a big block costs n * window, not n^2.
-            members = sorted(members, key=lambda i: prepared[i].base_title)
-            window = NEIGHBOURHOOD
+            yield sorted(members, key=lambda i: prepared[i].base_title), NEIGHBOURHOOD
         else:
-            window = len(members)
-        for x, i in enumerate(members):
-            for j in members[x + 1:x + 1 + window]:
-                if new_ids is None or prepared[i].id in new_ids or prepared[j].id in new_ids:
-                    pairs.add((i, j) if i < j else (j, i))
-    return pairs
+            yield members, len(members)
+
+
+def _pair_codes(prepared: list[Prepared], new_ids: set[str] | None,
+                skip: set[tuple] | frozenset) -> np.ndarray:
+    """Every candidate pair once, as the int64 code i * n + j (i < j), in ascending order.
+
+    Built as arrays, blocks of one size at a time, not as a set of tuples: at 500,000
+    records the blocks hold ~19 million pairs, which as tuples took 2 GB and a minute to sort.
+    """
+    n = len(prepared)
+    by_size: dict[int, list[list[int]]] = defaultdict(list)
+    chunks: list[np.ndarray] = []
+    for members, window in _blocks(prepared, skip):
+        if window >= len(members):
+            by_size[len(members)].append(members)  # in index order: each pair is (smaller, larger)
+            continue
+        m = np.asarray(members, dtype=np.int64)
+        first = np.concatenate([m[:-k] for k in range(1, window + 1)])
+        second = np.concatenate([m[k:] for k in range(1, window + 1)])
+        chunks.append(np.minimum(first, second) * n + np.maximum(first, second))
+    for size, blocks in by_size.items():
+        rows, (x, y) = np.asarray(blocks, dtype=np.int64), np.triu_indices(size, 1)
+        chunks.append((rows[:, x] * n + rows[:, y]).ravel())
+    codes = np.sort(np.concatenate([np.empty(0, dtype=np.int64), *chunks]))
+    codes = codes[np.append(True, codes[1:] != codes[:-1])[:len(codes)]]  # each once (np.unique: slower)
+    if new_ids is not None:
+        new = np.fromiter((p.id in new_ids for p in prepared), dtype=bool, count=n)
+        codes = codes[new[codes // n] | new[codes % n]]
+    return codes
 
 
 # --- scoring -------------------------------------------------------------------
@@ -750,12 +780,10 @@ def score_candidates(prepared: list[Prepared], new_ids: set[str] | None = None,
                      skip: set[tuple] | frozenset = frozenset()) -> list[Pair]:
     """Scored pairs worth keeping: all but the clearly distinct (kept for --explain when close
     or decided by a rule)."""
-    out = []
-    for i, j in sorted(candidate_pairs(prepared, new_ids, skip)):
-        a, b = prepared[i], prepared[j]
-        if not _worth_scoring(a, b):
-            continue
-        result = score_pair(a, b)
+    n, out = len(prepared), []
+    for code in worth_scoring(prepared, _pair_codes(prepared, new_ids, skip)):
+        i, j = divmod(int(code), n)
+        result = score_pair(prepared[i], prepared[j])
         if result.outcome != "distinct" or result.details.get("title", 0) >= TITLE_REVIEW \
                 or "decided" in result.details:  # kept so --explain shows why
             out.append(result)
@@ -767,21 +795,61 @@ def _short_long(x: str, y: str) -> tuple[str, str]:
     return (y, x) if len(y) < len(x) else (x, y)
 
 
-def _worth_scoring(a: Prepared, b: Prepared) -> bool:
-    """A cheap first look: most blocked pairs share a surname and a year and nothing else.
+WORTH_SLICE = 2_000_000  # pairs judged per numpy pass: bounds the arrays' memory
+
+
+def worth_scoring(prepared: list[Prepared], codes: np.ndarray) -> np.ndarray:
+    """The pair codes (i * n + j) worth a full score: a cheap first look, most blocked pairs
+    sharing a surname and a year and nothing else.
 
     Every rule in score_pair that can end in merge, review or related needs a shared
-    identifier, the same volume and first page, or base titles at least this close.
+    identifier (DOI, PMID, OpenAlex id), the same volume and first page, one base title
+    the start or the end of the other (is_prefix, is_suffix), or base titles at least
+    TITLE_SAME_WITH_LOCATION close. An ending is always that close (it covers at least
+    SUFFIX_MIN_SHARE of the longer title, so fuzz.ratio >= 2 * 0.75 / 1.75 = 85.7), so it
+    needs no test of its own. Judged on whole arrays of pairs, as is_prefix and fuzz.ratio
+    would judge each: equal keys by integer codes, the titles by rapidfuzz's pairwise C loops.
     """
-    if (a.doi_base and a.doi_base == b.doi_base) or (a.pmid and a.pmid == b.pmid) or (
-            a.openalex_id and a.openalex_id == b.openalex_id):
-        return True
-    if a.volume and a.volume == b.volume and a.first_page and a.first_page == b.first_page:
-        return True
-    short, long = _short_long(a.base_title, b.base_title)
-    if is_prefix(short, long) or is_suffix(short, long):
-        return True
-    return fuzz.ratio(a.base_title, b.base_title, score_cutoff=TITLE_SAME_WITH_LOCATION) > 0
+    n = len(prepared)
+    keys = [_key_codes(values) for values in (
+        (p.doi_base for p in prepared), (p.pmid for p in prepared), (p.openalex_id for p in prepared),
+        ((p.volume, p.first_page) if p.volume and p.first_page else None for p in prepared))]
+    titles = np.array([p.base_title for p in prepared], dtype=object)
+    chars = np.fromiter((len(p.base_title) for p in prepared), dtype=np.int64, count=n)
+    kept = []
+    for start in range(0, len(codes), WORTH_SLICE):
+        part = codes[start:start + WORTH_SLICE]
+        i, j = part // n, part % n
+        worth = np.zeros(len(part), dtype=bool)
+        for key in keys:
+            worth |= key[i] == key[j]
+        # (short, long) as _short_long orders them: the first of the pair when equally long.
+        swap = chars[j] < chars[i]
+        short, long = np.where(swap, j, i), np.where(swap, i, j)
+        worth |= _starts(titles, short, long, chars, ~worth & (chars[short] >= PREFIX_MIN_CHARS))
+        rest = np.flatnonzero(~worth)
+        close = process.cpdist(titles[i[rest]], titles[j[rest]], scorer=fuzz.ratio,
+                               score_cutoff=TITLE_SAME_WITH_LOCATION)
+        worth[rest[close > 0]] = True
+        kept.append(part[worth])
+    return np.concatenate(kept) if kept else codes
+
+
+def _starts(titles: np.ndarray, short: np.ndarray, long: np.ndarray, chars: np.ndarray,
+            where: np.ndarray) -> np.ndarray:
+    """is_prefix for the pairs `where` says (its length rule already applied): the long title
+    starts with the whole short one."""
+    out, at = np.zeros(len(short), dtype=bool), np.flatnonzero(where)
+    common = process.cpdist(titles[short[at]], titles[long[at]], scorer=Prefix.similarity)
+    out[at] = common == chars[short[at]]
+    return out
+
+
+def _key_codes(values: Iterable[Any]) -> np.ndarray:
+    """One int per record: equal for equal values, and for an empty value one no other has."""
+    seen: dict[Any, int] = {}
+    return np.array([seen.setdefault(v, len(seen)) if v else -1 - i for i, v in enumerate(values)],
+                    dtype=np.int64)
 
 
 # --- clustering ----------------------------------------------------------------
