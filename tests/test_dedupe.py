@@ -703,3 +703,67 @@ def test_review_verdict_on_page_two_is_stored(db):
     assert counts == {"same": 0, "different": 1, "skipped": 0, "left": 0}
     verdict = db.execute("select verdict, reviewer from dedupe_verdicts").fetchone()
     assert verdict == ("different", "ana")
+
+
+# --- a review session regroups once per round, not after each key (issue 19) ----------------
+
+
+def three_queued_works(db):
+    """Three records, three works, and a queued pair between each two (likeliest: A-B, then A-C)."""
+    records = [rec(f"ris:{x}", f"Peer recovery coaching study {x} in {place}", authors=["Smith, A."], year=2020)
+               for x, place in (("a", "Leeds"), ("b", "Derby"), ("c", "Hull"))]
+    add(db, records)
+    dedupe.update_works(db)
+    for (a, b), likelihood in ((("ris:a", "ris:b"), 0.9), (("ris:a", "ris:c"), 0.8), (("ris:b", "ris:c"), 0.7)):
+        db["duplicate_pairs"].upsert({"record_a": a, "record_b": b, "score": 0.9, "method": "fuzzy",
+                                      "outcome": "review", "details": json.dumps({"likelihood": likelihood}),
+                                      "created_at": now()}, pk=("record_a", "record_b"))
+    dedupe.update_works(db)
+    assert len(dedupe.review_queue(db)) == 3
+
+
+def test_a_review_round_saves_each_verdict_and_regroups_once(db, monkeypatch):
+    three_queued_works(db)
+    real, groupings = dedupe.update_works, []
+
+    def counted(*args, **kwargs):
+        groupings.append(db["dedupe_verdicts"].count)  # verdicts saved when it regroups
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dedupe, "update_works", counted)
+    feed = ReviewFrames(["s", "d"])
+    counts = run_review(db, "ana", ask=feed.ask, console=feed.console)
+    # "same" joined A and B: their pairs with C are one pair of two works now, shown once.
+    assert "3 in queue" in feed.frames[0] and "1 in queue" in feed.frames[1]
+    assert "Peer recovery coaching study c" in feed.frames[1]
+    assert groupings == [2]  # one grouping, after both verdicts were saved
+    assert counts == {"same": 1, "different": 1, "skipped": 0, "left": 0}
+    assert work_of(db, "ris:a") == work_of(db, "ris:b") != work_of(db, "ris:c")
+
+
+def test_a_review_quit_mid_round_keeps_and_applies_its_verdicts(db):
+    three_queued_works(db)
+    feed = ReviewFrames(["s", "q"])
+    counts = run_review(db, "ana", ask=feed.ask, console=feed.console)
+    assert counts == {"same": 1, "different": 0, "skipped": 0, "left": 1}
+    assert work_of(db, "ris:a") == work_of(db, "ris:b")
+    assert not dedupe.regroup_needed(db)
+
+
+def test_queue_round_settles_pairs_by_works_as_a_grouping_would():
+    from litrev.dedupe.review import QueueRound
+
+    def pair(a, b, wa, wb):
+        return {"record_a": a, "record_b": b, "work_a": wa, "work_b": wb}
+
+    queue = [pair("r1", "r2", 1, 2), pair("r3", "r4", 3, 4), pair("r2", "r4", 2, 4),
+             pair("r1", "r3", 1, 3), pair("r5", "r6", 1, 4)]
+    round_ = QueueRound(queue)
+    round_.answered(queue[0], "same")  # works 1 and 2 are one now
+    round_.answered(queue[1], "different")  # 3 and 4 settled apart
+    assert round_.pending() == [queue[2], queue[3]]  # (1+2, 4) once, its likeliest pair first
+    round_.answered(queue[2], "different")
+    assert round_.pending() == [queue[3]]
+    assert round_.pending({("r1", "r3")}) == []  # skipped
+    round_.answered(queue[3], "same")  # 1+2+3 against 4: 3-4 and (1+2)-4 were both settled
+    assert round_.pending() == [] and round_.verdicts == 4

@@ -12,6 +12,7 @@ from rich.text import Text
 from litrev.cli.common import db_option, echo_json, get_db, json_option, quiet_option, reviewer_option
 from litrev.dedupe import storage as stage
 from litrev.dedupe.matching import fold
+from litrev.dedupe.review import QueueRound
 from litrev.finish import finish_write
 from litrev.screen import paging
 
@@ -107,38 +108,43 @@ def run_review(db, reviewer: str, ask: Callable[[str], str], console: Console) -
 
     Each pair is one frame that fits the console: the heading, both titles and the legend
     stay on screen while the other fields and the two abstracts are paged (space/PgDn, b/PgUp).
+    Verdicts are saved at once; the works are regrouped when a round of the queue is done
+    or the reviewer quits (see `litrev.dedupe.review`), not after each key.
     """
     counts = {"same": 0, "different": 0, "skipped": 0, "left": 0}
     skipped: set[tuple[str, str]] = set()
-    shown, page, notices, unseen = None, 0, [], []
-    while True:
-        queue = [p for p in stage.review_queue(db) if (p["record_a"], p["record_b"]) not in skipped]
-        if not queue:
+    shown, page, notices, unseen, quit_ = None, 0, [], [], False
+    while not quit_:
+        round_ = QueueRound(stage.review_queue(db))
+        while queue := round_.pending(skipped):
+            pair = queue[0]
+            if (pair["record_a"], pair["record_b"]) != shown:
+                shown, page = (pair["record_a"], pair["record_b"]), 0
+            frame = pair_frame(db, pair, len(queue), console, notices)
+            page = frame.clamp(page)
+            frame.draw(page)
+            unseen = []
+            raw = ask("answer") or "k"
+            if step := paging.page_key(raw):
+                page += step
+                continue
+            answer = KEYS.get(raw.strip().lower()[:1])
+            if answer == "quit":
+                quit_ = True
+                break
+            if answer == "skip":
+                skipped.add((pair["record_a"], pair["record_b"]))
+                counts["skipped"] += 1
+            elif answer:
+                stage.save_verdict(db, pair["record_a"], pair["record_b"], answer, reviewer)
+                round_.answered(pair, answer)
+                counts[answer] += 1
+                notices = []
+        if not round_.verdicts:
             break
-        pair = queue[0]
-        if (pair["record_a"], pair["record_b"]) != shown:
-            shown, page = (pair["record_a"], pair["record_b"]), 0
-        frame = pair_frame(db, pair, len(queue), console, notices)
-        page = frame.clamp(page)
-        frame.draw(page)
-        unseen = []
-        raw = ask("answer") or "k"
-        if step := paging.page_key(raw):
-            page += step
-            continue
-        answer = raw.strip().lower()[:1]
-        if answer not in KEYS:
-            continue
-        if KEYS[answer] == "quit":
-            break
-        if KEYS[answer] == "skip":
-            skipped.add((pair["record_a"], pair["record_b"]))
-            counts["skipped"] += 1
-            continue
-        summary = stage.record_verdict(db, pair["record_a"], pair["record_b"], KEYS[answer], reviewer)
-        counts[KEYS[answer]] += 1
-        notices = unseen = summary.conflict_warnings()  # shown in the next frame, not cleared away
-    for warning in unseen:  # the last verdict's: no frame came after it
+        with console.status(f"Regrouping the works after {round_.verdicts} verdicts..."):
+            notices = unseen = stage.update_works(db, reviewer=reviewer).conflict_warnings()
+    for warning in unseen:  # the last grouping's: no frame came after it
         console.print(warning, style="yellow", markup=False)
     counts["left"] = len(stage.review_queue(db))
     return counts
