@@ -15,7 +15,8 @@ remove and TN + FP = unique publications. Both tools are scored by this one
 function on their predicted groups.
 
 Each tool runs in its own fresh process, so wall time, CPU time (bib-dedupe's
-worker pool included) and peak memory (ru_maxrss of the process) are its own;
+worker pool included) and peak memory (VmHWM, the high-water mark of the process's own memory:
+ru_maxrss would include the importing parent's, which a child inherits across fork and exec) are its own;
 timing starts after the CSV is read (litrev: the CSV is imported into a fresh database
 by one process and deduplicated by another, whose time and peak memory are shown).
 litrev's queue columns: the review queue after merging (one entry per two works), the
@@ -60,7 +61,8 @@ matched = match(pairs, verbosity_level=0, cpu=2)
 groups = cluster(matched, verbosity_level=0)
 seconds, cpu = time.perf_counter() - start, cpu_now() - cpu
 print(json.dumps({"groups": [sorted(map(str, g)) for g in groups], "seconds": seconds, "cpu": cpu,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": next(int(line.split()[1]) / 1024 for line in open("/proc/self/status")
+                                  if line.startswith("VmHWM:"))}))
 """
 
 
@@ -182,16 +184,42 @@ def run_dedupe_child(db_path: str) -> dict:
     start = time.perf_counter()
     update_works(db)  # nothing new: the run a scheduled harvest makes most days
     rerun = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = own_peak_mb()
     groups: dict[int, list[str]] = {}
     source_id = {}
     for record_id, work_id, source_record in db.execute("select id, work_id, source_id from records"):
         groups.setdefault(work_id, []).append(source_record)
         source_id[record_id] = source_record
-    queue = [[source_id[p["record_a"]], source_id[p["record_b"]]] for p in review_queue(db)]
+    queued = review_queue(db)
+    queue = [[source_id[p["record_a"]], source_id[p["record_b"]]] for p in queued]
+    verdict = verdict_seconds(db, queued[0]) if queued else None
     db.close()
     return {"groups": [sorted(g) for g in groups.values() if len(g) > 1], "seconds": seconds,
-            "cpu": cpu, "rerun_seconds": rerun, "peak_mb": peak, "queue": queue}
+            "cpu": cpu, "rerun_seconds": rerun, "peak_mb": peak, "queue": queue, "verdict": verdict}
+
+
+def own_peak_mb() -> float:
+    """This process's own peak memory (VmHWM). Not ru_maxrss: Linux carries the high-water mark
+    across fork and exec, so a dedupe child would report the importing parent's 2.4 GB."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def verdict_seconds(db, pair: dict) -> dict:
+    """A reviewer's key in `dedupe --review`: saving the verdict (what each key costs now) and
+    the regrouping that follows (once per round of the queue now; before, after every key).
+    Timed after the groups and queue were read, with "different", so the scores are unaffected."""
+    from litrev.dedupe.storage import save_verdict, update_works
+
+    start = time.perf_counter()
+    save_verdict(db, pair["record_a"], pair["record_b"], "different", "bench")
+    saved = time.perf_counter() - start
+    start = time.perf_counter()
+    update_works(db, reviewer="bench")
+    return {"save": saved, "regroup": time.perf_counter() - start}
 
 
 def load_records(csv_path: str) -> list:
@@ -341,7 +369,7 @@ def run_set(name: str, folder: Path, tools: list[str], show: bool = False) -> di
         queue = queue_figures(ids, gold, result["groups"], result["queue"]) if "queue" in result else None
         results[tool] = {**s, "seconds": result["seconds"], "cpu": result.get("cpu"),
                          "peak_mb": result["peak_mb"], "queue": queue,
-                         "rerun_seconds": result.get("rerun_seconds")}
+                         "rerun_seconds": result.get("rerun_seconds"), "verdict": result.get("verdict")}
         rows.append(row(tool, s, result["seconds"], result["peak_mb"], result.get("cpu"), queue))
         if show and tool == "litrev":
             found = errors(ids, gold, result["groups"])
@@ -353,6 +381,9 @@ def run_set(name: str, folder: Path, tools: list[str], show: bool = False) -> di
     print_table(f"{name} (n={len(ids)}, duplicates to remove {sum(len(g) - 1 for g in gold)})", rows)
     if results.get("litrev", {}).get("rerun_seconds") is not None:
         print(f"\nlitrev: a second run with nothing new took {results['litrev']['rerun_seconds']:.2f} s.")
+    if verdict := results.get("litrev", {}).get("verdict"):
+        print(f"litrev --review: a verdict saved in {verdict['save'] * 1000:.1f} ms; the regrouping after "
+              f"it {verdict['regroup']:.2f} s (once per round of the queue; before, after every key).")
     check_targets(len(ids), results)
     if found:
         show_errors(folder, *found)

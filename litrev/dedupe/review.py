@@ -1,6 +1,6 @@
 """A review session's queue between two groupings.
 
-Grouping replays every pair of the database (13 s at 500,000 records), so a review
+Grouping replays every pair of the database (13-17 s at 500,000 records), so a review
 session does not regroup after each verdict: it saves each verdict at once (nothing is
 lost if the session dies; the next `litrev dedupe` applies it) and takes the next pair
 from the queue as the last grouping left it, minus what the session has decided since.
