@@ -767,3 +767,12 @@ def test_queue_round_settles_pairs_by_works_as_a_grouping_would():
     assert round_.pending({("r1", "r3")}) == []  # skipped
     round_.answered(queue[3], "same")  # 1+2+3 against 4: 3-4 and (1+2)-4 were both settled
     assert round_.pending() == [] and round_.verdicts == 4
+
+
+def test_a_review_applies_an_interrupted_sessions_verdicts_before_its_queue(db):
+    three_queued_works(db)
+    dedupe.save_verdict(db, "ris:a", "ris:b", "same", "ana")  # saved; Ctrl-C came before the regroup
+    feed = ReviewFrames(["q"])
+    run_review(db, "ana", ask=feed.ask, console=feed.console)
+    assert work_of(db, "ris:a") == work_of(db, "ris:b")
+    assert "1 in queue" in feed.frames[0]  # A and B are one work: their pairs with C are one

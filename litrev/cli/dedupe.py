@@ -109,11 +109,15 @@ def run_review(db, reviewer: str, ask: Callable[[str], str], console: Console) -
     Each pair is one frame that fits the console: the heading, both titles and the legend
     stay on screen while the other fields and the two abstracts are paged (space/PgDn, b/PgUp).
     Verdicts are saved at once; the works are regrouped when a round of the queue is done
-    or the reviewer quits (see `litrev.dedupe.review`), not after each key.
+    or the reviewer quits (see `litrev.dedupe.review`), not after each key, and at the start
+    when verdicts or records are waiting (a session stopped by Ctrl-C, a new import).
     """
     counts = {"same": 0, "different": 0, "skipped": 0, "left": 0}
     skipped: set[tuple[str, str]] = set()
     shown, page, notices, unseen, quit_ = None, 0, [], [], False
+    if stage.unlinked_ids(db) or stage.regroup_needed(db):  # e.g. an interrupted session's verdicts
+        with console.status("Bringing the works up to date before the queue..."):
+            notices = unseen = stage.update_works(db, reviewer=reviewer).conflict_warnings()
     while not quit_:
         round_ = QueueRound(stage.review_queue(db))
         while queue := round_.pending(skipped):
