@@ -40,3 +40,14 @@ def test_every_third_party_import_in_litrev_is_a_declared_dependency():
 def test_every_package_data_pattern_matches_a_file():
     for pattern in PROJECT["tool"]["setuptools"]["package-data"]["litrev"]:
         assert list((ROOT / "litrev").glob(pattern)), f"package-data {pattern!r} matches nothing"
+
+
+def test_every_file_the_package_reads_is_in_its_package_data():
+    """A wheel holds only what the patterns match (setuptools globs them recursively): the public
+    site's home page, navigation and study pages were left out of it once."""
+    patterns = PROJECT["tool"]["setuptools"]["package-data"]["litrev"]
+    packaged = {p for pattern in patterns for p in (ROOT / "litrev").glob(pattern) if p.is_file()}
+    data = {p for p in (ROOT / "litrev").rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
+    data |= set((ROOT / "litrev" / "web" / "plugins").glob("*.py"))  # loaded by Datasette as files
+    assert sorted(map(str, data - packaged)) == []

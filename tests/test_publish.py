@@ -656,8 +656,9 @@ def test_prisma_page_and_downloads_are_litrev_prismas(working, ds):
 
 
 def test_canned_queries_hide_their_sql(ds):
-    body = get(ds, "/public/search?q=coach").text.split("</title>", 1)[1]
+    head, body = get(ds, "/public/search?q=coach").text.split("</title>", 1)
     assert "works_fts match" not in body and "coach" in body
+    assert head.split("<title>", 1)[1] == "Search titles and abstracts"  # its title, not its SQL
 
 
 # --- hosting: litrev publish --deploy-dir ---------------------------------------------
