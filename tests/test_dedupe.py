@@ -180,7 +180,8 @@ def test_a_person_joining_two_works_keeps_every_decision(db):
     vote(db, wa, "include")
     vote(db, wb, "exclude", reviewer="ben")
     # ... until a person says they are the same study.
-    summary = dedupe.record_verdict(db, "scopus:1", "crossref:10.1111/add.1", "same", "ana")
+    dedupe.save_verdict(db, "scopus:1", "crossref:10.1111/add.1", "same", "ana")
+    summary = dedupe.update_works(db, reviewer="ana")
     assert work_of(db, "scopus:1") == work_of(db, "crossref:10.1111/add.1") == min(wa, wb)
     merged = db["works"].get(max(wa, wb))
     assert merged["merged_into"] == min(wa, wb)  # kept, never deleted
@@ -194,7 +195,8 @@ def test_a_person_joining_two_works_keeps_every_decision(db):
 def test_human_verdicts_win_on_every_later_run(db):
     add(db, PNAS)
     dedupe.update_works(db)
-    dedupe.record_verdict(db, PNAS[0].id, PNAS[2].id, "different", "ana")
+    dedupe.save_verdict(db, PNAS[0].id, PNAS[2].id, "different", "ana")
+    dedupe.update_works(db, reviewer="ana")
     assert work_of(db, PNAS[0].id) != work_of(db, PNAS[2].id)
     for full in (False, True):
         add(db, [rec("ris:99", "Peer recovery coaching in rural counties", authors=["Lee, K."], year=2020)])
@@ -206,7 +208,8 @@ def test_a_joined_pair_stays_joined(db):
     add(db, SERIES)
     dedupe.update_works(db)
     a, b = (r.id for r in SERIES)
-    dedupe.record_verdict(db, a, b, "same", "ana")
+    dedupe.save_verdict(db, a, b, "same", "ana")
+    dedupe.update_works(db, reviewer="ana")
     dedupe.update_works(db, full=True)
     assert work_of(db, a) == work_of(db, b)
 
@@ -222,7 +225,8 @@ def test_unmerge_restores_the_original_work_and_its_decisions(db):
     dedupe.update_works(db)
     other = work_of(db, "ris:5")
     vote(db, other, "include")
-    dedupe.record_verdict(db, PNAS[0].id, "ris:5", "same", "ana")
+    dedupe.save_verdict(db, PNAS[0].id, "ris:5", "same", "ana")
+    dedupe.update_works(db, reviewer="ana")
     assert db["works"].get(other)["merged_into"] == first
     dedupe.unmerge(db, str(other), "ana")
     assert work_of(db, "ris:5") == other and db["works"].get(other)["merged_into"] is None
@@ -420,7 +424,8 @@ def test_an_undone_vote_is_no_conflict_when_works_merge(db):
     vote(db, wa, "include")
     vote(db, wb, "exclude", reviewer="ben")
     vote(db, wb, "undo", reviewer="ben")  # ben withdrew his vote: he has none
-    summary = dedupe.record_verdict(db, a.id, b.id, "same", "ana")
+    dedupe.save_verdict(db, a.id, b.id, "same", "ana")
+    summary = dedupe.update_works(db, reviewer="ana")
     assert summary.merged_works == 1
     assert summary.conflicts == []
     assert not list(db.query("select * from screening_outcomes where outcome = 'conflict'"))
@@ -502,7 +507,8 @@ def test_review_queue_holds_one_entry_per_two_works_likeliest_first(db):
 def test_a_different_verdict_on_one_record_pair_clears_the_two_works_from_the_queue(db):
     add(db, QUEUED)
     dedupe.update_works(db)
-    dedupe.record_verdict(db, "crossref:10.1000/m.1", "ris:1", "different", "ana")
+    dedupe.save_verdict(db, "crossref:10.1000/m.1", "ris:1", "different", "ana")
+    dedupe.update_works(db, reviewer="ana")
     assert dedupe.review_queue(db) == []  # openalex:W1 ~ ris:1 is between the same two works
     assert work_of(db, "ris:1") != work_of(db, "openalex:W1")
 

@@ -703,15 +703,9 @@ def _works_judged_different(db: Database) -> set[tuple[int, int]]:
     return {(min(x, y), max(x, y)) for x, y in rows}
 
 
-def record_verdict(db: Database, a: str, b: str, verdict: str, reviewer: str) -> DedupeSummary:
-    """Store a person's verdict on a pair and regroup at once; it wins on every later run."""
-    save_verdict(db, a, b, verdict, reviewer)
-    # Regroup at once (records not yet linked are matched first, as in any run).
-    return update_works(db, reviewer=reviewer)
-
-
 def save_verdict(db: Database, a: str, b: str, verdict: str, reviewer: str) -> None:
-    """Store a person's verdict on a pair; the next grouping (`update_works`) applies it."""
+    """Store a person's verdict on a pair; it wins on every later run, from the next grouping
+    (`update_works`) on. A review session regroups once per round (`litrev.dedupe.review`)."""
     if verdict not in ("same", "different"):
         raise LitrevError(f"Unknown verdict {verdict!r}. Use same or different.")
     a, b = sorted((a, b))
