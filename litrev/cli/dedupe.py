@@ -115,7 +115,7 @@ def run_review(db, reviewer: str, ask: Callable[[str], str], console: Console) -
     counts = {"same": 0, "different": 0, "skipped": 0, "left": 0}
     skipped: set[tuple[str, str]] = set()
     shown, page, notices, unseen, quit_ = None, 0, [], [], False
-    if stage.unlinked_ids(db) or stage.regroup_needed(db):  # e.g. an interrupted session's verdicts
+    if stage.works_out_of_date(db):  # e.g. an interrupted session's verdicts
         with console.status("Bringing the works up to date before the queue..."):
             notices = unseen = stage.update_works(db, reviewer=reviewer).conflict_warnings()
     while not quit_:

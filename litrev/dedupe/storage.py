@@ -92,7 +92,7 @@ def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") 
     has no pairs yet, so it is left out of the grouping and linked by another round.
     """
     summary = DedupeSummary()
-    if not full and not unlinked_ids(db) and not regroup_needed(db):
+    if not full and not works_out_of_date(db):
         return _counted(db, summary)  # nothing dedupe groups by changed since it last grouped
     for _ in range(MAX_ROUNDS):
         scored = _score_and_save(db, summary, full=full)
@@ -102,6 +102,11 @@ def update_works(db: Database, *, full: bool = False, reviewer: str = "litrev") 
         if not unlinked_ids(db):
             break
     return _counted(db, summary)
+
+
+def works_out_of_date(db: Database) -> bool:
+    """Whether a grouping has work to do: records without a work, or changes to regroup."""
+    return bool(unlinked_ids(db)) or regroup_needed(db)
 
 
 def regroup_needed(db: Database) -> bool:
